@@ -1,0 +1,1 @@
+"""People, roles, depot bindings and API tokens."""

@@ -1,0 +1,114 @@
+"""Accounts, depot bindings and API tokens."""
+import hashlib
+import secrets
+
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from accounts.models import ApiToken, KeeperDepot, User
+from common.actor import ADMIN, KEEPER, ROLES, Actor
+from common.db import UnitOfWork, utcnow
+from common.errors import Forbidden, InvalidInput, NotFound
+from inventory.models import Depot
+
+MIN_PASSWORD = 8
+
+
+def actor_for(session: Session, user: User) -> Actor:
+    depot_ids = frozenset(session.exec(select(KeeperDepot.depot_id).where(KeeperDepot.user_id == user.id)).all())
+    return Actor(user_id=user.id, username=user.username, role=user.role, depot_ids=depot_ids)
+
+
+def load_actor(engine, user_id: int) -> Actor | None:
+    with Session(engine) as s:
+        user = s.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return actor_for(s, user)
+
+
+def add_user(uow, username: str, password: str, role: str, display_name: str | None = None,
+             depots: list[str] = ()) -> User:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+    if not username or len(username) > 64:
+        raise InvalidInput("username must be 1–64 characters", field="username")
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password must be at least {MIN_PASSWORD} characters", field="password")
+    s = uow.session
+    if s.exec(select(User.id).where(User.username == username)).first() is not None:
+        raise InvalidInput(f"username {username} is taken", field="username")
+    if depots and role != KEEPER:
+        raise InvalidInput("only depot keepers are bound to depots", field="depots")
+    user = User(username=username, display_name=display_name or username,
+                password_hash=generate_password_hash(password), role=role)
+    s.add(user)
+    s.flush()
+    for code in depots:
+        depot = s.exec(select(Depot).where(Depot.code == code)).first()
+        if depot is None:
+            raise NotFound(f"no depot with code {code}", field="depots")
+        s.add(KeeperDepot(user_id=user.id, depot_id=depot.id))
+    return user
+
+
+def create_user(engine, actor: Actor, **kwargs) -> int:
+    actor.require_role(ADMIN)
+    with UnitOfWork(engine) as uow:
+        user = add_user(uow, **kwargs)
+        uow.commit()
+        return user.id
+
+
+def authenticate(engine, username: str, password: str) -> Actor | None:
+    with Session(engine) as s:
+        user = s.exec(select(User).where(User.username == username)).first()
+        if user is None or not user.active or not check_password_hash(user.password_hash, password):
+            return None
+        return actor_for(s, user)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(engine, user_id: int, name: str) -> str:
+    """A new bearer token; only its hash is kept, so this is the one time it is seen."""
+    token = "rd_" + secrets.token_urlsafe(32)
+    with UnitOfWork(engine) as uow:
+        if uow.session.get(User, user_id) is None:
+            raise NotFound("no such user", field="user")
+        uow.session.add(ApiToken(user_id=user_id, name=name[:100] or "token", token_hash=_hash_token(token)))
+        uow.commit()
+    return token
+
+
+def actor_for_token(engine, token: str) -> Actor | None:
+    with Session(engine) as s:
+        row = s.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                     .where(ApiToken.token_hash == _hash_token(token))).first()
+        if row is None:
+            return None
+        api_token, user = row
+        if api_token.revoked_at is not None or not user.active:
+            return None
+        return actor_for(s, user)
+
+
+def revoke_token(engine, actor: Actor, token: str) -> None:
+    with UnitOfWork(engine) as uow:
+        api_token = uow.session.exec(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).first()
+        if api_token is None:
+            raise NotFound("no such token", field="token")
+        if api_token.user_id != actor.user_id and actor.role != ADMIN:
+            raise Forbidden("you can revoke only your own tokens")
+        api_token.revoked_at = utcnow()
+        uow.session.add(api_token)
+        uow.commit()
+
+
+def depot_codes(engine, actor: Actor) -> list[str]:
+    if not actor.depot_ids:
+        return []
+    with Session(engine) as s:
+        return sorted(s.exec(select(Depot.code).where(Depot.id.in_(actor.depot_ids))).all())

@@ -1,0 +1,129 @@
+"""ReliefDepot (应急物资储备与调拨系统): the application factory.
+
+gunicorn: ``gunicorn 'app:create_app()'``; CLI: ``flask --app app <command>``.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, request, send_from_directory
+from flask_babel import Babel, format_date, format_datetime, format_decimal
+from flask_smorest import Api
+
+from common.db import make_engine
+from common.http import register_error_handlers
+
+LOCALES = ("zh_Hans_CN", "en")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(_settings(app.instance_path))
+    app.config.update(config or {})
+
+    app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
+    _init_auth(app)
+    _init_babel(app)
+    _init_api(app)
+    _init_pages(app)
+    register_error_handlers(app)
+    _init_cli(app)
+    return app
+
+
+def _settings(instance_path: str) -> dict:
+    env = os.environ
+    return {
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'reliefdepot.db'}",
+        "SECRET_KEY": env.get("SECRET_KEY") or _kept_secret(Path(instance_path) / "secret_key"),
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
+        "API_TITLE": "ReliefDepot API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/swagger-ui/",
+        "PUBLIC_API_ENDPOINTS": {"accounts_api.create_token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+                                 "swagger_ui_files"},
+    }
+
+
+def _kept_secret(path: Path) -> str:
+    """A random SECRET_KEY made on first start and kept under instance/, so sessions survive restarts."""
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _init_auth(app: Flask) -> None:
+    from accounts.auth import csrf, login_manager
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+
+
+def _init_babel(app: Flask) -> None:
+    def select_locale():
+        wanted = request.args.get("lang") or request.cookies.get("lang")
+        return wanted if wanted in LOCALES else app.config["BABEL_DEFAULT_LOCALE"]
+
+    Babel(app, locale_selector=select_locale)
+
+    @app.after_request
+    def remember_language(response):
+        lang = request.args.get("lang")
+        if lang in LOCALES:
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+        return response
+
+    app.jinja_env.globals.update(
+        fmt_date=lambda d: format_date(d, "medium") if d else "",
+        fmt_datetime=lambda t: format_datetime(t, "medium") if t else "",
+        fmt_number=lambda n: format_decimal(n) if n is not None else "",
+    )
+
+
+def _init_api(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    from accounts import api as accounts_api
+    from accounts.auth import api_guard, csrf
+    from inventory import api as inventory_api
+
+    api = Api(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearer": []}]
+    for blueprint in (accounts_api.blp, inventory_api.blp):
+        csrf.exempt(blueprint)  # api_guard asks for the CSRF token when a browser session is used
+        blueprint.before_request(api_guard)
+        api.register_blueprint(blueprint)
+
+    @app.route("/api/v1/swagger-ui/<path:filename>", endpoint="swagger_ui_files")
+    def swagger_ui_files(filename):  # served by the app itself: no CDN at run time
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _init_pages(app: Flask) -> None:
+    from accounts.views import bp as accounts_pages
+    from inventory.views import bp as inventory_pages
+
+    app.register_blueprint(accounts_pages)
+    app.register_blueprint(inventory_pages)
+
+
+def _init_cli(app: Flask) -> None:
+    from inventory.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""Pieces shared by inventory, dispatch and accounts: database, errors, who is acting."""

@@ -1,0 +1,82 @@
+"""Turning errors into HTTP answers, in one place, for the JSON API and the HTML pages alike."""
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from common.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_body(status: int, code: str, message: str, field: str | None = None, fields: dict | None = None,
+               **details) -> dict:
+    error = {"status": status, "code": code, "message": message}
+    if field:
+        error["field"] = field
+    if fields:
+        error["fields"] = fields
+    error.update({k: v for k, v in details.items() if v is not None})
+    return {"error": error}
+
+
+def _answer(status: int, body: dict, headers=None):
+    if wants_json():
+        return jsonify(body), status, headers or {}
+    return render_template("error.html", error=body["error"]), status, headers or {}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(e: DomainError):
+        return _answer(e.status, error_body(e.status, e.code, e.message, e.field, **e.details))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e: CSRFError):
+        return _answer(400, error_body(400, "csrf", f"the form's security token is missing or stale: {e.description}"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        fields = None
+        message = e.description or e.name
+        data = getattr(e, "data", None) or {}
+        # flask-smorest / webargs put field-level messages here: {"json": {"quantity": ["..."]}}
+        messages = data.get("messages") or data.get("errors")
+        if messages:
+            fields = _flatten(messages)
+            message = "; ".join(f"{k}: {v}" for k, v in fields.items())
+        elif data.get("message"):
+            message = data["message"]
+        headers = {k: v for k, v in e.get_headers() if k != "Content-Type"}
+        return _answer(e.code, error_body(e.code, e.name.lower().replace(" ", "_"), message, fields=fields), headers)
+
+    if not app.testing:  # in tests a bug should fail loudly with its traceback
+
+        @app.errorhandler(Exception)
+        def unexpected(e: Exception):
+            log.exception("unexpected error on %s %s", request.method, request.path)
+            return _answer(500, error_body(500, "internal", "an unexpected error; nothing was saved"))
+
+
+def _flatten(messages, prefix: str = "") -> dict[str, str]:
+    """{"json": {"new_lot": {"item": ["Missing data"]}}} → {"new_lot.item": "Missing data"}"""
+    flat: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if not prefix and key in ("json", "query", "form", "headers", "files"):
+                flat.update(_flatten(value, ""))
+            else:
+                flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_schema"] = " ".join(messages)
+    elif isinstance(messages, list):
+        for i, value in enumerate(messages):
+            flat.update(_flatten(value, f"{prefix}[{i}]"))
+    else:
+        flat[prefix or "_schema"] = str(messages)
+    return flat

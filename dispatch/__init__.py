@@ -1,0 +1,1 @@
+"""Dispatch: incidents, needs, allocation plans and transfer orders."""

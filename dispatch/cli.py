@@ -1,0 +1,48 @@
+"""``flask --app app allocate PROBLEM.json``: solve an allocation problem file, print the plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from dispatch import allocator
+
+
+def _fail(lines: list[str], code: int = 2) -> None:
+    for line in lines:
+        click.echo(line, err=True)
+    raise click.exceptions.Exit(code)
+
+
+@click.command("allocate")
+@click.argument("problem", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the plan to this file."
+)
+def allocate(problem, output: Path | None) -> None:
+    """Solve PROBLEM (an allocation-problem/1 JSON file, '-' for stdin) and print the plan.
+
+    Exits 2 with the list of broken rules when the document is not a valid problem.
+    """
+    name = "stdin" if problem.name in ("-", "<stdin>") else problem.name
+    try:
+        doc = json.load(problem)
+    except json.JSONDecodeError as exc:
+        _fail([f"Error: {name} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."])
+    except UnicodeDecodeError as exc:
+        _fail([f"Error: {name} is not UTF-8 text: {exc.reason} at byte {exc.start}."])
+    try:
+        plan = allocator.allocate(doc)
+    except allocator.ProblemError as exc:
+        header = f"Error: {name} is not a valid allocation problem ({len(exc.errors)} error(s)):"
+        _fail([header] + [f"  {e['path']}: {e['message']}" for e in exc.errors])
+    except allocator.SolveError as exc:
+        _fail([f"Error: the solver failed: {exc}"], code=1)
+    text = json.dumps(plan, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Plan written to {output}", err=True)

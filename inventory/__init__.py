@@ -1,0 +1,1 @@
+"""Depots, items, lots and the stock ledger. Never imports dispatch."""

@@ -1,0 +1,161 @@
+"""JSON API of the inventory under /api/v1: a thin edge over the services and queries."""
+from dataclasses import fields as dc_fields
+
+from flask import request
+from flask.views import MethodView
+from common.api import Blueprint
+
+from accounts.auth import require_actor
+from common.errors import InvalidInput
+from common.web import engine, request_now, request_today
+from inventory import catalog, queries, services
+from inventory.schemas import (
+    DepotListQuery, DepotNodeSchema, DepotSchema, DepotUpdateSchema, ItemListQuery, ItemSchema, ItemUpdateSchema,
+    LotPageSchema, LotQuery, LotSchema, MovementPageSchema, MovementQuery, OperationResultSchema, OperationSchema,
+    StockCardSchema, StockQuery, StockSummarySchema,
+)
+
+blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1",
+                description="Depots, items, lots, the stock ledger and stock summaries")
+
+
+@blp.route("/depots")
+class Depots(MethodView):
+    @blp.arguments(DepotListQuery, location="query")
+    @blp.response(200, DepotSchema(many=True))
+    def get(self, args):
+        """Depots the caller may see (keepers: the depots they keep)"""
+        return queries.list_depots(engine(), require_actor(), **args)
+
+    @blp.arguments(DepotSchema)
+    @blp.response(201, DepotSchema)
+    def post(self, data):
+        """Add a depot (administrators); tier rules: village under town, town under county"""
+        return catalog.create_depot(engine(), require_actor(), catalog.DepotFields(**data))
+
+
+@blp.route("/depots/tree")
+@blp.response(200, DepotNodeSchema(many=True))
+def depot_tree():
+    """The depot tree with units, lots and expired units of each depot and of its subtree"""
+    return queries.depot_tree(engine(), require_actor(), request_today())
+
+
+@blp.route("/depots/<code>")
+class DepotOne(MethodView):
+    @blp.response(200, DepotSchema)
+    def get(self, code):
+        """One depot"""
+        return queries.get_depot(engine(), require_actor(), code)
+
+    @blp.arguments(DepotUpdateSchema)
+    @blp.response(200, DepotSchema)
+    def patch(self, changes, code):
+        """Change a depot's name, place, keeper contact or key-town flag (administrators)"""
+        return catalog.update_depot(engine(), require_actor(), code, changes)
+
+
+@blp.route("/items")
+class Items(MethodView):
+    @blp.arguments(ItemListQuery, location="query")
+    @blp.response(200, ItemSchema(many=True))
+    def get(self, args):
+        """The item catalog"""
+        require_actor()
+        return queries.list_items(engine(), **args)
+
+    @blp.arguments(ItemSchema)
+    @blp.response(201, ItemSchema)
+    def post(self, data):
+        """Add an item to the catalog (administrators)"""
+        return catalog.create_item(engine(), require_actor(), catalog.ItemFields(**data))
+
+
+@blp.route("/items/<code>")
+class ItemOne(MethodView):
+    @blp.response(200, ItemSchema)
+    def get(self, code):
+        """One item"""
+        require_actor()
+        return queries.get_item(engine(), code)
+
+    @blp.arguments(ItemUpdateSchema)
+    @blp.response(200, ItemSchema)
+    def patch(self, changes, code):
+        """Change an item (administrators)"""
+        return catalog.update_item(engine(), require_actor(), code, changes)
+
+
+@blp.route("/stock")
+@blp.arguments(StockQuery, location="query")
+@blp.response(200, StockSummarySchema)
+def stock(args):
+    """Units on hand per item or category, rolled up over a depot's subtree"""
+    return queries.stock_summary(engine(), require_actor(), request_today(), **args)
+
+
+@blp.route("/lots")
+@blp.arguments(LotQuery, location="query")
+@blp.response(200, LotPageSchema)
+def lots(args):
+    """Lots, soonest expiry first; filter by depot (and subtree), item, category, expiry window"""
+    return queries.list_lots(engine(), require_actor(), request_today(), **args)
+
+
+@blp.route("/lots/<code>")
+@blp.response(200, LotSchema)
+def lot(code):
+    """One lot"""
+    return queries.get_lot(engine(), require_actor(), code, request_today())
+
+
+@blp.route("/lots/<code>/card")
+@blp.response(200, StockCardSchema)
+def lot_card(code):
+    """The lot's stock card (库存卡): every ledger line with the balance after it"""
+    return queries.stock_card(engine(), require_actor(), code, request_today())
+
+
+@blp.route("/ledger")
+class Ledger(MethodView):
+    @blp.arguments(MovementQuery, location="query")
+    @blp.response(200, MovementPageSchema)
+    def get(self, args):
+        """Ledger lines, newest first"""
+        return queries.list_movements(engine(), require_actor(), **args)
+
+    @blp.arguments(OperationSchema)
+    @blp.response(201, OperationResultSchema)
+    @blp.alt_response(200, schema=OperationResultSchema, description="a repeat of an Idempotency-Key: the first answer")
+    def post(self, op):
+        """Record a stock operation: receive, issue, transfer, count, write_off or return.
+
+        Send an `Idempotency-Key` header (or `idempotency_key`) so that a retry after a lost answer
+        records nothing new and returns the first answer."""
+        result = perform(op)
+        return result, 200 if result["replayed"] else 201
+
+
+def perform(op: dict) -> dict:
+    """Runs one validated operation document; shared by the API and the pages."""
+    header_key = request.headers.get("Idempotency-Key")
+    body_key = op.pop("idempotency_key", None)
+    if header_key and body_key and header_key != body_key:
+        raise InvalidInput("Idempotency-Key header and idempotency_key differ", field="idempotency_key")
+    key = body_key or header_key
+    ctx = services.Context(actor=require_actor(), now=request_now(), today=request_today(),
+                           note=op.pop("note", None), reference=op.pop("reference", None), idempotency_key=key)
+    kind = op.pop("kind")
+    if kind == "receive" and "new_lot" in op:
+        op["new_lot"] = _new_lot(op["new_lot"])
+    action = {"receive": services.receive, "issue": services.issue, "transfer": services.transfer,
+              "count": services.count, "write_off": services.write_off, "return": services.return_stock}[kind]
+    return action(engine(), ctx, **op)
+
+
+def _new_lot(data: dict) -> services.NewLot:
+    price = data.pop("unit_price", None)
+    data["unit_price_cents"] = None if price is None else int(price * 100)
+    data["received_on"] = data.get("received_on") or request_today()
+    known = {f.name for f in dc_fields(services.NewLot)}
+    return services.NewLot(**{k: v for k, v in data.items() if k in known})

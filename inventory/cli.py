@@ -1,0 +1,95 @@
+"""Command line: `flask --app app db upgrade`, `demo`, `user create`, `user token`."""
+import click
+from flask import Flask, current_app
+
+from common import clock
+from common.errors import DomainError
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(db)
+    app.cli.add_command(demo)
+    app.cli.add_command(user)
+    try:
+        from dispatch.cli import allocate
+    except ImportError:  # the allocator is optional until dispatch/ exists
+        return
+    app.cli.add_command(allocate)
+
+
+def _engine():
+    return current_app.extensions["engine"]
+
+
+@click.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Apply every migration (creates the database when missing)."""
+    from common.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is at the latest migration")
+
+
+@click.command()
+@click.option("--if-empty", is_flag=True, help="Load only when the database has no depots (make run).")
+def demo(if_empty):
+    """Load the demo county (1 county depot, 20 towns, 305 villages, 45 items, ~90,000 units)."""
+    from inventory.demo import DEMO_USERS, is_empty, load_demo
+
+    if not is_empty(_engine()):
+        if if_empty:
+            click.echo("database already holds depots; demo not loaded")
+            return
+        raise click.ClickException("the database already holds depots; load the demo into an empty database")
+    today = clock.local_today(clock.now(), current_app.config["TIMEZONE"])
+    click.echo("载入演示县 loading the demo county …")
+    totals = load_demo(_engine(), today)
+    click.echo(f"{totals['depots']} depots, {totals['items']} items, {totals['lots']} lots, {totals['units']} units")
+    for username, password, role, kept in DEMO_USERS:
+        click.echo(f"  {role:<10} {username:<10} {password}" + (f"  keeps {', '.join(kept)}" if kept else ""))
+
+
+@click.group()
+def user():
+    """Accounts."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "dispatcher", "keeper", "auditor"]), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--depot", "depots", multiple=True, help="Depot code a keeper keeps (repeat for several).")
+@click.option("--name", "display_name", default=None)
+def user_create(username, role, password, depots, display_name):
+    from accounts.services import add_user
+    from common.db import UnitOfWork
+
+    try:
+        with UnitOfWork(_engine()) as uow:
+            add_user(uow, username, password, role, display_name=display_name, depots=list(depots))
+            uow.commit()
+    except DomainError as e:
+        raise click.ClickException(f"{e.field}: {e.message}" if e.field else e.message)
+    click.echo(f"created {role} {username}")
+
+
+@user.command("token")
+@click.argument("username")
+@click.option("--name", default="cli", help="What the token is for.")
+def user_token(username, name):
+    """Print a new API token for USERNAME (shown once)."""
+    from sqlmodel import Session, select
+
+    from accounts.models import User
+    from accounts.services import issue_token
+
+    with Session(_engine()) as s:
+        found = s.exec(select(User).where(User.username == username)).first()
+    if found is None:
+        raise click.ClickException(f"no user {username}")
+    click.echo(issue_token(_engine(), found.id, name))

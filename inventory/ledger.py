@@ -1,0 +1,107 @@
+"""The rules of every stock change, in plain Python.
+
+Given what a lot holds now, each function either returns the ledger line to write (kind, signed
+quantity, balance after) or raises a domain error saying why the change is not allowed. The services
+load and lock the lot, call one of these, and write the line in the same transaction.
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from common.errors import InsufficientStock, InvalidInput, LotExpired
+
+RECEIVE = "receive"
+ISSUE = "issue"
+TRANSFER_OUT = "transfer_out"
+TRANSFER_IN = "transfer_in"
+COUNT = "count"
+WRITE_OFF = "write_off"
+RETURN = "return"
+KINDS = (RECEIVE, ISSUE, TRANSFER_OUT, TRANSFER_IN, COUNT, WRITE_OFF, RETURN)
+
+WRITE_OFF_REASONS = ("expired", "damaged", "lost", "approved")
+
+
+@dataclass(frozen=True)
+class LotState:
+    code: str
+    quantity: int
+    expires_on: date | None
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    quantity: int  # signed
+    balance_after: int
+    reason: str | None = None
+
+
+def is_expired(expires_on: date | None, today: date) -> bool:
+    """A lot is usable through its expiry date and expired from the day after."""
+    return expires_on is not None and expires_on < today
+
+
+def _positive(quantity, field: str = "quantity") -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise InvalidInput(f"{field} must be a whole number greater than 0, got {quantity!r}", field=field)
+    return quantity
+
+
+def _take(lot: LotState, quantity: int, kind: str, today: date | None, reason: str | None = None) -> Change:
+    quantity = _positive(quantity)
+    if today is not None and is_expired(lot.expires_on, today):
+        raise LotExpired(
+            f"lot {lot.code} expired on {lot.expires_on.isoformat()}; it cannot be issued or moved, "
+            "only written off",
+            field="lot",
+        )
+    if quantity > lot.quantity:
+        raise InsufficientStock(
+            f"lot {lot.code} holds {lot.quantity}, cannot take {quantity}",
+            field="quantity",
+            available=lot.quantity,
+        )
+    return Change(kind, -quantity, lot.quantity - quantity, reason)
+
+
+def _add(lot: LotState, quantity: int, kind: str) -> Change:
+    quantity = _positive(quantity)
+    return Change(kind, quantity, lot.quantity + quantity)
+
+
+def receive(lot: LotState, quantity: int) -> Change:
+    return _add(lot, quantity, RECEIVE)
+
+
+def issue(lot: LotState, quantity: int, today: date) -> Change:
+    return _take(lot, quantity, ISSUE, today)
+
+
+def transfer_out(lot: LotState, quantity: int, today: date) -> Change:
+    return _take(lot, quantity, TRANSFER_OUT, today)
+
+
+def transfer_in(lot: LotState, quantity: int) -> Change:
+    return _add(lot, quantity, TRANSFER_IN)
+
+
+def return_(lot: LotState, quantity: int) -> Change:
+    """Units that come back unused (回收), for example after a response stands down."""
+    return _add(lot, quantity, RETURN)
+
+
+def count(lot: LotState, counted: int) -> Change:
+    """A stock-take (盘点): the difference between counted and recorded becomes the adjustment.
+    A count that matches is still recorded (quantity 0) as proof the shelf was counted."""
+    if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
+        raise InvalidInput(f"counted must be a whole number of 0 or more, got {counted!r}", field="counted")
+    return Change(COUNT, counted - lot.quantity, counted)
+
+
+def write_off(lot: LotState, quantity: int, reason: str) -> Change:
+    """Expired, damaged or lost units leave the books (报损/报废); expired lots may only leave this way."""
+    if reason not in WRITE_OFF_REASONS:
+        raise InvalidInput(
+            f"reason must be one of {', '.join(WRITE_OFF_REASONS)}, got {reason!r}", field="reason"
+        )
+    return _take(lot, quantity, WRITE_OFF, today=None, reason=reason)

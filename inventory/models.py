@@ -1,0 +1,132 @@
+"""Tables of the inventory. Stock changes only through ``inventory.ledger`` via the services."""
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from common.db import UTCDateTime, utcnow
+from inventory.ledger import KINDS, WRITE_OFF_REASONS
+
+TIERS = ("county", "town", "village")
+DEPOT_KINDS = ("station", "transfer_station")
+CATEGORIES = (
+    "living",
+    "flood",
+    "forest_fire",
+    "fire_rescue",
+    "earthquake_rescue",
+    "geological_hazard",
+    "work_safety_rescue",
+    "communications",
+)
+STORAGE_MODES = ("physical", "agreement", "capacity")
+LOT_SOURCES = ("purchase", "donation", "transfer")
+KITS = ("big3", "small4")
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str) -> sa.CheckConstraint:
+    quoted = ",".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} in ({quoted})", name=name)
+
+
+class Depot(SQLModel, table=True):
+    __table_args__ = (
+        _one_of("tier", TIERS, "ck_depot_tier"),
+        _one_of("kind", DEPOT_KINDS, "ck_depot_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=100)
+    tier: str = Field(max_length=16)
+    kind: str = Field(default="station", max_length=24)
+    parent_id: int | None = Field(default=None, foreign_key="depot.id", index=True)
+    # "/1/4/37/": ids from the root down, so a subtree is one indexed prefix match.
+    path: str = Field(default="", max_length=255, index=True)
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = Field(default=None, max_length=200)
+    keeper_name: str | None = Field(default=None, max_length=50)
+    keeper_phone: str | None = Field(default=None, max_length=30)
+    key_town: bool = False
+
+
+class Item(SQLModel, table=True):
+    __table_args__ = (_one_of("category", CATEGORIES, "ck_item_category"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name_zh: str = Field(max_length=100)
+    name_en: str = Field(max_length=100)
+    category: str = Field(max_length=32)
+    unit: str = Field(max_length=16)
+    weight_kg: float = 0.0
+    volume_m3: float = 0.0
+    shelf_life_days: int | None = None
+    rotation_lead_days: int | None = None
+    priority: int = 2
+    kit: str | None = Field(default=None, max_length=16)
+
+
+class Lot(SQLModel, table=True):
+    __table_args__ = (
+        sa.CheckConstraint("quantity >= 0", name="ck_lot_quantity_not_negative"),
+        _one_of("storage_mode", STORAGE_MODES, "ck_lot_storage_mode"),
+        _one_of("source", LOT_SOURCES, "ck_lot_source"),
+        sa.Index("ix_lot_depot_item", "depot_id", "item_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=48, unique=True, index=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    depot_id: int = Field(foreign_key="depot.id")
+    quantity: int = 0
+    received_on: date
+    expires_on: date | None = Field(default=None, index=True)
+    storage_mode: str = Field(default="physical", max_length=16)
+    partner: str | None = Field(default=None, max_length=100)
+    source: str = Field(default="purchase", max_length=16)
+    unit_price_cents: int | None = None
+    origin_lot_id: int | None = Field(default=None, foreign_key="lot.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Movement(SQLModel, table=True):
+    """One line of the append-only stock ledger (台账)."""
+
+    __tablename__ = "movement"
+    __table_args__ = (
+        sa.CheckConstraint("balance_after >= 0", name="ck_movement_balance_not_negative"),
+        _one_of("kind", KINDS, "ck_movement_kind"),
+        sa.Index("ix_movement_lot_id_id", "lot_id", "id"),
+        sa.Index("ix_movement_depot_created", "depot_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)
+    lot_id: int = Field(foreign_key="lot.id")
+    depot_id: int = Field(foreign_key="depot.id")
+    item_id: int = Field(foreign_key="item.id", index=True)
+    quantity: int  # signed: + into the lot, − out of it
+    balance_after: int
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reason: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, max_length=500)
+    reference: str | None = Field(default=None, max_length=64, index=True)
+    idempotency_key: str | None = Field(default=None, max_length=100, index=True)
+    counterpart_id: int | None = Field(default=None, foreign_key="movement.id")
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request sent with an idempotency key, replayed for every retry."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    key: str = Field(max_length=100)
+    fingerprint: str = Field(max_length=64)
+    response: str  # JSON
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

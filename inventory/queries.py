@@ -1,0 +1,284 @@
+"""Read side of the inventory: lists, trees, rollups and stock cards, scoped to who is asking."""
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from accounts.models import User
+from common.actor import Actor
+from common.errors import InvalidInput, NotFound
+from inventory.ledger import KINDS, is_expired
+from inventory.models import CATEGORIES, TIERS, Depot, Item, Lot, Movement
+
+NEAR_EXPIRY_DAYS = 90
+MAX_PAGE = 1000
+
+
+def depot_dict(d: Depot) -> dict:
+    return {
+        "code": d.code, "name": d.name, "tier": d.tier, "kind": d.kind, "parent": None,
+        "lat": d.lat, "lon": d.lon, "address": d.address, "keeper_name": d.keeper_name,
+        "keeper_phone": d.keeper_phone, "key_town": d.key_town,
+    }
+
+
+def item_dict(i: Item) -> dict:
+    return {
+        "code": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "category": i.category, "unit": i.unit,
+        "weight_kg": i.weight_kg, "volume_m3": i.volume_m3, "shelf_life_days": i.shelf_life_days,
+        "rotation_lead_days": i.rotation_lead_days, "priority": i.priority, "kit": i.kit,
+    }
+
+
+def expiry_status(expires_on: date | None, today: date, near_days: int = NEAR_EXPIRY_DAYS) -> str:
+    if expires_on is None:
+        return "durable"
+    if is_expired(expires_on, today):
+        return "expired"
+    return "near_expiry" if expires_on <= today + timedelta(days=near_days) else "ok"
+
+
+def lot_dict(lot: Lot, item: Item, depot: Depot, today: date) -> dict:
+    return {
+        "code": lot.code, "item": item.code, "item_name": item.name_zh, "item_name_en": item.name_en,
+        "category": item.category, "unit": item.unit, "depot": depot.code, "depot_name": depot.name,
+        "quantity": lot.quantity, "received_on": lot.received_on, "expires_on": lot.expires_on,
+        "status": expiry_status(lot.expires_on, today), "storage_mode": lot.storage_mode,
+        "partner": lot.partner, "source": lot.source,
+        "unit_price": None if lot.unit_price_cents is None else lot.unit_price_cents / 100,
+    }
+
+
+def movement_dict(m: Movement, lot: Lot, depot: Depot, item: Item, user: User) -> dict:
+    return {
+        "id": m.id, "kind": m.kind, "lot": lot.code, "depot": depot.code, "item": item.code,
+        "quantity": m.quantity, "balance_after": m.balance_after, "user": user.username,
+        "created_at": m.created_at.isoformat(), "reason": m.reason, "note": m.note, "reference": m.reference,
+        "idempotency_key": m.idempotency_key, "counterpart_id": m.counterpart_id,
+    }
+
+
+# ---------------------------------------------------------------- depots
+
+
+def _visible_depots(session: Session, actor: Actor):
+    query = select(Depot).order_by(Depot.path)
+    if not actor.reads_everything:
+        query = query.where(Depot.id.in_(actor.depot_ids or {-1}))
+    return session.exec(query).all()
+
+
+def depot_by_code(session: Session, actor: Actor, code: str, field: str = "depot") -> Depot:
+    depot = session.exec(select(Depot).where(Depot.code == code)).first()
+    if depot is None:
+        raise NotFound(f"no depot with code {code}", field=field)
+    actor.require_read_depot(depot.id, depot.code)
+    return depot
+
+
+def get_depot(engine, actor: Actor, code: str) -> dict:
+    with Session(engine) as s:
+        depot = depot_by_code(s, actor, code)
+        parent = s.get(Depot, depot.parent_id) if depot.parent_id else None
+        return {**depot_dict(depot), "parent": parent.code if parent else None}
+
+
+def list_depots(engine, actor: Actor, tier: str | None = None) -> list[dict]:
+    if tier is not None and tier not in TIERS:
+        raise InvalidInput(f"tier must be one of {', '.join(TIERS)}", field="tier")
+    with Session(engine) as s:
+        depots = _visible_depots(s, actor)
+        codes = {d.id: d.code for d in s.exec(select(Depot.id, Depot.code)).all()}
+        return [{**depot_dict(d), "parent": codes.get(d.parent_id)} for d in depots if tier in (None, d.tier)]
+
+
+def depot_tree(engine, actor: Actor, today: date) -> list[dict]:
+    """Depots as a tree, each with its own and its subtree's units, lots and expired units."""
+    with Session(engine) as s:
+        depots = _visible_depots(s, actor)
+        own = _units_by_depot(s, today)
+        nodes = {d.id: {**depot_dict(d), "own": own.get(d.id, _zero()), "total": _zero(), "children": []}
+                 for d in depots}
+        roots = []
+        for d in depots:  # ordered by path: parents come before children
+            node = nodes[d.id]
+            for ancestor_id in _path_ids(d.path):
+                if ancestor_id in nodes:
+                    _add_into(nodes[ancestor_id]["total"], node["own"])
+            parent = nodes.get(d.parent_id)
+            (parent["children"] if parent else roots).append(node)
+            node["parent"] = parent["code"] if parent else None
+        return roots
+
+
+def _zero() -> dict:
+    return {"units": 0, "lots": 0, "expired_units": 0}
+
+
+def _add_into(total: dict, part: dict) -> None:
+    for key in total:
+        total[key] += part[key]
+
+
+def _path_ids(path: str) -> list[int]:
+    return [int(p) for p in path.strip("/").split("/") if p]
+
+
+def _units_by_depot(s: Session, today: date) -> dict[int, dict]:
+    expired = sa.case((Lot.expires_on < today, Lot.quantity), else_=0)
+    rows = s.exec(
+        select(Lot.depot_id, sa.func.sum(Lot.quantity), sa.func.count(Lot.id), sa.func.sum(expired))
+        .where(Lot.quantity > 0).group_by(Lot.depot_id)
+    ).all()
+    return {d: {"units": int(u), "lots": int(n), "expired_units": int(e or 0)} for d, u, n, e in rows}
+
+
+def stock_summary(engine, actor: Actor, today: date, depot: str | None = None, by: str = "item") -> dict:
+    """Units on hand per item or category in a depot's subtree (a town includes its villages), or
+    everywhere the actor may read when no depot is named."""
+    if by not in ("item", "category"):
+        raise InvalidInput("by must be item or category", field="by")
+    with Session(engine) as s:
+        query = select(Item, sa.func.sum(Lot.quantity), sa.func.sum(
+            sa.case((Lot.expires_on < today, Lot.quantity), else_=0))).join(Lot, Lot.item_id == Item.id)
+        scope = None
+        if depot is not None:
+            scope = depot_by_code(s, actor, depot)
+            query = query.join(Depot, Depot.id == Lot.depot_id).where(Depot.path.startswith(scope.path))
+        elif not actor.reads_everything:
+            query = query.where(Lot.depot_id.in_(actor.depot_ids or {-1}))
+        rows = s.exec(query.where(Lot.quantity > 0).group_by(Item.id).order_by(Item.code)).all()
+    lines = [{**item_dict(i), "units": int(u), "usable_units": int(u) - int(e or 0)} for i, u, e in rows]
+    if by == "category":
+        totals: dict[str, dict] = {}
+        for line in lines:
+            t = totals.setdefault(line["category"], {"category": line["category"], "units": 0, "usable_units": 0,
+                                                     "items": 0})
+            t["units"] += line["units"]
+            t["usable_units"] += line["usable_units"]
+            t["items"] += 1
+        lines = [totals[c] for c in CATEGORIES if c in totals]
+    return {"depot": scope.code if scope else None, "by": by, "lines": lines}
+
+
+# ---------------------------------------------------------------- items and lots
+
+
+def list_items(engine, category: str | None = None) -> list[dict]:
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}", field="category")
+    with Session(engine) as s:
+        query = select(Item).order_by(Item.code)
+        if category:
+            query = query.where(Item.category == category)
+        return [item_dict(i) for i in s.exec(query).all()]
+
+
+def get_item(engine, code: str) -> dict:
+    with Session(engine) as s:
+        item = s.exec(select(Item).where(Item.code == code)).first()
+        if item is None:
+            raise NotFound(f"no item with code {code}", field="item")
+        return item_dict(item)
+
+
+def list_lots(engine, actor: Actor, today: date, *, depot: str | None = None, subtree: bool = False,
+              item: str | None = None, category: str | None = None, expires_within_days: int | None = None,
+              expired: bool | None = None, include_empty: bool = False, limit: int = 100, offset: int = 0) -> dict:
+    _check_page(limit, offset)
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}", field="category")
+    if expires_within_days is not None and expires_within_days <= 0:
+        raise InvalidInput("expires_within_days must be 1 or more", field="expires_within_days")
+    with Session(engine) as s:
+        query = select(Lot, Item, Depot).join(Item, Item.id == Lot.item_id).join(Depot, Depot.id == Lot.depot_id)
+        if depot is not None:
+            scope = depot_by_code(s, actor, depot)
+            query = query.where(Depot.path.startswith(scope.path) if subtree else Depot.id == scope.id)
+        if not actor.reads_everything:
+            query = query.where(Depot.id.in_(actor.depot_ids or {-1}))
+        if item is not None:
+            query = query.where(Item.code == item)
+        if category is not None:
+            query = query.where(Item.category == category)
+        if expires_within_days is not None:
+            query = query.where(Lot.expires_on.is_not(None), Lot.expires_on <= today + timedelta(days=expires_within_days))
+        if expired is True:
+            query = query.where(Lot.expires_on < today)
+        elif expired is False:
+            query = query.where(sa.or_(Lot.expires_on.is_(None), Lot.expires_on >= today))
+        if not include_empty:
+            query = query.where(Lot.quantity > 0)
+        total = s.exec(select(sa.func.count()).select_from(query.subquery())).one()
+        rows = s.exec(query.order_by(Lot.expires_on.is_(None), Lot.expires_on, Lot.code).limit(limit).offset(offset)).all()
+        return {"total": total, "lots": [lot_dict(lot, i, d, today) for lot, i, d in rows]}
+
+
+def get_lot(engine, actor: Actor, code: str, today: date) -> dict:
+    with Session(engine) as s:
+        lot, item, depot = _lot_row(s, code)
+        actor.require_read_depot(depot.id, depot.code)
+        return lot_dict(lot, item, depot, today)
+
+
+def _lot_row(s: Session, code: str):
+    row = s.exec(select(Lot, Item, Depot).join(Item, Item.id == Lot.item_id).join(Depot, Depot.id == Lot.depot_id)
+                 .where(Lot.code == code)).first()
+    if row is None:
+        raise NotFound(f"no lot with code {code}", field="lot")
+    return row
+
+
+def stock_card(engine, actor: Actor, code: str, today: date) -> dict:
+    """库存卡: every ledger line of a lot, oldest first, with the balance after each."""
+    with Session(engine) as s:
+        lot, item, depot = _lot_row(s, code)
+        actor.require_read_depot(depot.id, depot.code)
+        rows = s.exec(
+            select(Movement, User).join(User, User.id == Movement.user_id)
+            .where(Movement.lot_id == lot.id).order_by(Movement.id)
+        ).all()
+        return {"lot": lot_dict(lot, item, depot, today),
+                "entries": [movement_dict(m, lot, depot, item, u) for m, u in rows]}
+
+
+# ---------------------------------------------------------------- ledger
+
+
+def list_movements(engine, actor: Actor, *, depot: str | None = None, subtree: bool = False, lot: str | None = None,
+                   item: str | None = None, kind: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None, user: str | None = None, reference: str | None = None,
+                   limit: int = 100, offset: int = 0) -> dict:
+    """Ledger lines, newest first."""
+    _check_page(limit, offset)
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    if since and until and until < since:
+        raise InvalidInput("until is before since", field="until")
+    with Session(engine) as s:
+        query = (select(Movement, Lot, Depot, Item, User).join(Lot, Lot.id == Movement.lot_id)
+                 .join(Depot, Depot.id == Movement.depot_id).join(Item, Item.id == Movement.item_id)
+                 .join(User, User.id == Movement.user_id))
+        if depot is not None:
+            scope = depot_by_code(s, actor, depot)
+            query = query.where(Depot.path.startswith(scope.path) if subtree else Depot.id == scope.id)
+        if not actor.reads_everything:
+            query = query.where(Movement.depot_id.in_(actor.depot_ids or {-1}))
+        for column, value in ((Lot.code, lot), (Item.code, item), (Movement.kind, kind), (User.username, user),
+                              (Movement.reference, reference)):
+            if value is not None:
+                query = query.where(column == value)
+        if since is not None:
+            query = query.where(Movement.created_at >= since)
+        if until is not None:
+            query = query.where(Movement.created_at < until)
+        total = s.exec(select(sa.func.count()).select_from(query.subquery())).one()
+        rows = s.exec(query.order_by(Movement.id.desc()).limit(limit).offset(offset)).all()
+        return {"total": total, "entries": [movement_dict(*row) for row in rows]}
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    if offset < 0:
+        raise InvalidInput("offset cannot be negative", field="offset")

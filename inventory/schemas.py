@@ -1,0 +1,230 @@
+"""HTTP shapes of the inventory API (marshmallow). They validate and document; services decide."""
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from inventory.ledger import KINDS, WRITE_OFF_REASONS
+from inventory.models import CATEGORIES, DEPOT_KINDS, KITS, LOT_SOURCES, STORAGE_MODES, TIERS
+
+Code = lambda **kw: fields.Str(validate=validate.Length(min=1, max=48), **kw)  # noqa: E731
+
+
+class DepotSchema(Schema):
+    code = fields.Str(required=True, validate=validate.Length(min=1, max=32))
+    name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    tier = fields.Str(required=True, validate=validate.OneOf(TIERS))
+    kind = fields.Str(load_default="station", validate=validate.OneOf(DEPOT_KINDS))
+    parent = fields.Str(allow_none=True, load_default=None)
+    lat = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-90, 90))
+    lon = fields.Float(allow_none=True, load_default=None, validate=validate.Range(-180, 180))
+    address = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    keeper_name = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=50))
+    keeper_phone = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=30))
+    key_town = fields.Bool(load_default=False)
+
+
+class DepotUpdateSchema(Schema):
+    name = fields.Str(validate=validate.Length(min=1, max=100))
+    lat = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
+    address = fields.Str(allow_none=True, validate=validate.Length(max=200))
+    keeper_name = fields.Str(allow_none=True, validate=validate.Length(max=50))
+    keeper_phone = fields.Str(allow_none=True, validate=validate.Length(max=30))
+    key_town = fields.Bool()
+
+
+class RollupSchema(Schema):
+    units = fields.Int()
+    lots = fields.Int()
+    expired_units = fields.Int()
+
+
+class DepotNodeSchema(DepotSchema):
+    own = fields.Nested(RollupSchema)
+    total = fields.Nested(RollupSchema, metadata={"description": "this depot and every depot under it"})
+    children = fields.List(fields.Nested(lambda: DepotNodeSchema()))
+
+
+class DepotListQuery(Schema):
+    tier = fields.Str(validate=validate.OneOf(TIERS))
+
+
+class ItemSchema(Schema):
+    code = fields.Str(required=True, validate=validate.Length(min=1, max=32))
+    name_zh = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    name_en = fields.Str(required=True, validate=validate.Length(min=1, max=100))
+    category = fields.Str(required=True, validate=validate.OneOf(CATEGORIES))
+    unit = fields.Str(required=True, validate=validate.Length(min=1, max=16))
+    weight_kg = fields.Float(load_default=0.0, validate=validate.Range(min=0))
+    volume_m3 = fields.Float(load_default=0.0, validate=validate.Range(min=0))
+    shelf_life_days = fields.Int(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1))
+    rotation_lead_days = fields.Int(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1))
+    priority = fields.Int(strict=True, load_default=2, validate=validate.Range(1, 9))
+    kit = fields.Str(allow_none=True, load_default=None, validate=validate.OneOf(KITS))
+
+
+class ItemUpdateSchema(ItemSchema):
+    class Meta:
+        exclude = ("code",)
+        partial = True
+
+
+class ItemListQuery(Schema):
+    category = fields.Str(validate=validate.OneOf(CATEGORIES))
+
+
+class StockQuery(Schema):
+    depot = fields.Str(metadata={"description": "a depot code; its whole subtree is counted"})
+    by = fields.Str(load_default="item", validate=validate.OneOf(["item", "category"]))
+
+
+class StockLineSchema(Schema):
+    code = fields.Str()
+    name_zh = fields.Str()
+    name_en = fields.Str()
+    category = fields.Str()
+    unit = fields.Str()
+    items = fields.Int()
+    units = fields.Int()
+    usable_units = fields.Int(metadata={"description": "units in lots not yet expired"})
+
+
+class StockSummarySchema(Schema):
+    depot = fields.Str(allow_none=True)
+    by = fields.Str()
+    lines = fields.List(fields.Nested(StockLineSchema))
+
+
+class PageQuery(Schema):
+    limit = fields.Int(load_default=100, validate=validate.Range(1, 1000))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+
+
+class LotQuery(PageQuery):
+    depot = fields.Str()
+    subtree = fields.Bool(load_default=False, metadata={"description": "include the depots under `depot`"})
+    item = fields.Str()
+    category = fields.Str(validate=validate.OneOf(CATEGORIES))
+    expires_within_days = fields.Int(validate=validate.Range(min=1))
+    expired = fields.Bool()
+    include_empty = fields.Bool(load_default=False)
+
+
+class LotSchema(Schema):
+    code = fields.Str()
+    item = fields.Str()
+    item_name = fields.Str()
+    item_name_en = fields.Str()
+    category = fields.Str()
+    unit = fields.Str()
+    depot = fields.Str()
+    depot_name = fields.Str()
+    quantity = fields.Int()
+    received_on = fields.Date()
+    expires_on = fields.Date(allow_none=True)
+    status = fields.Str(metadata={"description": "durable, ok, near_expiry (within 90 days) or expired"})
+    storage_mode = fields.Str()
+    partner = fields.Str(allow_none=True)
+    source = fields.Str()
+    unit_price = fields.Float(allow_none=True)
+
+
+class LotPageSchema(Schema):
+    total = fields.Int()
+    lots = fields.List(fields.Nested(LotSchema))
+
+
+class MovementSchema(Schema):
+    id = fields.Int()
+    kind = fields.Str(metadata={"description": ", ".join(KINDS)})
+    lot = fields.Str()
+    depot = fields.Str()
+    item = fields.Str()
+    quantity = fields.Int(metadata={"description": "signed: positive into the lot, negative out of it"})
+    balance_after = fields.Int()
+    user = fields.Str()
+    created_at = fields.Str()
+    reason = fields.Str(allow_none=True)
+    note = fields.Str(allow_none=True)
+    reference = fields.Str(allow_none=True)
+    idempotency_key = fields.Str(allow_none=True)
+    counterpart_id = fields.Int(allow_none=True)
+
+
+class MovementPageSchema(Schema):
+    total = fields.Int()
+    entries = fields.List(fields.Nested(MovementSchema))
+
+
+class StockCardSchema(Schema):
+    lot = fields.Nested(LotSchema)
+    entries = fields.List(fields.Nested(MovementSchema))
+
+
+class MovementQuery(PageQuery):
+    depot = fields.Str()
+    subtree = fields.Bool(load_default=False)
+    lot = fields.Str()
+    item = fields.Str()
+    kind = fields.Str(validate=validate.OneOf(KINDS))
+    user = fields.Str()
+    reference = fields.Str()
+    since = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset, inclusive"})
+    until = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset, exclusive"})
+
+
+class NewLotSchema(Schema):
+    code = fields.Str(validate=validate.Length(min=1, max=48), load_default=None)
+    item = fields.Str(required=True)
+    depot = fields.Str(required=True)
+    received_on = fields.Date(load_default=None, metadata={"description": "defaults to today"})
+    expires_on = fields.Date(allow_none=True, load_default=None)
+    storage_mode = fields.Str(load_default="physical", validate=validate.OneOf(STORAGE_MODES))
+    partner = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=100))
+    source = fields.Str(load_default="purchase", validate=validate.OneOf(LOT_SOURCES))
+    unit_price = fields.Decimal(allow_none=True, load_default=None, places=2, validate=validate.Range(min=0))
+
+
+OPERATION_FIELDS = {
+    "receive": ({"quantity"}, {"lot", "new_lot"}),
+    "issue": ({"lot", "quantity"}, set()),
+    "transfer": ({"lot", "quantity", "to_depot"}, {"to_lot"}),
+    "count": ({"lot", "counted"}, set()),
+    "write_off": ({"lot", "quantity", "reason"}, set()),
+    "return": ({"lot", "quantity"}, set()),
+}
+
+
+class OperationSchema(Schema):
+    """One stock operation. Which fields are needed depends on `kind`."""
+
+    kind = fields.Str(required=True, validate=validate.OneOf(list(OPERATION_FIELDS)))
+    lot = Code()
+    quantity = fields.Int(strict=True, validate=validate.Range(min=1))
+    counted = fields.Int(strict=True, validate=validate.Range(min=0))
+    reason = fields.Str(validate=validate.OneOf(WRITE_OFF_REASONS))
+    to_depot = fields.Str(validate=validate.Length(min=1, max=32))
+    to_lot = Code()
+    new_lot = fields.Nested(NewLotSchema)
+    note = fields.Str(validate=validate.Length(max=500), load_default=None)
+    reference = fields.Str(validate=validate.Length(max=64), load_default=None)
+    idempotency_key = fields.Str(validate=validate.Length(min=1, max=100), load_default=None,
+                                 metadata={"description": "or the Idempotency-Key header"})
+
+    @validates_schema
+    def _fields_for_kind(self, data, **kwargs):
+        kind = data.get("kind")
+        if kind not in OPERATION_FIELDS:
+            return
+        required, optional = OPERATION_FIELDS[kind]
+        if kind == "receive":
+            if ("lot" in data) == ("new_lot" in data):
+                raise ValidationError("a receipt names either lot (an existing lot) or new_lot", "lot")
+        errors = {f: [f"required for {kind}"] for f in sorted(required) if f not in data}
+        allowed = required | optional | {"kind", "note", "reference", "idempotency_key"}
+        errors.update({f: [f"not used by {kind}"] for f in sorted(data) if f not in allowed})
+        if errors:
+            raise ValidationError(errors)
+
+
+class OperationResultSchema(Schema):
+    replayed = fields.Bool(metadata={"description": "true when this answers a repeated Idempotency-Key"})
+    entries = fields.List(fields.Nested(MovementSchema))

@@ -1,0 +1,46 @@
+"""Alembic environment. The URL comes from the caller (the app's `db upgrade`) or DATABASE_URL."""
+import os
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import accounts.models  # noqa: F401  (registers the tables)
+import inventory.models  # noqa: F401
+from common.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    return config.attributes.get("url") or os.environ.get("DATABASE_URL") or "sqlite:///instance/reliefdepot.db"
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
