@@ -9,4 +9,12 @@ class _Parser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    """Every API blueprint checks who is asking before any view runs (accounts.auth.api_guard)."""
+
     ARGUMENTS_PARSER = _Parser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.auth import api_guard
+
+        self.before_request(api_guard)

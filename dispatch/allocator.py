@@ -253,7 +253,10 @@ def greedy_nearest_first(problem: Problem) -> dict:
 
 
 def check_plan(problem: Problem, plan: dict) -> list[str]:
-    """Every way the plan breaks the rules of contracts/allocation.md; empty when it keeps them."""
+    """Every way a plan (rows with the contract's keys) breaks the rules of contracts/allocation.md.
+
+    Empty when it keeps them all. Checks the rules, not optimality: compare objectives for that.
+    """
     problems = [] if plan.get("format") == PLAN_FORMAT else [f"format is {plan.get('format')!r}"]
     lots = {(x.depot, x.lot): x for x in problem.lots}
     shipped_lot: dict[tuple[str, str], int] = defaultdict(int)
@@ -294,8 +297,9 @@ def _check_lots(problem: Problem, lots: dict, shipped: dict) -> list[str]:
             by_source[depot, lot.item].append(lot)
     for (depot, item), used in sorted(by_source.items()):
         total = sum(shipped[depot, x.lot] for x in used)
-        if total > problem.available(depot, item):
-            problems.append(f"{depot}/{item}: ships {total}, more than usable - floor = {problem.available(depot, item)}")
+        allowed = problem.available(depot, item)
+        if total > allowed:
+            problems.append(f"{depot}/{item}: ships {total}, more than usable - floor = {allowed}")
         latest = max(fefo_key(x)[:2] for x in used)
         for lot in problem.usable_lots(depot, item):
             if fefo_key(lot)[:2] < latest and shipped.get((depot, lot.lot), 0) < lot.quantity:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 PROBLEM_FORMAT = "allocation-problem/1"
 DEFAULT_FAIR_SHARE_STEPS = 10
 MAX_FAIR_SHARE_STEPS = 100
+# Bounds the contract leaves open, chosen so that every cost fits the solver's 64-bit integers.
+MAX_QUANTITY = 1_000_000_000
+MAX_MINUTES = 1_000_000
+MAX_SHELF_DAYS = 36_500
 
 
 class ProblemError(ValueError):
@@ -101,8 +105,10 @@ def parse_problem(doc: object) -> Problem:
     if doc.get("format") != PROBLEM_FORMAT:
         errors.add("format", f"must be {PROBLEM_FORMAT!r}, got {doc.get('format')!r}")
     now = _parse_now(doc.get("now", _MISSING), errors)
-    min_shelf_days = _count(doc, "min_shelf_days", "min_shelf_days", errors, default=0)
-    steps = _count(doc, "fair_share_steps", "fair_share_steps", errors, default=DEFAULT_FAIR_SHARE_STEPS)
+    min_shelf_days = _count(doc, "min_shelf_days", "min_shelf_days", errors, default=0, maximum=MAX_SHELF_DAYS)
+    if now is not None and min_shelf_days is not None and now.date() > date.max - timedelta(days=min_shelf_days):
+        errors.add("now", "plus min_shelf_days falls after the year 9999")
+    steps = _count(doc, "fair_share_steps", "fair_share_steps", errors, default=DEFAULT_FAIR_SHARE_STEPS, maximum=None)
     if steps is not None and not 1 <= steps <= MAX_FAIR_SHARE_STEPS:
         errors.add("fair_share_steps", f"must be between 1 and {MAX_FAIR_SHARE_STEPS}, got {steps}")
     depots = _ids(doc, "depots", errors)
@@ -144,14 +150,19 @@ def _parse_now(value: object, errors: _Errors) -> datetime | None:
     return now
 
 
-def _count(row: dict, key: str, path: str, errors: _Errors, default: object = _MISSING) -> int | None:
-    """A non-negative whole number (JSON integer; booleans and 5.0 are refused)."""
+def _count(
+    row: dict, key: str, path: str, errors: _Errors, default: object = _MISSING, maximum: int | None = MAX_QUANTITY
+) -> int | None:
+    """A non-negative whole number up to ``maximum`` (a JSON integer; booleans and 5.0 are refused)."""
     value = row.get(key, default)
     if value is _MISSING:
         errors.add(path, "is required (a non-negative integer)")
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         errors.add(path, f"must be a non-negative integer, got {value!r}")
+        return None
+    if maximum is not None and value > maximum:
+        errors.add(path, f"must be at most {maximum}, got {value}")
         return None
     return value
 
@@ -250,7 +261,8 @@ def _keyed_counts(
     first: dict[tuple[str, str], str] = {}
     for path, row in _rows(doc, name, errors, required) or []:
         pair = tuple(_ref(row, key, _KINDS[key], f"{path}.{key}", known, errors) for key in keys)
-        count = _count(row, field, f"{path}.{field}", errors)
+        maximum = MAX_MINUTES if field == "minutes" else MAX_QUANTITY
+        count = _count(row, field, f"{path}.{field}", errors, maximum=maximum)
         if None in pair:
             continue
         if pair in first:

@@ -10,11 +10,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(db)
     app.cli.add_command(demo)
     app.cli.add_command(user)
-    try:
-        from dispatch.cli import allocate
-    except ImportError:  # the allocator is optional until dispatch/ exists
-        return
-    app.cli.add_command(allocate)
 
 
 def _engine():

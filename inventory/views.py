@@ -1,14 +1,187 @@
-"""HTML pages of the inventory (stub; pages are being written)."""
-from flask import Blueprint, render_template
+"""HTML pages of the inventory: the depot tree, a depot, the item catalog and a lot's stock card.
 
-from accounts.auth import login_required_page, require_actor
+Pages only read (through ``inventory.queries``); who may see what is decided there. Domain errors
+(NotFound, NotYourDepot, InvalidInput) become error pages in ``common.http``.
+"""
+import math
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, render_template, request
+from flask_babel import get_locale
+
+from accounts.auth import current_actor, login_required_page, require_actor
+from common.errors import InvalidInput
 from common.web import engine, request_today
-from inventory import queries
+from inventory import queries, vocab
+from inventory.models import CATEGORIES
 
 bp = Blueprint("inventory", __name__)
+
+PAGE_SIZE = 50
+LATEST_MOVEMENTS = 20
+
+
+# ---------------------------------------------------------------- pages
 
 
 @bp.route("/")
 @login_required_page
 def depot_tree():
-    return render_template("depot_tree.html", tree=queries.depot_tree(engine(), require_actor(), request_today()))
+    tree = queries.depot_tree(engine(), require_actor(), request_today())
+    return render_template("depot_tree.html", tree=tree, totals=_tree_totals(tree))
+
+
+@bp.route("/depots/<code>")
+@login_required_page
+def depot(code: str):
+    actor, today, eng = require_actor(), request_today(), engine()
+    details = queries.get_depot(eng, actor, code)  # NotFound / NotYourDepot before anything else
+    trail = _trail(queries.depot_tree(eng, actor, today), code)
+    node = trail[-1]
+    filters = _lot_filters(request.args)
+    page = _positive_int(request.args, "page", default=1)
+    lots = queries.list_lots(eng, actor, today, depot=code, subtree=filters["subtree"],
+                             category=filters["category"], expired=filters["expired"],
+                             expires_within_days=filters["expires_within_days"],
+                             limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    items = {i["code"]: i for i in queries.list_items(eng)}
+    movements = queries.list_movements(eng, actor, depot=code, limit=LATEST_MOVEMENTS)
+    return render_template(
+        "depot.html", depot=details, node=node, trail=trail[:-1], filters=filters, lots=lots, page=page,
+        pages=max(1, math.ceil(lots["total"] / PAGE_SIZE)), page_size=PAGE_SIZE,
+        by_category=queries.stock_summary(eng, actor, today, depot=code, by="category")["lines"],
+        by_item=queries.stock_summary(eng, actor, today, depot=code, by="item")["lines"],
+        movements=[_with_time(e) for e in movements["entries"]], movements_total=movements["total"],
+        items=items, categories=CATEGORIES,
+    )
+
+
+@bp.route("/items")
+@login_required_page
+def items():
+    category = request.args.get("category") or None
+    eng = engine()
+    on_hand = {line["code"]: line["units"]
+               for line in queries.stock_summary(eng, require_actor(), request_today(), by="item")["lines"]}
+    return render_template("items.html", items=queries.list_items(eng, category), category=category,
+                           categories=CATEGORIES, on_hand=on_hand)
+
+
+@bp.route("/lots/<code>")
+@login_required_page
+def lot(code: str):
+    card = queries.stock_card(engine(), require_actor(), code, request_today())
+    return render_template("lot.html", lot=card["lot"], entries=[_with_time(e) for e in card["entries"]])
+
+
+# ---------------------------------------------------------------- helpers for the views
+
+
+def _tree_totals(tree: list[dict]) -> dict:
+    totals = {"depots": 0, "units": 0, "lots": 0, "expired_units": 0}
+
+    def walk(node):
+        totals["depots"] += 1
+        for child in node["children"]:
+            walk(child)
+
+    for root in tree:
+        walk(root)
+        for key in ("units", "lots", "expired_units"):
+            totals[key] += root["total"][key]
+    return totals
+
+
+def _trail(tree: list[dict], code: str) -> list[dict]:
+    """The visible nodes from a root down to the depot ``code`` (the last one)."""
+    stack = [(root, [root]) for root in tree]
+    while stack:
+        node, path = stack.pop()
+        if node["code"] == code:
+            return path
+        stack.extend((child, path + [child]) for child in node["children"])
+    raise LookupError(code)  # get_depot has already checked the depot exists and may be read
+
+
+def _lot_filters(args) -> dict:
+    expired = {"": None, "1": True, "0": False}.get(args.get("expired", ""))
+    if expired is None and args.get("expired", "") != "":
+        raise InvalidInput("expired must be 1 (only expired lots) or 0 (only usable lots)", field="expired")
+    within = args.get("expires_within_days", "").strip()
+    return {
+        "category": args.get("category") or None,
+        "expired": expired,
+        "expires_within_days": _positive_int(args, "expires_within_days") if within else None,
+        "subtree": args.get("subtree") == "1",
+    }
+
+
+def _positive_int(args, name: str, default: int | None = None) -> int | None:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput(f"{name} must be a whole number of 1 or more, got {raw!r}", field=name)
+    return int(raw)
+
+
+def _with_time(entry: dict) -> dict:
+    """Ledger lines carry created_at as ISO text (the API's shape); pages format a datetime."""
+    created = entry["created_at"]
+    return {**entry, "created_at": datetime.fromisoformat(created) if isinstance(created, str) else created}
+
+
+# ---------------------------------------------------------------- what every template may use
+
+
+def _english() -> bool:
+    return str(get_locale()) == "en"
+
+
+def item_name(d: dict) -> str:
+    """The item's name in the page's language (lot rows say item_name/item_name_en; items name_zh/name_en)."""
+    if _english():
+        return d.get("item_name_en") or d.get("name_en") or d.get("item_name") or d.get("name_zh") or ""
+    return d.get("item_name") or d.get("name_zh") or d.get("item_name_en") or d.get("name_en") or ""
+
+
+def other_item_name(d: dict) -> str:
+    """The item's name in the other language, shown small beside the main one."""
+    if _english():
+        return d.get("item_name") or d.get("name_zh") or ""
+    return d.get("item_name_en") or d.get("name_en") or ""
+
+
+def unit_label(unit: str | None) -> str:
+    if not unit:
+        return ""
+    return vocab.UNITS_EN.get(unit, unit) if _english() else unit
+
+
+def url_with(**changes) -> str:
+    """This page's URL with some query arguments changed (None removes one); filters and pages keep the rest."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+@bp.app_context_processor
+def page_helpers() -> dict:
+    english = _english()
+    return {
+        "label": vocab.label,
+        "error_title": vocab.error_title,
+        "error_hint": vocab.error_hint,
+        "item_name": item_name,
+        "other_item_name": other_item_name,
+        "unit_label": unit_label,
+        "url_with": url_with,
+        "is_english": english,
+        "html_lang": "en" if english else "zh-CN",
+        "actor": current_actor(),
+    }

@@ -214,6 +214,7 @@ def test_solving_the_same_problem_twice_gives_the_same_plan():
 
 def valid_doc():
     return problem_doc(
+        min_shelf_days=7,
         stock=[("C0", "tent", "L1", 5, "2026-12-31"), ("T1", "tent", "L1", 2, None)],
         floors=[("T1", "tent", 1)],
         demand=[("V1", "tent", 4)],
@@ -300,6 +301,11 @@ BROKEN = {
     "negative minutes": (setter("routes", 0, "minutes", -5), "routes[0].minutes", "non-negative integer"),
     "fractional minutes": (setter("routes", 0, "minutes", 12.5), "routes[0].minutes", "non-negative integer"),
     "repeated route": (repeat_row("routes"), "routes[2]", "repeats routes for (from 'C0', to 'V1')"),
+    # bounds the contract leaves open, so that every cost fits the solver's 64-bit integers
+    "absurd stock": (setter("stock", 0, "quantity", 10**30), "stock[0].quantity", "at most 1000000000"),
+    "absurd minutes": (setter("routes", 0, "minutes", 10**7), "routes[0].minutes", "at most 1000000"),
+    "absurd min_shelf_days": (top("min_shelf_days", 10**6), "min_shelf_days", "at most 36500"),
+    "now at the end of time": (top("now", "9999-12-31T00:00:00+00:00"), "now", "after the year 9999"),
 }
 
 

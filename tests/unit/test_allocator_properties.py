@@ -47,7 +47,10 @@ def problems(draw, every_route=False):
         if draw(st.booleans())
     ]
     demand = [
-        {"site": s, "item": i, "quantity": draw(st.integers(0, 25))} for s in sites for i in items if draw(st.booleans())
+        {"site": s, "item": i, "quantity": draw(st.integers(0, 25))}
+        for s in sites
+        for i in items
+        if draw(st.booleans())
     ]
     routes = [
         {"from": d, "to": s, "minutes": draw(st.integers(0, 60))}
@@ -101,7 +104,7 @@ def test_the_plan_is_never_worse_than_nearest_depot_first(doc):
 @QUICK
 @given(problems(), st.randoms(use_true_random=False))
 def test_the_order_of_rows_does_not_change_the_plan(doc, rng: random.Random):
-    shuffled = {key: (rng.sample(value, len(value)) if isinstance(value, list) else value) for key, value in doc.items()}
+    shuffled = {key: rng.sample(value, len(value)) if isinstance(value, list) else value for key, value in doc.items()}
     assert without_time(allocate(shuffled)) == without_time(allocate(doc))
 
 

@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Everything else is here for them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := app
+
+.PHONY: run test bench install dev system-deps postgres translations clean
+
+run: install translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo --if-empty
+	$(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
+
+test: dev system-deps translations postgres
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: dev translations postgres
+	$(BIN)/python -m bench
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+translations: install
+	$(BIN)/pybabel compile -q -d translations
+
+# Debian packages the tests use: Chromium for the browser tests, a CJK font so pages render Chinese.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+		echo "installing chromium and fonts-noto-cjk from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig >/dev/null; \
+	fi
+
+# Starts (or installs) the local PostgreSQL the tests run against; with REQUIRE_POSTGRES=1 (CI) a failure stops here.
+postgres:
+	@scripts/ensure-postgres.sh || { [ "$$REQUIRE_POSTGRES" != 1 ] && echo "WARNING: PostgreSQL unavailable; its half of the suite will not run"; }
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,134 @@
+"""Words shown for the codes stored in the database (tiers, categories, ledger kinds...).
+
+Every label is a lazy gettext string with an English msgid, translated per request; the Chinese is in
+translations/zh_Hans_CN/LC_MESSAGES/messages.po. Templates reach them through ``label(kind, code)``.
+"""
+from flask_babel import lazy_gettext as _l
+
+TIERS = {
+    "county": _l("County depot"),
+    "town": _l("Town station"),
+    "village": _l("Village point"),
+}
+
+DEPOT_KINDS = {
+    "station": _l("Reserve station"),
+    "transfer_station": _l("Transfer station"),
+}
+
+CATEGORIES = {
+    "living": _l("Living supplies"),
+    "flood": _l("Flood control and drought relief"),
+    "forest_fire": _l("Forest fire fighting"),
+    "fire_rescue": _l("Fire and rescue"),
+    "earthquake_rescue": _l("Earthquake rescue"),
+    "geological_hazard": _l("Geological hazards"),
+    "work_safety_rescue": _l("Work-safety rescue"),
+    "communications": _l("Communications"),
+}
+
+MOVEMENT_KINDS = {
+    "receive": _l("Receive"),
+    "issue": _l("Issue"),
+    "transfer_out": _l("Transfer out"),
+    "transfer_in": _l("Transfer in"),
+    "count": _l("Count"),
+    "write_off": _l("Write-off"),
+    "return": _l("Return"),
+}
+
+EXPIRY_STATUSES = {
+    "expired": _l("Expired"),
+    "near_expiry": _l("Near expiry"),
+    "ok": _l("OK"),
+    "durable": _l("Durable"),
+}
+
+STORAGE_MODES = {
+    "physical": _l("Physical stock"),
+    "agreement": _l("Agreement stock"),
+    "capacity": _l("Production capacity"),
+}
+
+LOT_SOURCES = {
+    "purchase": _l("Purchase"),
+    "donation": _l("Donation"),
+    "transfer": _l("Transfer"),
+}
+
+KITS = {
+    "big3": _l("Key-town kit (three big items)"),
+    "small4": _l("Town kit (four small items)"),
+}
+
+WRITE_OFF_REASONS = {
+    "expired": _l("Expired"),
+    "damaged": _l("Damaged"),
+    "lost": _l("Lost"),
+    "approved": _l("Approved write-off"),
+}
+
+ROLES = {
+    "admin": _l("Administrator"),
+    "dispatcher": _l("Dispatcher"),
+    "keeper": _l("Depot keeper"),
+    "auditor": _l("Auditor"),
+}
+
+VOCABULARIES = {
+    "tier": TIERS,
+    "depot_kind": DEPOT_KINDS,
+    "category": CATEGORIES,
+    "movement": MOVEMENT_KINDS,
+    "expiry": EXPIRY_STATUSES,
+    "storage_mode": STORAGE_MODES,
+    "source": LOT_SOURCES,
+    "kit": KITS,
+    "reason": WRITE_OFF_REASONS,
+    "role": ROLES,
+}
+
+# Measure words (量词) of the catalog, for English pages; Chinese pages show the stored word itself.
+UNITS_EN = {
+    "顶": "pcs", "床": "pcs", "件": "pcs", "个": "pcs", "条": "pcs", "支": "pcs", "张": "sheets",
+    "台": "sets", "套": "sets", "部": "sets", "副": "pairs", "双": "pairs", "艘": "boats", "箱": "cases",
+    "盘": "rolls", "卷": "rolls", "桶": "drums", "袋": "bags", "包": "packs", "瓶": "bottles", "盒": "boxes",
+    "平方米": "m²", "米": "m", "千克": "kg", "公斤": "kg", "吨": "t", "升": "L",
+}
+
+
+def label(vocabulary: str, code: str | None) -> str:
+    """The translated word for a stored code; an unknown code is shown as it is."""
+    if code is None:
+        return ""
+    return VOCABULARIES[vocabulary].get(code, code)
+
+ERROR_TITLES = {
+    400: _l("The request was not accepted"),
+    401: _l("Please log in"),
+    403: _l("You may not open this"),
+    404: _l("Not found"),
+    405: _l("This action is not allowed here"),
+    409: _l("This cannot be done now"),
+    422: _l("Some values are not valid"),
+    500: _l("Something went wrong"),
+}
+
+ERROR_HINTS = {
+    "csrf": _l("The form's security token is missing or has expired. Reload the page and try again."),
+    "not_your_depot": _l("This depot is not one you keep. A depot keeper sees only the depots they keep."),
+    "read_only": _l("Auditors can read and export, but cannot change anything."),
+    "forbidden": _l("Your role does not allow this."),
+    "not_found": _l("Check the code: it may have been typed or scanned wrongly."),
+    "not_authenticated": _l("Log in to continue."),
+    "invalid": _l("Correct the value and try again."),
+    "internal": _l("Nothing was saved. Try again; if it happens again, tell the administrator."),
+}
+
+
+def error_title(status: int) -> str:
+    return ERROR_TITLES.get(status) or ERROR_TITLES[500 if status >= 500 else 400]
+
+
+def error_hint(code: str) -> str:
+    return ERROR_HINTS.get(code, "")

@@ -1,0 +1,49 @@
+"""Small builders the integration tests share."""
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from inventory import services
+from inventory.models import Lot, Movement
+
+NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
+TODAY = date(2026, 7, 1)
+
+
+def ctx(actor, key=None, note=None, reference=None, now=NOW, today=TODAY):
+    return services.Context(actor=actor, now=now, today=today, idempotency_key=key, note=note, reference=reference)
+
+
+def new_lot(engine, actor, depot="T1", item="WATER", quantity=20, expires_on=date(2027, 1, 1), code=None, **kw):
+    """Receives a new lot and returns its code."""
+    result = services.receive(engine, ctx(actor), quantity=quantity, new_lot=services.NewLot(
+        item=item, depot=depot, received_on=date(2026, 6, 1), expires_on=expires_on, code=code, **kw))
+    return result["entries"][0]["lot"]
+
+
+def lot_quantity(engine, code) -> int:
+    with Session(engine) as s:
+        return s.exec(select(Lot.quantity).where(Lot.code == code)).one()
+
+
+def ledger_lines(engine, code=None) -> list[Movement]:
+    with Session(engine) as s:
+        query = select(Movement).order_by(Movement.id)
+        if code is not None:
+            query = query.join(Lot, Lot.id == Movement.lot_id).where(Lot.code == code)
+        return s.exec(query).all()
+
+
+def table_counts(engine) -> dict:
+    """Rows per table: a rejected request must leave every count as it was."""
+    with engine.connect() as c:
+        names = [t for t in sa.inspect(c).get_table_names() if t != "alembic_version"]
+        return {t: c.execute(sa.text(f'select count(*) from "{t}"')).scalar() for t in names}
+
+
+def snapshot(engine) -> tuple:
+    """Everything a stock change could touch."""
+    with Session(engine) as s:
+        lots = s.exec(select(Lot.code, Lot.quantity).order_by(Lot.code)).all()
+    return table_counts(engine), lots
