@@ -12,6 +12,7 @@ from common.errors import Forbidden, InvalidInput, NotFound
 from inventory.models import Depot
 
 MIN_PASSWORD = 8
+PASSWORD_METHOD = "scrypt"  # werkzeug's default; the test suite swaps in a cheap one for speed
 
 
 def actor_for(session: Session, user: User) -> Actor:
@@ -41,7 +42,7 @@ def add_user(uow, username: str, password: str, role: str, display_name: str | N
     if depots and role != KEEPER:
         raise InvalidInput("only depot keepers are bound to depots", field="depots")
     user = User(username=username, display_name=display_name or username,
-                password_hash=generate_password_hash(password), role=role)
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD), role=role)
     s.add(user)
     s.flush()
     for code in depots:

@@ -61,10 +61,19 @@ class ItemSchema(Schema):
     kit = fields.Str(allow_none=True, load_default=None, validate=validate.OneOf(KITS))
 
 
-class ItemUpdateSchema(ItemSchema):
-    class Meta:
-        exclude = ("code",)
-        partial = True
+class ItemUpdateSchema(Schema):
+    """Only the fields sent are changed (no defaults filled in)."""
+
+    name_zh = fields.Str(validate=validate.Length(min=1, max=100))
+    name_en = fields.Str(validate=validate.Length(min=1, max=100))
+    category = fields.Str(validate=validate.OneOf(CATEGORIES))
+    unit = fields.Str(validate=validate.Length(min=1, max=16))
+    weight_kg = fields.Float(validate=validate.Range(min=0))
+    volume_m3 = fields.Float(validate=validate.Range(min=0))
+    shelf_life_days = fields.Int(strict=True, allow_none=True, validate=validate.Range(min=1))
+    rotation_lead_days = fields.Int(strict=True, allow_none=True, validate=validate.Range(min=1))
+    priority = fields.Int(strict=True, validate=validate.Range(1, 9))
+    kit = fields.Str(allow_none=True, validate=validate.OneOf(KITS))
 
 
 class ItemListQuery(Schema):

@@ -5,12 +5,14 @@ Every change of a lot's quantity goes through ``_write`` here, which applies a r
 """
 import hashlib
 import json
+import random
 import secrets
+import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from common.actor import Actor
@@ -93,14 +95,18 @@ def transfer(engine, ctx: Context, *, lot: str, quantity: int, to_depot: str, to
     params = {"lot": lot, "quantity": quantity, "to_depot": to_depot, "to_lot": to_lot}
 
     def body(uow):
-        source = _locked_lot(uow, lot)
+        destination_code = to_lot or f"{lot}-{to_depot}"
+        locked = _lock_in_id_order(uow, {lot, destination_code})
+        if lot not in locked:
+            raise NotFound(f"no lot with code {lot}", field="lot")
+        source = locked[lot]
         destination_depot = _depot_by_code(uow, to_depot, field="to_depot")
         ctx.actor.require_stock_change(source.depot_id, _depot_code(uow, source.depot_id))
         ctx.actor.require_stock_change(destination_depot.id, destination_depot.code)
         if destination_depot.id == source.depot_id:
             raise InvalidInput(f"lot {source.code} is already at depot {to_depot}", field="to_depot")
         out = _write(uow, ctx, source, ledger.transfer_out(_state(source), quantity, ctx.today))
-        destination = _destination_lot(uow, source, destination_depot, to_lot)
+        destination = _destination_lot(uow, source, destination_depot, destination_code, locked.get(destination_code))
         incoming = _write(uow, ctx, destination, ledger.transfer_in(_state(destination), quantity), counterpart=out)
         return [out, incoming]
 
@@ -119,14 +125,34 @@ def _take_from_lot(engine, ctx: Context, kind: str, lot_code: str, params: dict,
     return _run(engine, ctx, kind, {"lot": lot_code, **params}, body)
 
 
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+ATTEMPTS = 3
+
+
 def _run(engine, ctx: Context, kind: str, params: dict, body) -> dict:
-    """Runs one operation in one transaction; with an idempotency key, a repeat returns the first answer."""
+    """Runs one operation in one transaction; with an idempotency key, a repeat returns the first answer.
+    Two transfers in opposite directions can deadlock on PostgreSQL; the loser is rolled back and run again."""
     fingerprint = hashlib.sha256(
         json.dumps({"kind": kind, **params}, sort_keys=True, default=str).encode()
     ).hexdigest()
     key = ctx.idempotency_key
     if key is not None and not (0 < len(key) <= 100):
         raise InvalidInput("Idempotency-Key must be 1 to 100 characters", field="idempotency_key")
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _run_once(engine, ctx, fingerprint, body)
+        except OperationalError as e:
+            if getattr(e.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == ATTEMPTS:
+                raise
+        except IntegrityError:
+            # Two first transfers to one depot both created its destination lot; the retry finds it.
+            if attempt == ATTEMPTS:
+                raise
+        time.sleep(random.uniform(0.005, 0.05) * attempt)
+
+
+def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
+    key = ctx.idempotency_key
     with UnitOfWork(engine) as uow:
         if key is not None:
             replay = _replay(uow, ctx.actor, key, fingerprint)
@@ -238,9 +264,14 @@ def _new_lot_code(uow) -> str:
             return code
 
 
-def _destination_lot(uow, source: Lot, depot: Depot, code: str | None) -> Lot:
-    code = code or f"{source.code}-{depot.code}"
-    existing = uow.session.exec(uow.lock_for_update(select(Lot).where(Lot.code == code))).first()
+def _lock_in_id_order(uow, codes: set[str]) -> dict[str, Lot]:
+    """Locks several lots at once, always in the same order, so two transfers in opposite
+    directions queue instead of deadlocking."""
+    query = uow.lock_for_update(select(Lot).where(Lot.code.in_(codes)).order_by(Lot.id))
+    return {lot.code: lot for lot in uow.session.exec(query).all()}
+
+
+def _destination_lot(uow, source: Lot, depot: Depot, code: str, existing: Lot | None) -> Lot:
     if existing is not None:
         same_goods = (existing.item_id, existing.expires_on) == (source.item_id, source.expires_on)
         if existing.depot_id != depot.id or not same_goods:

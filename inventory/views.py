@@ -28,7 +28,7 @@ LATEST_MOVEMENTS = 20
 @bp.route("/")
 @login_required_page
 def depot_tree():
-    tree = queries.depot_tree(engine(), require_actor(), request_today())
+    tree = _by_code(queries.depot_tree(engine(), require_actor(), request_today()))
     return render_template("depot_tree.html", tree=tree, totals=_tree_totals(tree))
 
 
@@ -37,7 +37,7 @@ def depot_tree():
 def depot(code: str):
     actor, today, eng = require_actor(), request_today(), engine()
     details = queries.get_depot(eng, actor, code)  # NotFound / NotYourDepot before anything else
-    trail = _trail(queries.depot_tree(eng, actor, today), code)
+    trail = _trail(_by_code(queries.depot_tree(eng, actor, today)), code)
     node = trail[-1]
     filters = _lot_filters(request.args)
     page = _positive_int(request.args, "page", default=1)
@@ -76,6 +76,14 @@ def lot(code: str):
 
 
 # ---------------------------------------------------------------- helpers for the views
+
+
+def _by_code(nodes: list[dict]) -> list[dict]:
+    """Siblings in code order (T01, T02 ...), at every level; the query orders by id path."""
+    nodes.sort(key=lambda n: n["code"])
+    for node in nodes:
+        _by_code(node["children"])
+    return nodes
 
 
 def _tree_totals(tree: list[dict]) -> dict:
@@ -170,18 +178,21 @@ def url_with(**changes) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+@bp.record_once
+def _template_helpers(state) -> None:
+    """Functions every template may call, imported macros included (globals need no context)."""
+    state.app.jinja_env.globals.update(
+        label=vocab.label,
+        error_title=vocab.error_title,
+        error_hint=vocab.error_hint,
+        item_name=item_name,
+        other_item_name=other_item_name,
+        unit_label=unit_label,
+        url_with=url_with,
+    )
+
+
 @bp.app_context_processor
-def page_helpers() -> dict:
+def _page_context() -> dict:
     english = _english()
-    return {
-        "label": vocab.label,
-        "error_title": vocab.error_title,
-        "error_hint": vocab.error_hint,
-        "item_name": item_name,
-        "other_item_name": other_item_name,
-        "unit_label": unit_label,
-        "url_with": url_with,
-        "is_english": english,
-        "html_lang": "en" if english else "zh-CN",
-        "actor": current_actor(),
-    }
+    return {"is_english": english, "html_lang": "en" if english else "zh-CN", "actor": current_actor()}

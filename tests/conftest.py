@@ -52,6 +52,14 @@ def pytest_terminal_summary(terminalreporter):
             red=True, bold=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """scrypt costs ~0.2 s a password by design; the suite creates hundreds of accounts."""
+    import accounts.services
+
+    accounts.services.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("db") / "template.db"
