@@ -1,6 +1,7 @@
 """Command line: `flask --app app db upgrade`, `demo`, `user create`, `user token`."""
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
 from common import clock
 from common.errors import DomainError
@@ -16,7 +17,7 @@ def _engine():
     return current_app.extensions["engine"]
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def db():
     """Database schema."""
 
@@ -31,6 +32,7 @@ def db_upgrade():
 
 
 @click.command()
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Load only when the database has no depots (make run).")
 def demo(if_empty):
     """Load the demo county (1 county depot, 20 towns, 305 villages, 45 items, ~90,000 units)."""
@@ -49,7 +51,7 @@ def demo(if_empty):
         click.echo(f"  {role:<10} {username:<10} {password}" + (f"  keeps {', '.join(kept)}" if kept else ""))
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def user():
     """Accounts."""
 
