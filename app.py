@@ -100,12 +100,13 @@ def _init_api(app: Flask) -> None:
 
     from accounts import api as accounts_api
     from accounts.auth import csrf
+    from dispatch import api as dispatch_api
     from inventory import api as inventory_api
 
     api = Api(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for blueprint in (accounts_api.blp, inventory_api.blp):
+    for blueprint in (accounts_api.blp, inventory_api.blp, dispatch_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
