@@ -31,7 +31,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 translations: install
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 # Debian packages the tests use: Chromium for the browser tests, a CJK font so pages render Chinese.
 system-deps:

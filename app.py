@@ -124,8 +124,9 @@ def _init_pages(app: Flask) -> None:
 
 
 def _init_cli(app: Flask) -> None:
-    from dispatch.cli import allocate
+    from dispatch.cli import allocate, demo
     from inventory.cli import register
 
     register(app)
     app.cli.add_command(allocate)
+    app.cli.add_command(demo)

@@ -1,4 +1,4 @@
-"""``flask --app app allocate PROBLEM.json``: solve an allocation problem file, print the plan."""
+"""``flask --app app allocate PROBLEM.json`` (solve a problem file, print the plan) and ``demo``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import json
 from pathlib import Path
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from common import clock
 
 from dispatch import allocator
 
@@ -46,3 +50,25 @@ def allocate(problem, output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Plan written to {output}", err=True)
+
+
+@click.command()
+@with_appcontext
+@click.option("--if-empty", is_flag=True, help="Load only when the database has no depots (make run).")
+def demo(if_empty):
+    """Load the demo county (1 county depot, 20 towns, 305 villages, 45 items, ~90,000 units)."""
+    from dispatch.demo import load_dispatch_demo
+    from inventory.demo import DEMO_USERS, is_empty, load_demo
+
+    if not is_empty(current_app.extensions["engine"]):
+        if if_empty:
+            click.echo("database already holds depots; demo not loaded")
+            return
+        raise click.ClickException("the database already holds depots; load the demo into an empty database")
+    today = clock.local_today(clock.now(), current_app.config["TIMEZONE"])
+    click.echo("载入演示县 loading the demo county …")
+    totals = load_demo(current_app.extensions["engine"], today)
+    load_dispatch_demo(current_app.extensions["engine"])
+    click.echo(f"{totals['depots']} depots, {totals['items']} items, {totals['lots']} lots, {totals['units']} units")
+    for username, password, role, kept in DEMO_USERS:
+        click.echo(f"  {role:<10} {username:<10} {password}" + (f"  keeps {', '.join(kept)}" if kept else ""))

@@ -1,15 +1,13 @@
-"""Command line: `flask --app app db upgrade`, `demo`, `user create`, `user token`."""
+"""Command line: `flask --app app db upgrade`, `user create`, `user token`."""
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from common import clock
 from common.errors import DomainError
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(db)
-    app.cli.add_command(demo)
     app.cli.add_command(user)
 
 
@@ -29,26 +27,6 @@ def db_upgrade():
 
     upgrade(current_app.config["DATABASE_URL"])
     click.echo("database is at the latest migration")
-
-
-@click.command()
-@with_appcontext
-@click.option("--if-empty", is_flag=True, help="Load only when the database has no depots (make run).")
-def demo(if_empty):
-    """Load the demo county (1 county depot, 20 towns, 305 villages, 45 items, ~90,000 units)."""
-    from inventory.demo import DEMO_USERS, is_empty, load_demo
-
-    if not is_empty(_engine()):
-        if if_empty:
-            click.echo("database already holds depots; demo not loaded")
-            return
-        raise click.ClickException("the database already holds depots; load the demo into an empty database")
-    today = clock.local_today(clock.now(), current_app.config["TIMEZONE"])
-    click.echo("载入演示县 loading the demo county …")
-    totals = load_demo(_engine(), today)
-    click.echo(f"{totals['depots']} depots, {totals['items']} items, {totals['lots']} lots, {totals['units']} units")
-    for username, password, role, kept in DEMO_USERS:
-        click.echo(f"  {role:<10} {username:<10} {password}" + (f"  keeps {', '.join(kept)}" if kept else ""))
 
 
 @click.group(cls=AppGroup)

@@ -5,6 +5,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401  (registers the tables)
+import dispatch.models  # noqa: F401
 import inventory.models  # noqa: F401
 from common.db import make_engine
 

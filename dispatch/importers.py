@@ -1,0 +1,77 @@
+"""CSV files in (affected sites, travel times), with the row and column of every error."""
+import csv
+import io
+
+from sqlmodel import delete, select
+
+from common.actor import ADMIN, DISPATCHER, Actor
+from common.db import UnitOfWork
+from common.errors import InvalidInput
+from dispatch.models import Shelter, TravelTime
+from inventory.models import Depot
+
+MAX_ROWS = 200_000
+
+
+def read_csv(data: bytes, columns: tuple[str, ...]) -> list[dict]:
+    """Rows as dicts; UTF-8 with or without BOM (Excel, WPS), header row required."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"the file is not UTF-8 text (byte {e.start}); save it as CSV UTF-8", field="file")
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput(f"the header row must name the columns {', '.join(columns)}; missing {', '.join(missing)}",
+                           field="file")
+    rows = list(reader)
+    if not rows:
+        raise InvalidInput("the file has a header but no rows", field="file")
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput(f"at most {MAX_ROWS:,} rows per file", field="file")
+    return rows
+
+
+def whole_number(row: dict, column: str, line: int, low: int = 0) -> int:
+    value = (row.get(column) or "").strip().replace(",", "")
+    if not value.isdigit() or int(value) < low:
+        raise InvalidInput(f"row {line}, column {column}: {value!r} is not a whole number of {low} or more",
+                           field=f"row {line}.{column}")
+    return int(value)
+
+
+def site_rows(data: bytes) -> list[dict]:
+    """site,people → [{"site", "people"}]; row numbers count the header as row 1, as a spreadsheet does."""
+    return [{"site": (row["site"] or "").strip(), "people": whole_number(row, "people", n)}
+            for n, row in enumerate(read_csv(data, ("site", "people")), start=2)]
+
+
+def import_travel_times(engine, actor: Actor, data: bytes, replace: bool = True) -> int:
+    """depot,site,minutes: road-network minutes that override the estimate from coordinates."""
+    actor.require_role(ADMIN, DISPATCHER)
+    rows = read_csv(data, ("depot", "site", "minutes"))
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        depots = dict(s.exec(select(Depot.code, Depot.id)).all())
+        sites = set(s.exec(select(Depot.code).where(Depot.tier == "village")).all()) | \
+            set(s.exec(select(Shelter.code)).all())
+        seen = set()
+        parsed = []
+        for n, row in enumerate(rows, start=2):
+            depot, site = (row["depot"] or "").strip(), (row["site"] or "").strip()
+            if depot not in depots:
+                raise InvalidInput(f"row {n}, column depot: no depot with code {depot!r}", field=f"row {n}.depot")
+            if site not in sites:
+                raise InvalidInput(f"row {n}, column site: no village point or shelter {site!r}", field=f"row {n}.site")
+            if (depot, site) in seen:
+                raise InvalidInput(f"row {n}: {depot} → {site} appears twice", field=f"row {n}")
+            seen.add((depot, site))
+            parsed.append(TravelTime(depot_id=depots[depot], site_code=site, minutes=whole_number(row, "minutes", n)))
+        if replace:
+            s.exec(delete(TravelTime))
+        else:
+            for t in parsed:
+                s.exec(delete(TravelTime).where(TravelTime.depot_id == t.depot_id, TravelTime.site_code == t.site_code))
+        s.add_all(parsed)
+        uow.commit()
+    return len(parsed)

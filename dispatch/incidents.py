@@ -1,0 +1,207 @@
+"""Incidents (灾情/应急响应): declare, change the level with a reason, name the affected sites, see needs."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, delete, select
+
+from common.actor import ADMIN, DISPATCHER, Actor
+from common.db import UnitOfWork
+from common.errors import InvalidInput, NotFound
+from dispatch.models import INCIDENT_TYPES, LEVELS, AffectedSite, Incident, LevelChange, Shelter
+from dispatch.norms import gross_need, suggest_level
+from dispatch.settings import load_levels, load_norms, load_settings
+from inventory.ledger import is_expired
+from inventory.models import Depot, Item, Lot
+
+MAX_PEOPLE_PER_SITE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Site:
+    """An affected place: a village point (a depot) or a shelter; `town_id` is the town whose area it is in."""
+
+    code: str
+    name: str
+    lat: float | None
+    lon: float | None
+    town_id: int | None
+    depot_id: int | None  # set when the site is a village point
+
+
+def resolve_sites(session: Session, codes: list[str]) -> dict[str, Site]:
+    depots = {d.code: d for d in session.exec(select(Depot).where(Depot.code.in_(codes))).all()}
+    shelters = {s.code: s for s in session.exec(select(Shelter).where(Shelter.code.in_(codes))).all()}
+    sites = {}
+    for code in codes:
+        if code in depots:
+            d = depots[code]
+            sites[code] = Site(code, d.name, d.lat, d.lon, d.parent_id if d.tier == "village" else d.id, d.id)
+        elif code in shelters:
+            s = shelters[code]
+            sites[code] = Site(code, s.name, s.lat, s.lon, s.town_id, None)
+    return sites
+
+
+def _check_sites(session: Session, sites: list[dict]) -> None:
+    if not sites:
+        raise InvalidInput("name at least one affected site with its displaced people", field="sites")
+    codes = [s["site"] for s in sites]
+    known = resolve_sites(session, codes)
+    seen = set()
+    for i, row in enumerate(sites):
+        code, people = row["site"], row["people"]
+        if code not in known:
+            raise NotFound(f"no village point or shelter with code {code}", field=f"sites[{i}].site")
+        depot = session.exec(select(Depot.tier).where(Depot.code == code)).first()
+        if depot is not None and depot != "village":
+            raise InvalidInput(f"{code} is a {depot} depot; affected sites are village points or shelters",
+                               field=f"sites[{i}].site")
+        if code in seen:
+            raise InvalidInput(f"site {code} is named twice", field=f"sites[{i}].site")
+        seen.add(code)
+        if isinstance(people, bool) or not isinstance(people, int) or not 0 <= people <= MAX_PEOPLE_PER_SITE:
+            raise InvalidInput(f"people must be a whole number from 0 to {MAX_PEOPLE_PER_SITE:,}",
+                               field=f"sites[{i}].people")
+
+
+def declare(engine, actor: Actor, *, type: str, title: str, declared_at: datetime, sites: list[dict],
+            level: str | None = None, level_reason: str | None = None, days: int | None = None) -> int:
+    actor.require_role(ADMIN, DISPATCHER)
+    if type not in INCIDENT_TYPES:
+        raise InvalidInput(f"type must be one of {', '.join(INCIDENT_TYPES)}", field="type")
+    if not title.strip():
+        raise InvalidInput("give the incident a title", field="title")
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        _check_sites(s, sites)
+        suggested = suggest_level(sum(row["people"] for row in sites), load_levels(s))
+        chosen = level or suggested
+        if chosen is None:
+            raise InvalidInput("the displaced people are below the level IV threshold; choose a level", field="level")
+        if chosen not in LEVELS:
+            raise InvalidInput("level must be I, II, III or IV", field="level")
+        if chosen != suggested and not (level_reason or "").strip():
+            raise InvalidInput(f"the people suggest level {suggested or '—'}; give a reason for level {chosen}",
+                               field="level_reason")
+        days = days or load_settings(s).days
+        if not 1 <= days <= 60:
+            raise InvalidInput("days must be from 1 to 60", field="days")
+        incident = Incident(type=type, title=title.strip(), level=chosen, suggested_level=suggested,
+                            level_reason=level_reason, declared_at=declared_at, days=days, created_by=actor.user_id)
+        s.add(incident)
+        s.flush()
+        for row in sites:
+            s.add(AffectedSite(incident_id=incident.id, site_code=row["site"], people=row["people"]))
+        uow.commit()
+        return incident.id
+
+
+def change_level(engine, actor: Actor, incident_id: int, level: str, reason: str) -> dict:
+    actor.require_role(ADMIN, DISPATCHER)
+    if level not in LEVELS:
+        raise InvalidInput("level must be I, II, III or IV", field="level")
+    if not (reason or "").strip():
+        raise InvalidInput("say why the level changes", field="reason")
+    with UnitOfWork(engine) as uow:
+        incident = _incident(uow.session, incident_id)
+        uow.session.add(LevelChange(incident_id=incident.id, from_level=incident.level, to_level=level,
+                                    reason=reason.strip(), user_id=actor.user_id))
+        incident.level, incident.level_reason = level, reason.strip()
+        uow.session.add(incident)
+        uow.commit()
+    return get(engine, actor, incident_id)
+
+
+def replace_sites(engine, actor: Actor, incident_id: int, sites: list[dict]) -> dict:
+    actor.require_role(ADMIN, DISPATCHER)
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        incident = _incident(s, incident_id)
+        _check_sites(s, sites)
+        s.exec(delete(AffectedSite).where(AffectedSite.incident_id == incident.id))
+        for row in sites:
+            s.add(AffectedSite(incident_id=incident.id, site_code=row["site"], people=row["people"]))
+        incident.suggested_level = suggest_level(sum(r["people"] for r in sites), load_levels(s))
+        s.add(incident)
+        uow.commit()
+    return get(engine, actor, incident_id)
+
+
+def _incident(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}", field="incident")
+    return incident
+
+
+def incident_dict(session: Session, incident: Incident) -> dict:
+    sites = session.exec(select(AffectedSite).where(AffectedSite.incident_id == incident.id)
+                         .order_by(AffectedSite.site_code)).all()
+    resolved = resolve_sites(session, [a.site_code for a in sites])
+    changes = session.exec(select(LevelChange).where(LevelChange.incident_id == incident.id)
+                           .order_by(LevelChange.id)).all()
+    return {
+        "id": incident.id, "type": incident.type, "title": incident.title, "level": incident.level,
+        "suggested_level": incident.suggested_level, "level_reason": incident.level_reason,
+        "declared_at": incident.declared_at, "days": incident.days,
+        "people": sum(a.people for a in sites),
+        "sites": [{"site": a.site_code, "name": resolved[a.site_code].name if a.site_code in resolved else None,
+                   "people": a.people} for a in sites],
+        "level_changes": [{"from": c.from_level, "to": c.to_level, "reason": c.reason,
+                           "at": c.created_at.isoformat()} for c in changes],
+    }
+
+
+def get(engine, actor: Actor, incident_id: int) -> dict:
+    with Session(engine) as s:
+        return incident_dict(s, _incident(s, incident_id))
+
+
+def list_incidents(engine, actor: Actor) -> list[dict]:
+    with Session(engine) as s:
+        return [incident_dict(s, i) for i in s.exec(select(Incident).order_by(Incident.id.desc())).all()]
+
+
+def needs(session: Session, incident: Incident, today) -> tuple[int | None, list[dict]]:
+    """Per site and item: what the norms ask for, what the site's own point holds (usable), and the rest."""
+    version_id, norms = load_norms(session)
+    settings = load_settings(session)
+    rules = [n for n in norms if n.applies(incident.type, incident.level)]
+    affected = session.exec(select(AffectedSite).where(AffectedSite.incident_id == incident.id)
+                            .order_by(AffectedSite.site_code)).all()
+    resolved = resolve_sites(session, [a.site_code for a in affected])
+    items = {i.code: i for i in session.exec(select(Item).where(Item.code.in_([r.item for r in rules]))).all()}
+    own = _own_usable(session, [s.depot_id for s in resolved.values() if s.depot_id], today)
+    lines = []
+    for a in affected:
+        site = resolved[a.site_code]
+        for rule in rules:
+            gross = gross_need(rule, a.people, settings.household_size, incident.days)
+            if gross == 0:
+                continue
+            item = items[rule.item]
+            held = own.get((site.depot_id, item.id), 0) if site.depot_id else 0
+            lines.append({"site": site.code, "site_name": site.name, "people": a.people, "item": item.code,
+                          "item_name": item.name_zh, "unit": item.unit, "gross": gross, "own_stock": min(held, gross),
+                          "net": max(0, gross - held)})
+    return version_id, lines
+
+
+def _own_usable(session: Session, depot_ids: list[int], today) -> dict[tuple[int, int], int]:
+    if not depot_ids:
+        return {}
+    rows = session.exec(select(Lot.depot_id, Lot.item_id, Lot.expires_on, Lot.quantity)
+                        .where(Lot.depot_id.in_(depot_ids), Lot.quantity > 0, Lot.storage_mode == "physical")).all()
+    held: dict[tuple[int, int], int] = {}
+    for depot_id, item_id, expires_on, quantity in rows:
+        if not is_expired(expires_on, today):
+            held[(depot_id, item_id)] = held.get((depot_id, item_id), 0) + quantity
+    return held
+
+
+def needs_for(engine, actor: Actor, incident_id: int, today) -> dict:
+    with Session(engine) as s:
+        incident = _incident(s, incident_id)
+        version_id, lines = needs(s, incident, today)
+        return {"incident": incident_id, "norm_version": version_id, "lines": lines}
+

@@ -1,0 +1,74 @@
+"""Response levels and per-capita norms, in plain Python: people → quantities, people → suggested level."""
+import math
+from dataclasses import dataclass
+
+from common.errors import InvalidInput
+
+LEVEL_ORDER = ("I", "II", "III", "IV")  # most severe first
+
+
+@dataclass(frozen=True)
+class LevelRule:
+    level: str
+    min_people: int
+    time_target_minutes: int
+    floor_draw: float
+    mutual_aid: bool
+
+
+# Thresholds for a county (hundreds to thousands of people); time targets: the national 10 h at
+# level I, 12 h at II, 24 h at III and IV. All administrator-editable.
+DEFAULT_LEVELS = (
+    LevelRule("I", 10_000, 600, 1.0, True),
+    LevelRule("II", 5_000, 720, 0.5, True),
+    LevelRule("III", 1_000, 1440, 0.0, False),
+    LevelRule("IV", 200, 1440, 0.0, False),
+)
+
+
+@dataclass(frozen=True)
+class NormRule:
+    item: str  # item code
+    basis: str  # person, household, site
+    quantity: float
+    per_day: bool = False
+    incident_types: tuple[str, ...] = ("all",)
+    levels: tuple[str, ...] = LEVEL_ORDER
+    source: str | None = None
+
+    def applies(self, incident_type: str, level: str) -> bool:
+        return ("all" in self.incident_types or incident_type in self.incident_types) and level in self.levels
+
+
+def suggest_level(people: int, rules: list[LevelRule]) -> str | None:
+    """The most severe level whose threshold the displaced-people count reaches (None: below level IV)."""
+    for rule in sorted(rules, key=lambda r: LEVEL_ORDER.index(r.level)):
+        if people >= rule.min_people:
+            return rule.level
+    return None
+
+
+def gross_need(norm: NormRule, people: int, household_size: float, days: int) -> int:
+    """Units of the norm's item one site with `people` displaced people needs, rounded up."""
+    if people <= 0:
+        return 0
+    units = {"person": people, "household": people / household_size, "site": 1}[norm.basis]
+    amount = units * norm.quantity * (days if norm.per_day else 1)
+    return math.ceil(round(amount, 6))  # round first: 0.1 * 30 must not become 4
+
+
+def check_levels(rules: list[LevelRule]) -> None:
+    if sorted(r.level for r in rules) != sorted(LEVEL_ORDER):
+        raise InvalidInput("give exactly the levels I, II, III and IV", field="levels")
+    ordered = sorted(rules, key=lambda r: LEVEL_ORDER.index(r.level))
+    for i, r in enumerate(ordered):
+        if r.min_people < 0:
+            raise InvalidInput(f"level {r.level}: min_people cannot be negative", field=f"levels[{i}].min_people")
+        if r.time_target_minutes <= 0:
+            raise InvalidInput(f"level {r.level}: time target must be positive", field=f"levels[{i}].time_target_minutes")
+        if not 0 <= r.floor_draw <= 1:
+            raise InvalidInput(f"level {r.level}: floor_draw is a share from 0 to 1", field=f"levels[{i}].floor_draw")
+    thresholds = [r.min_people for r in ordered]
+    if thresholds != sorted(thresholds, reverse=True):
+        raise InvalidInput("a more severe level needs at least as many displaced people as a milder one",
+                           field="levels")

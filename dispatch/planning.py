@@ -1,0 +1,153 @@
+"""Planning an incident: build the allocation problem from the database, solve it, store both.
+
+The problem carries only what the response level allows: stock of county depots, town stations and
+transfer stations (village points hold their own villages' stock, already taken off the needs),
+reserve floors less the share the level may draw, and routes the tier rules and time target permit.
+"""
+import json
+import math
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
+from common.db import UnitOfWork
+from common.errors import DomainError, NotFound
+from dispatch import allocator
+from dispatch.incidents import _incident, needs, resolve_sites
+from dispatch.models import Incident, Plan, ReserveFloor, TravelTime
+from dispatch.norms import LevelRule
+from dispatch.report import explain
+from dispatch.settings import PlanningSettings, load_levels, load_settings
+from dispatch.travel import estimate_minutes
+from inventory.models import Depot, Item, Lot
+
+SUPPLYING_MODES = ("physical", "agreement")  # production capacity is not stock that can be loaded today
+
+
+class NothingToPlan(DomainError):
+    code = "nothing_to_plan"
+
+
+def build_problem(session: Session, incident: Incident, now: datetime, tz: str) -> tuple[dict, int | None]:
+    settings = load_settings(session)
+    rule = {r.level: r for r in load_levels(session)}[incident.level]
+    local_now = now.astimezone(ZoneInfo(tz))
+    version_id, need_lines = needs(session, incident, local_now.date())
+    demand = [line for line in need_lines if line["net"] > 0]
+    if not need_lines:
+        raise NothingToPlan("the norms ask for nothing at these sites for this incident type and level", field="sites")
+    item_codes = sorted({line["item"] for line in demand})
+    items = session.exec(select(Item).where(Item.code.in_(item_codes)).order_by(Item.code)).all()
+    depots = session.exec(select(Depot).where(Depot.tier != "village").order_by(Depot.code)).all()
+    depot_ids = {d.id for d in depots}
+    item_ids = {i.id: i.code for i in items}
+    lots = session.exec(select(Lot).where(Lot.item_id.in_(item_ids), Lot.quantity > 0,
+                                          Lot.storage_mode.in_(SUPPLYING_MODES)).order_by(Lot.code)).all()
+    lots = [lot for lot in lots if lot.depot_id in depot_ids]
+    codes = {d.id: d.code for d in session.exec(select(Depot)).all()}
+    site_codes = sorted({line["site"] for line in need_lines})
+    sites = resolve_sites(session, site_codes)
+    people = {line["site"]: line["people"] for line in need_lines}
+    doc = {
+        "format": "allocation-problem/1",
+        "now": local_now.isoformat(timespec="seconds"),
+        "min_shelf_days": settings.min_shelf_days,
+        "fair_share_steps": settings.fair_share_steps,
+        "incident": {"id": incident.id, "type": incident.type, "level": incident.level, "norm_version": version_id},
+        "depots": [{"id": d.code, "tier": d.tier, "parent": codes.get(d.parent_id), "name": d.name,
+                    "lat": d.lat, "lon": d.lon} for d in depots],
+        "items": [{"id": i.code, "name": i.name_zh, "unit": i.unit, "priority": i.priority,
+                   "weight_kg": i.weight_kg, "volume_m3": i.volume_m3} for i in items],
+        "stock": [{"depot": codes[lot.depot_id], "item": item_ids[lot.item_id], "lot": lot.code,
+                   "quantity": lot.quantity, "expires": lot.expires_on.isoformat() if lot.expires_on else None}
+                  for lot in lots],
+        "floors": _floors(session, depot_ids, item_ids, rule, codes),
+        "sites": [{"id": c, "name": sites[c].name, "people": people[c], "lat": sites[c].lat, "lon": sites[c].lon}
+                  for c in site_codes],
+        "demand": [{"site": line["site"], "item": line["item"], "quantity": line["net"]} for line in demand],
+        "routes": _routes(session, depots, [sites[c] for c in site_codes], rule, settings),
+    }
+    return doc, version_id
+
+
+def _floors(session, depot_ids, item_ids, rule: LevelRule, codes) -> list[dict]:
+    """What stays in each depot: its floor less the share the level may draw, rounded up."""
+    rows = session.exec(select(ReserveFloor).where(ReserveFloor.item_id.in_(item_ids))
+                        .order_by(ReserveFloor.depot_id, ReserveFloor.item_id)).all()
+    kept = [(r, math.ceil(round(r.quantity * (1 - rule.floor_draw), 6))) for r in rows if r.depot_id in depot_ids]
+    return [{"depot": codes[r.depot_id], "item": item_ids[r.item_id], "quantity": q} for r, q in kept if q > 0]
+
+
+def _routes(session, depots, sites, rule: LevelRule, settings: PlanningSettings) -> list[dict]:
+    overrides = {(t.depot_id, t.site_code): t.minutes for t in session.exec(select(TravelTime)).all()}
+    travel = settings.travel()
+    routes = []
+    for site in sites:
+        for depot in depots:
+            if not _may_supply(depot, site, rule):
+                continue
+            minutes = overrides.get((depot.id, site.code))
+            if minutes is None:
+                if None in (depot.lat, depot.lon, site.lat, site.lon):
+                    continue  # no coordinates and no imported time: no route can be promised
+                minutes = estimate_minutes(travel, depot.tier, (depot.lat, depot.lon), (site.lat, site.lon))
+            if minutes <= rule.time_target_minutes:
+                routes.append({"from": depot.code, "to": site.code, "minutes": minutes})
+    return routes
+
+
+def _may_supply(depot: Depot, site, rule: LevelRule) -> bool:
+    """Tier rules: the county depot and transfer stations supply every site; a town station its own
+    town's sites, and other towns' only where the level allows mutual aid."""
+    if depot.tier == "county" or depot.kind == "transfer_station":
+        return True
+    return depot.id == site.town_id or rule.mutual_aid
+
+
+def plan_incident(engine, actor: Actor, incident_id: int, now: datetime, tz: str) -> dict:
+    actor.require_role(ADMIN, DISPATCHER)
+    with UnitOfWork(engine) as uow:
+        incident = _incident(uow.session, incident_id)
+        doc, version_id = build_problem(uow.session, incident, now, tz)
+        if not doc["demand"]:
+            raise NothingToPlan("the sites' own points already hold everything the norms ask for", field="sites")
+        usable_from = allocator.parse_problem(doc).usable_from.isoformat()
+        if not any(row["expires"] is None or row["expires"] >= usable_from for row in doc["stock"]):
+            raise NothingToPlan("no depot holds usable stock of any needed item: nothing can be sent", field="stock")
+        plan = allocator.allocate(doc)
+        row = Plan(incident_id=incident.id, norm_version_id=version_id, problem=json.dumps(doc, ensure_ascii=False),
+                   plan=json.dumps(plan, ensure_ascii=False), objective=plan["objective"], created_by=actor.user_id,
+                   created_at=now)
+        uow.session.add(row)
+        uow.commit()
+        return _answer(uow.session, row, doc, plan)
+
+
+def latest_plan(engine, actor: Actor, incident_id: int) -> dict:
+    actor.require_role(ADMIN, DISPATCHER, AUDITOR)
+    with Session(engine) as s:
+        _incident(s, incident_id)
+        row = s.exec(select(Plan).where(Plan.incident_id == incident_id).order_by(Plan.id.desc())).first()
+        if row is None:
+            raise NotFound(f"incident {incident_id} has no plan yet", field="incident")
+        return _answer(s, row, json.loads(row.problem), json.loads(row.plan))
+
+
+def planned_problem(engine, actor: Actor, incident_id: int, now: datetime, tz: str) -> dict:
+    """The exact document the latest plan was solved from; before any plan, the one it would be."""
+    actor.require_role(ADMIN, DISPATCHER, AUDITOR)
+    with Session(engine) as s:
+        incident = _incident(s, incident_id)
+        row = s.exec(select(Plan).where(Plan.incident_id == incident_id).order_by(Plan.id.desc())).first()
+        if row is not None:
+            return json.loads(row.problem)
+        return build_problem(s, incident, now, tz)[0]
+
+
+def _answer(session, row: Plan, doc: dict, plan: dict) -> dict:
+    settings = load_settings(session)
+    return {"id": row.id, "incident": row.incident_id, "norm_version": row.norm_version_id,
+            "created_at": row.created_at.isoformat(), "plan": plan,
+            "report": explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3)}

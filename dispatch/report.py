@@ -1,0 +1,83 @@
+"""Reading a plan as a dispatcher does: fill rates, what is unmet and why, what leaves each depot,
+and how many trucks that takes. Plain Python over the problem and plan documents."""
+import math
+from datetime import date
+
+from dispatch.problem import parse_problem
+
+NO_STOCK = "no_usable_stock"  # nowhere holds usable units of the item
+NO_ROUTE = "no_route_in_time"  # stock exists, but no depot holding it may reach the site in time
+FLOORS = "held_by_floors"  # the depots that can reach the site hold only their reserve floors
+SHORTAGE = "shared_shortage"  # reachable stock is all allocated, shared fairly with other sites
+
+
+def explain(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float) -> dict:
+    problem = parse_problem(doc)
+    usable_from = problem.usable_from
+    usable: dict[tuple[str, str], int] = {}
+    expired: dict[str, int] = {}
+    for row in doc["stock"]:
+        key = (row["depot"], row["item"])
+        if row["expires"] is None or date.fromisoformat(row["expires"]) >= usable_from:
+            usable[key] = usable.get(key, 0) + row["quantity"]
+        else:
+            expired[row["item"]] = expired.get(row["item"], 0) + row["quantity"]
+    floors = {(f["depot"], f["item"]): f["quantity"] for f in doc.get("floors", [])}
+    reach: dict[str, list[str]] = {}
+    for r in doc["routes"]:
+        reach.setdefault(r["to"], []).append(r["from"])
+    delivered: dict[tuple[str, str], int] = {}
+    for t in plan["transfers"]:
+        delivered[(t["to"], t["item"])] = delivered.get((t["to"], t["item"]), 0) + t["quantity"]
+    unmet = {(u["site"], u["item"]): u["quantity"] for u in plan["unmet"]}
+
+    fill = []
+    for d in doc["demand"]:
+        key = (d["site"], d["item"])
+        got = delivered.get(key, 0)
+        line = {"site": d["site"], "item": d["item"], "demand": d["quantity"], "delivered": got,
+                "fill_rate": round(got / d["quantity"], 4) if d["quantity"] else 1.0}
+        if key in unmet:
+            line["unmet"] = unmet[key]
+            line["reason"] = _reason(d["item"], reach.get(d["site"], []), usable, floors)
+            line["expired_units_elsewhere"] = expired.get(d["item"], 0)
+        fill.append(line)
+    return {"fill": fill, "outflows": _outflows(doc, plan, vehicle_kg, vehicle_m3),
+            "totals": {"demand": sum(d["quantity"] for d in doc["demand"]),
+                       "delivered": sum(delivered.values()), "unmet": sum(unmet.values())}}
+
+
+def _reason(item: str, sources: list[str], usable: dict, floors: dict) -> str:
+    if not any(q > 0 for (_, i), q in usable.items() if i == item):
+        return NO_STOCK
+    reachable = [usable.get((d, item), 0) for d in sources]
+    if sum(reachable) == 0:
+        return NO_ROUTE
+    free = sum(max(0, usable.get((d, item), 0) - floors.get((d, item), 0)) for d in sources)
+    return FLOORS if free == 0 else SHORTAGE
+
+
+def _outflows(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float) -> list[dict]:
+    """What leaves each depot, and trucks counted per destination (one load does not serve two sites)."""
+    items = {i["id"]: i for i in doc["items"]}
+    loads: dict[tuple[str, str], list[float]] = {}
+    lines: dict[str, dict[str, int]] = {}
+    for t in plan["transfers"]:
+        item = items[t["item"]]
+        load = loads.setdefault((t["from"], t["to"]), [0.0, 0.0])
+        load[0] += t["quantity"] * item.get("weight_kg", 0.0)
+        load[1] += t["quantity"] * item.get("volume_m3", 0.0)
+        depot_lines = lines.setdefault(t["from"], {})
+        depot_lines[t["item"]] = depot_lines.get(t["item"], 0) + t["quantity"]
+    result = []
+    for code in sorted(lines):
+        legs = [(to, kg, m3) for (frm, to), (kg, m3) in sorted(loads.items()) if frm == code]
+        trucks = sum(max(1, _ceil(kg / vehicle_kg), _ceil(m3 / vehicle_m3)) for _, kg, m3 in legs)
+        result.append({"depot": code, "items": [{"item": i, "quantity": q} for i, q in sorted(lines[code].items())],
+                       "destinations": len(legs), "weight_kg": round(sum(kg for _, kg, _ in legs), 1),
+                       "volume_m3": round(sum(m3 for _, _, m3 in legs), 2), "trucks": trucks})
+    return result
+
+
+def _ceil(x: float) -> int:
+    return math.ceil(round(x, 6))

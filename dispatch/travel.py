@@ -1,0 +1,28 @@
+"""Travel minutes between a depot and a site, estimated from coordinates (plain Python)."""
+import math
+from dataclasses import dataclass
+
+EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass(frozen=True)
+class TravelSettings:
+    detour_factor: float = 1.4  # road distance ÷ straight-line distance
+    speed_kmh: tuple[tuple[str, float], ...] = (("county", 50.0), ("town", 35.0), ("village", 25.0))
+    handling_minutes: int = 30  # loading at the depot and unloading at the site
+
+    def speed(self, tier: str) -> float:
+        return dict(self.speed_kmh)[tier]
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def estimate_minutes(settings: TravelSettings, tier: str, origin: tuple[float, float],
+                     destination: tuple[float, float]) -> int:
+    km = great_circle_km(*origin, *destination) * settings.detour_factor
+    return math.ceil(km / settings.speed(tier) * 60) + settings.handling_minutes
