@@ -49,7 +49,7 @@ def lot_dict(lot: Lot, item: Item, depot: Depot, today: date) -> dict:
     }
 
 
-def movement_dict(m: Movement, lot: Lot, depot: Depot, item: Item, user: User) -> dict:
+def movement_dict(m: Movement, lot: Lot, depot: Depot, item: Item, user: User | Actor) -> dict:
     return {
         "id": m.id, "kind": m.kind, "lot": lot.code, "depot": depot.code, "item": item.code,
         "quantity": m.quantity, "balance_after": m.balance_after, "user": user.username,

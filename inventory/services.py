@@ -20,7 +20,6 @@ from common.db import UnitOfWork
 from common.errors import IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
 from inventory import ledger
 from inventory.queries import movement_dict
-from accounts.models import User
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
 
 
@@ -160,7 +159,7 @@ def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
                 return replay
         movements = body(uow)
         uow.session.flush()
-        result = {"replayed": False, "entries": [_movement_dict(uow, m) for m in movements]}
+        result = {"replayed": False, "entries": [_movement_dict(uow, m, ctx.actor) for m in movements]}
         if key is not None:
             uow.session.add(IdempotencyRecord(user_id=ctx.actor.user_id, key=key, fingerprint=fingerprint,
                                               response=json.dumps(result, ensure_ascii=False)))
@@ -287,6 +286,6 @@ def _destination_lot(uow, source: Lot, depot: Depot, code: str, existing: Lot | 
     return lot
 
 
-def _movement_dict(uow, m: Movement) -> dict:
-    s = uow.session
-    return movement_dict(m, s.get(Lot, m.lot_id), s.get(Depot, m.depot_id), s.get(Item, m.item_id), s.get(User, m.user_id))
+def _movement_dict(uow, m: Movement, actor: Actor) -> dict:
+    s = uow.session  # the lot and depot are in the session already; the actor made every line
+    return movement_dict(m, s.get(Lot, m.lot_id), s.get(Depot, m.depot_id), s.get(Item, m.item_id), actor)
