@@ -58,10 +58,15 @@ def _settings(instance_path: str) -> dict:
 
 
 def _kept_secret(path: Path) -> str:
-    """A random SECRET_KEY made on first start and kept under instance/, so sessions survive restarts."""
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+    """A random SECRET_KEY made on first start and kept under instance/, so sessions survive restarts.
+    Created exclusively: of several workers starting at once, one writes it and all read the same key."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -117,10 +122,12 @@ def _init_api(app: Flask) -> None:
 
 def _init_pages(app: Flask) -> None:
     from accounts.views import bp as accounts_pages
+    from dispatch.views import bp as dispatch_pages
     from inventory.views import bp as inventory_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(inventory_pages)
+    app.register_blueprint(dispatch_pages)
 
 
 def _init_cli(app: Flask) -> None:

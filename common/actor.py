@@ -49,5 +49,3 @@ class Actor:
                 raise ReadOnlyRole("auditors read and export; they cannot change anything")
             raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {self.role}")
 
-
-SYSTEM = Actor(user_id=0, username="system", role=ADMIN)
