@@ -4,6 +4,7 @@ gunicorn: ``gunicorn 'app:create_app()'``; CLI: ``flask --app app <command>``.
 """
 import os
 import secrets
+import time
 from pathlib import Path
 
 from flask import Flask, request, send_from_directory
@@ -67,7 +68,12 @@ def _kept_secret(path: Path) -> str:
     else:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    for _ in range(100):  # another worker may have created the file a moment before writing it
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty; delete it or set SECRET_KEY")
 
 
 def _init_auth(app: Flask) -> None:

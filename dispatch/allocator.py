@@ -61,13 +61,15 @@ def allocate(doc: dict) -> dict:
 def solve(problem: Problem) -> dict:
     """The optimal plan under allocation policy 1."""
     started = time.perf_counter()
-    flows: Flows = {}
-    objective = 0
-    for item, depots, sites, arcs in _networks(problem):
-        item_flows, cost = _solve_item(problem, item, depots, sites, arcs)
-        flows.update(item_flows)
+    graph = _Graph(problem)
+    chosen, units, objective = [], [], 0
+    for network in graph.networks():
+        arcs, shipped, cost = _solve_network(network)
+        chosen.append(arcs)
+        units.append(shipped)
         objective += cost
-    plan = _plan(problem, flows, "optimal", objective)
+    plan = _plan_arrays(problem, graph, np.concatenate(chosen or [np.zeros(0, np.int64)]),
+                        np.concatenate(units or [np.zeros(0, np.int64)]), "optimal", objective)
     plan["solve_seconds"] = round(time.perf_counter() - started, 6)
     return plan
 
@@ -86,78 +88,187 @@ def _share_values(problem: Problem) -> list[int]:
     return [(steps + 1 - k) * weight for k in range(1, steps + 1)]
 
 
+class _Graph:
+    """Every item's network at once, as numpy columns of codes (positions in the problem's sorted ids).
+
+    ``ask_*``: the demand rows with a positive quantity, in (site, item) order. ``arc_*``: every
+    route into an asking site from a depot that may give the item, ordered by item, then site,
+    then depot; ``arc_ask`` is the demand row an arc serves, ``arc_give`` what its depot may give.
+    """
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        sites, items, depots = problem.site_index, problem.item_index, problem.depot_index
+        asks = [(sites[s], items[i], q) for (s, i), q in problem.demand.items() if q > 0]
+        self.ask_site, self.ask_item, self.ask_q = (np.array(c, dtype=np.int64).reshape(-1) for c in zip(*asks or [((), (), ())]))
+        # routes grouped by site, depots in order within a site
+        r_depot, r_site, r_minutes = (np.array(c, dtype=np.int64).reshape(-1) for c in zip(
+            *[(depots[d], sites[s], m) for (d, s), m in problem.routes.items()] or [((), (), ())]))
+        by_site = np.argsort(r_site, kind="stable")
+        r_depot, r_site, r_minutes = r_depot[by_site], r_site[by_site], r_minutes[by_site]
+        first = np.searchsorted(r_site, np.arange(len(problem.sites) + 1))
+        count = (first[1:] - first[:-1])[self.ask_site]
+        arc_ask = np.repeat(np.arange(len(self.ask_q)), count)
+        arc_route = np.arange(len(arc_ask)) - np.repeat(np.cumsum(count) - count, count) + first[self.ask_site[arc_ask]]
+        arc_depot, arc_item = r_depot[arc_route], self.ask_item[arc_ask]
+        give = self._giving(arc_depot, arc_item)
+        keep = np.flatnonzero(give > 0)
+        keep = keep[np.argsort(arc_item[keep], kind="stable")]  # by item; site then depot within
+        self.arc_ask, self.arc_depot, self.arc_item = arc_ask[keep], arc_depot[keep], arc_item[keep]
+        self.arc_site, self.arc_minutes, self.arc_give = r_site[arc_route[keep]], r_minutes[arc_route[keep]], give[keep]
+
+    def _giving(self, depot: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """Usable units minus the floor, never below zero, of each (depot code, item code)."""
+        problem = self.problem
+        give = problem.stock.usable_units(depot, item)
+        if problem.floors and len(depot):
+            depots, items = problem.depot_index, problem.item_index
+            n_items = max(len(problem.items), 1)
+            keys = np.array([depots[d] * n_items + items[i] for d, i in problem.floors], dtype=np.int64)
+            kept = np.array(list(problem.floors.values()), dtype=np.int64)
+            order = np.argsort(keys)
+            keys, kept = keys[order], kept[order]
+            key = depot * n_items + item
+            at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+            give = give - np.where(keys[at] == key, kept[at], 0)
+        return np.maximum(give, 0)
+
+    def networks(self):
+        """Per item that is asked for and can be given: the arrays of one min-cost-flow network.
+
+        Node 0 is the sink, then the depots that give (in id order), then the asking sites (in id
+        order). Arcs: the routes (so arc n is route arc n), each giving depot to the sink, then
+        every site's non-empty shares in order.
+        """
+        problem = self.problem
+        steps = problem.fair_share_steps
+        values = np.array(_share_values(problem), dtype=np.int64)
+        k = np.arange(steps + 1, dtype=np.int64)
+        bounds = np.searchsorted(self.arc_item, np.arange(len(problem.items) + 1))
+        for item in np.unique(self.ask_item).tolist():
+            a, b = int(bounds[item]), int(bounds[item + 1])
+            if a == b:
+                continue
+            asks = np.flatnonzero(self.ask_item == item)
+            depots, depot_node = np.unique(self.arc_depot[a:b], return_inverse=True)
+            n_depots = len(depots)
+            site_node = 1 + n_depots + np.searchsorted(asks, self.arc_ask[a:b])
+            give = np.zeros(n_depots, dtype=np.int64)
+            give[depot_node] = self.arc_give[a:b]
+            q = self.ask_q[asks]
+            sizes = np.diff(q[:, None] * k[None, :] // steps, axis=1)  # asks x steps
+            share_site, share_k = np.nonzero(sizes)
+            tails = np.concatenate([1 + depot_node, 1 + np.arange(n_depots), 1 + n_depots + share_site])
+            heads = np.concatenate([site_node, np.zeros(n_depots, np.int64), np.zeros(len(share_site), np.int64)])
+            capacities = np.concatenate([np.minimum(self.arc_give[a:b], self.ask_q[self.arc_ask[a:b]]), give,
+                                         sizes[share_site, share_k]])
+            costs = np.concatenate([self.arc_minutes[a:b], np.zeros(n_depots, np.int64), -values[share_k]])
+            supplies = np.concatenate([[-give.sum()], give, np.zeros(len(asks), np.int64)])
+            yield problem.items[item], np.arange(a, b), tails, heads, capacities, costs, supplies
+
+
+def _solve_network(network) -> tuple[np.ndarray, np.ndarray, int]:
+    """Solve one item's network: the route arcs that carry flow, their flows, and the optimal cost."""
+    item, arcs, tails, heads, capacities, costs, supplies = network
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    flow.set_nodes_supplies(np.arange(len(supplies)), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise SolveError(f"min-cost flow for item {item!r} ended with status {status!r}, not OPTIMAL")
+    shipped = flow.flows(np.arange(len(arcs)))
+    used = np.flatnonzero(shipped)
+    return arcs[used], shipped[used].astype(np.int64), flow.optimal_cost()
+
+
 def _networks(problem: Problem):
     """Per item that is asked for: the depots that can give it, the sites asking, the routes between."""
+    graph = _Graph(problem)
+    depots, sites = problem.depots, problem.sites
     asks: dict[str, dict[str, int]] = defaultdict(dict)
     for (site, item), quantity in problem.demand.items():
         if quantity > 0:
             asks[item][site] = quantity
-    routes_to: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for (depot, site), minutes in problem.routes.items():
-        routes_to[site].append((depot, minutes))
-    for item, sites in sorted(asks.items()):
-        arcs = [(d, s, m) for s in sites for d, m in routes_to[s]]
-        giving = {d: problem.available(d, item) for d in sorted({d for d, _, _ in arcs})}
-        depots = {d: units for d, units in giving.items() if units > 0}
-        yield item, depots, sites, [(d, s, m) for d, s, m in arcs if d in depots]
-
-
-def _solve_item(problem: Problem, item: str, depots: dict, sites: dict, arcs: list) -> tuple[Flows, int]:
-    if not arcs:
-        return {}, 0
-    node = {("depot", d): n for n, d in enumerate(depots, start=1)}  # node 0 is the sink
-    node.update({("site", s): n for n, s in enumerate(sites, start=len(depots) + 1)})
-    # (tail, head, capacity, unit cost); the route arcs come first so arc n is arcs[n]
-    rows = [(node["depot", d], node["site", s], min(depots[d], sites[s]), m) for d, s, m in arcs]
-    rows += [(node["depot", d], 0, units, 0) for d, units in depots.items()]
-    values = _share_values(problem)
-    for site, quantity in sites.items():
-        shares = zip(share_sizes(quantity, problem.fair_share_steps), values)
-        rows += [(node["site", site], 0, units, -value) for units, value in shares if units]
-    network = min_cost_flow.SimpleMinCostFlow()
-    tails, heads, capacities, costs = (np.array(column, dtype=np.int64) for column in zip(*rows))
-    network.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-    supplies = [0] * (len(node) + 1)
-    supplies[0] = -sum(depots.values())
-    for depot, units in depots.items():
-        supplies[node["depot", depot]] = units
-    network.set_nodes_supplies(np.arange(len(supplies)), np.array(supplies, dtype=np.int64))
-    status = network.solve()
-    if status != network.OPTIMAL:
-        raise SolveError(f"min-cost flow for item {item!r} ended with status {status!r}, not OPTIMAL")
-    shipped = network.flows(np.arange(len(arcs))).tolist()
-    flows = {(d, s, item): units for (d, s, _), units in zip(arcs, shipped) if units}
-    return flows, network.optimal_cost()
+    bounds = np.searchsorted(graph.arc_item, np.arange(len(problem.items) + 1))
+    for item, asking in sorted(asks.items()):
+        code = problem.item_index[item]
+        span = range(int(bounds[code]), int(bounds[code + 1]))
+        arcs = [(depots[graph.arc_depot[n]], sites[graph.arc_site[n]], int(graph.arc_minutes[n])) for n in span]
+        giving = {depots[graph.arc_depot[n]]: int(graph.arc_give[n]) for n in span}
+        yield item, dict(sorted(giving.items())), asking, arcs
 
 
 # --- extract ------------------------------------------------------------------------------
 
 
-def _lot_transfers(problem: Problem, flows: Flows) -> list[dict]:
-    """Split each (depot, item)'s outgoing flows into its usable lots, first-expiry-first-out."""
-    by_source: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
-    for (depot, site, item), units in sorted(flows.items()):
-        by_source[depot, item].append((site, units))
-    rows = []
-    for (depot, item), takes in sorted(by_source.items()):
-        lots = [[lot, lot.quantity] for lot in problem.usable_lots(depot, item)]
-        position = 0
-        for site, units in takes:  # sites in id order take lots in FEFO order
-            while units:
-                lot, left = lots[position]
-                taken = min(units, left)
-                if taken:
-                    rows.append(_transfer(problem, lot, site, taken))
-                lots[position][1] -= taken
-                units -= taken
-                if lots[position][1] == 0:
-                    position += 1
-    return sorted(rows, key=lambda r: (r["from"], r["to"], r["item"]))  # stable: FEFO within
+def _plan_arrays(problem: Problem, graph: _Graph, arcs: np.ndarray, units: np.ndarray, status: str,
+                 objective: int) -> dict:
+    """The plan document from the flow on graph arcs ``arcs`` (``units`` each)."""
+    return _plan_flows(problem, graph.arc_depot[arcs], graph.arc_site[arcs], graph.arc_item[arcs],
+                       graph.arc_minutes[arcs], units, graph, graph.arc_ask[arcs], status, objective)
 
 
-def _transfer(problem: Problem, lot: Lot, site: str, quantity: int) -> dict:
-    minutes = problem.routes[lot.depot, site]
-    return {"from": lot.depot, "to": site, "item": lot.item, "lot": lot.lot, "quantity": quantity, "minutes": minutes}
+def _plan_flows(problem: Problem, depot, site, item, minutes, units, graph: _Graph, ask, status: str,
+                objective: int) -> dict:
+    transfers = _split_into_lots(problem, depot, site, item, minutes, units)
+    delivered = np.zeros(len(graph.ask_q), dtype=np.int64)
+    np.add.at(delivered, ask, units)
+    left = graph.ask_q - delivered
+    short = np.flatnonzero(left > 0).tolist()
+    sites, items = problem.sites, problem.items
+    unmet = [{"site": sites[s], "item": items[i], "quantity": q} for s, i, q in zip(
+        graph.ask_site[short].tolist(), graph.ask_item[short].tolist(), left[short].tolist())]
+    return {"format": PLAN_FORMAT, "status": status, "objective": int(objective), "transfers": transfers,
+            "unmet": unmet}
+
+
+def _split_into_lots(problem: Problem, depot, site, item, minutes, units) -> list[dict]:
+    """Split each (depot, item)'s outgoing flows into its usable lots, first-expiry-first-out.
+
+    The flows of one (depot, item), sites in id order, take consecutive stretches of the stream
+    of its usable lots in FEFO order; a transfer row is the overlap of a flow's stretch with a lot.
+    Rows come sorted by depot, site, item, and FEFO within.
+    """
+    table = problem.stock
+    order = np.lexsort((site, item, depot))
+    depot, site, item, minutes, units = depot[order], site[order], item[order], minutes[order], units[order]
+    group = table.groups(depot, item)
+    source_first = np.r_[True, (depot[1:] != depot[:-1]) | (item[1:] != item[:-1])] if len(depot) else depot
+    before = np.cumsum(units) - units  # units of earlier flows, all sources
+    source_before = np.maximum.accumulate(np.where(source_first, before, 0)) if len(depot) else before
+    begin = table.cum[table.group_usable[group]] + before - source_before
+    end = begin + units
+    first_lot = np.searchsorted(table.cum, begin, side="right") - 1
+    last_lot = np.searchsorted(table.cum, end, side="left") - 1
+    count = last_lot - first_lot + 1
+    row = np.repeat(np.arange(len(units)), count)
+    lot = first_lot[row] + np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+    taken = np.minimum(end[row], table.cum[lot + 1]) - np.maximum(begin[row], table.cum[lot])
+    keep = np.flatnonzero(taken > 0)
+    row, lot, taken = row[keep], lot[keep], taken[keep]
+    by_site = np.lexsort((item[row], site[row], depot[row]))  # stable: FEFO within a flow
+    row, lot, taken = row[by_site], lot[by_site], taken[by_site]
+    depots, sites, items, ids = problem.depots, problem.sites, problem.items, table.lot
+    return [
+        {"from": depots[d], "to": sites[s], "item": items[i], "lot": ids[k], "quantity": q, "minutes": m}
+        for d, s, i, k, q, m in zip(depot[row].tolist(), site[row].tolist(), item[row].tolist(), lot.tolist(),
+                                    taken.tolist(), minutes[row].tolist())
+    ]
+
+
+def _plan(problem: Problem, flows: Flows, status: str, objective: int) -> dict:
+    """The plan document from flows given as {(depot, site, item): units}."""
+    graph = _Graph(problem)
+    rows = [(d, s, i, u) for (d, s, i), u in flows.items() if u]
+    depots, sites, items = problem.depot_index, problem.site_index, problem.item_index
+    depot = np.array([depots[d] for d, _, _, _ in rows], dtype=np.int64)
+    site = np.array([sites[s] for _, s, _, _ in rows], dtype=np.int64)
+    item = np.array([items[i] for _, _, i, _ in rows], dtype=np.int64)
+    minutes = np.array([problem.routes[d, s] for d, s, _, _ in rows], dtype=np.int64)
+    units = np.array([u for _, _, _, u in rows], dtype=np.int64)
+    ask_of = {(s, i): n for n, (s, i) in enumerate(zip(graph.ask_site.tolist(), graph.ask_item.tolist()))}
+    ask = np.array([ask_of[s, i] for s, i in zip(site.tolist(), item.tolist())], dtype=np.int64)
+    return _plan_flows(problem, depot, site, item, minutes, units, graph, ask, status, objective)
 
 
 def _delivered(transfers: list[dict]) -> dict[tuple[str, str], int]:
@@ -174,17 +285,6 @@ def _unmet(problem: Problem, transfers: list[dict]) -> list[dict]:
         for (site, item), quantity in problem.demand.items()
         if quantity > delivered[site, item]
     ]
-
-
-def _plan(problem: Problem, flows: Flows, status: str, objective: int) -> dict:
-    transfers = _lot_transfers(problem, flows)
-    return {
-        "format": PLAN_FORMAT,
-        "status": status,
-        "objective": int(objective),
-        "transfers": transfers,
-        "unmet": _unmet(problem, transfers),
-    }
 
 
 # --- references for tests and benchmarks --------------------------------------------------
@@ -233,9 +333,21 @@ def solve_lp_glop(problem: Problem) -> int:
     return round(objective.Value())
 
 
+class _Available(dict):
+    """(depot, item) -> units it may still give, looked up on first use."""
+
+    def __init__(self, problem: Problem):
+        super().__init__()
+        self.problem = problem
+
+    def __missing__(self, key: tuple[str, str]) -> int:
+        units = self[key] = self.problem.available(*key)
+        return units
+
+
 def greedy_nearest_first(problem: Problem) -> dict:
     """Baseline: each site, in site order, takes from its nearest depots until its demand is met."""
-    left = {(d, i): problem.available(d, i) for d in problem.depots for i in problem.items}
+    left = _Available(problem)
     nearest: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for (depot, site), minutes in problem.routes.items():
         nearest[site].append((minutes, depot))

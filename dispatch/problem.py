@@ -4,14 +4,23 @@ See ``contracts/allocation.md``. Parsing collects every broken rule as
 ``{"path": "stock[3].quantity", "message": "..."}`` and raises one ``ProblemError``;
 a document that parses becomes a ``Problem`` whose rows are sorted canonically, so
 the allocator sees the same problem whatever order the rows came in.
+
+Stock can run to millions of lots (a province), so a ``Problem`` keeps its lots as columns
+(``LotTable``: numpy arrays of depot and item codes, quantities and expiry day numbers, sorted
+by depot, item, then first-expiry-first-out) with an index of each (depot, item)'s usable lots;
+``Lot`` objects are made only when asked for. A well-formed stock array is checked column by
+column at C speed; any row that might break a rule sends the whole array through the row-by-row
+checks, which name every broken rule.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from operator import itemgetter
+
+import numpy as np
 
 PROBLEM_FORMAT = "allocation-problem/1"
 DEFAULT_FAIR_SHARE_STEPS = 10
@@ -45,6 +54,58 @@ def fefo_key(lot: Lot) -> tuple:
     return (lot.expires is None, lot.expires or date.min, lot.lot)
 
 
+NO_EXPIRY = date.max.toordinal() + 1  # day number standing for "never expires": after every date
+
+
+class LotTable:
+    """Every lot of a problem as columns, sorted by depot, item, then FEFO (see ``fefo_key``).
+
+    ``depot`` and ``item`` are codes: positions in the problem's sorted ``depots`` and ``items``.
+    ``expires`` holds day numbers (``date.toordinal``), ``NO_EXPIRY`` for none. Each (depot, item)
+    present is a group of consecutive rows; its unusable lots (expiring before the usable date)
+    come first in FEFO order, so its usable lots are the rows ``group_usable .. group_end``.
+    ``cum[k]`` is the sum of the quantities of rows before ``k``.
+    """
+
+    def __init__(self, depots: tuple[str, ...], items: tuple[str, ...], depot: np.ndarray, item: np.ndarray,
+                 lot: list[str], quantity: np.ndarray, expires: np.ndarray, usable_from: date):
+        self.depots, self.items = depots, items
+        self.depot, self.item, self.lot, self.quantity, self.expires = depot, item, lot, quantity, expires
+        n = len(lot)
+        key = depot.astype(np.int64) * max(len(items), 1) + item
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if n else np.zeros(0, dtype=np.int64)
+        self.group_key = key[starts]
+        self.group_start = starts
+        self.group_end = np.r_[starts[1:], n].astype(np.int64)
+        unusable = (expires < usable_from.toordinal()).astype(np.int64)
+        self.group_usable = starts + (np.add.reduceat(unusable, starts) if n else 0)
+        self.cum = np.r_[0, np.cumsum(quantity, dtype=np.int64)]
+
+    def __len__(self) -> int:
+        return len(self.lot)
+
+    def lot_at(self, k: int) -> Lot:
+        ordinal = int(self.expires[k])
+        return Lot(self.depots[self.depot[k]], self.items[self.item[k]], self.lot[k], int(self.quantity[k]),
+                   None if ordinal == NO_EXPIRY else date.fromordinal(ordinal))
+
+    def groups(self, depot: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """The group of each (depot code, item code) pair, -1 where the depot holds no lot of the item."""
+        key = np.asarray(depot, dtype=np.int64) * max(len(self.items), 1) + np.asarray(item, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.group_key, key), max(len(self.group_key) - 1, 0))
+        found = (self.group_key[at] == key) if len(self.group_key) else np.zeros(len(key), dtype=bool)
+        return np.where(found, at, -1)
+
+    def usable_units(self, depot: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """Units in usable lots for each (depot code, item code) pair."""
+        group = self.groups(depot, item)
+        if not len(self.group_key):
+            return np.zeros(len(group), dtype=np.int64)
+        safe = np.maximum(group, 0)
+        units = self.cum[self.group_end[safe]] - self.cum[self.group_usable[safe]]
+        return np.where(group >= 0, units, 0)
+
+
 @dataclass(frozen=True, eq=False)
 class Problem:
     now: datetime
@@ -53,7 +114,7 @@ class Problem:
     depots: tuple[str, ...]  # sorted ids
     items: tuple[str, ...]
     sites: tuple[str, ...]
-    lots: tuple[Lot, ...]  # sorted by depot, item, then FEFO
+    stock: LotTable  # every lot, sorted by depot, item, then FEFO
     floors: dict[tuple[str, str], int]  # (depot, item) -> units kept back
     demand: dict[tuple[str, str], int]  # (site, item) -> units asked
     routes: dict[tuple[str, str], int]  # (depot, site) -> minutes
@@ -68,24 +129,46 @@ class Problem:
         """W = 1 + the largest route minutes in the problem."""
         return 1 + max(self.routes.values(), default=0)
 
+    @cached_property
+    def lots(self) -> tuple[Lot, ...]:
+        """Every lot, sorted by depot, item, then FEFO (made on first use: there may be millions)."""
+        return tuple(self.stock.lot_at(k) for k in range(len(self.stock)))
+
+    @cached_property
+    def depot_index(self) -> dict[str, int]:
+        return {d: n for n, d in enumerate(self.depots)}
+
+    @cached_property
+    def item_index(self) -> dict[str, int]:
+        return {i: n for n, i in enumerate(self.items)}
+
+    @cached_property
+    def site_index(self) -> dict[str, int]:
+        return {s: n for n, s in enumerate(self.sites)}
+
     def is_usable(self, lot: Lot) -> bool:
         return lot.expires is None or lot.expires >= self.usable_from
 
-    @cached_property
-    def _usable_by_source(self) -> dict[tuple[str, str], list[Lot]]:
-        index = defaultdict(list)
-        for lot in self.lots:
-            if self.is_usable(lot):
-                index[lot.depot, lot.item].append(lot)
-        return dict(index)
+    def _group(self, depot: str, item: str) -> int:
+        d, i = self.depot_index.get(depot), self.item_index.get(item)
+        return -1 if d is None or i is None else int(self.stock.groups(np.array([d]), np.array([i]))[0])
 
     def usable_lots(self, depot: str, item: str) -> list[Lot]:
         """Usable lots of one (depot, item) in FEFO order."""
-        return list(self._usable_by_source.get((depot, item), ()))
+        group = self._group(depot, item)
+        if group < 0:
+            return []
+        table = self.stock
+        return [table.lot_at(k) for k in range(int(table.group_usable[group]), int(table.group_end[group]))]
 
     def available(self, depot: str, item: str) -> int:
         """Units that may leave a depot: usable units minus the floor, never below zero."""
-        usable = sum(x.quantity for x in self.usable_lots(depot, item))
+        group = self._group(depot, item)
+        if group < 0:
+            usable = 0
+        else:
+            table = self.stock
+            usable = int(table.cum[table.group_end[group]] - table.cum[table.group_usable[group]])
         return max(0, usable - self.floors.get((depot, item), 0))
 
 
@@ -115,20 +198,26 @@ def parse_problem(doc: object) -> Problem:
     items = _ids(doc, "items", errors)
     sites = _ids(doc, "sites", errors)
     known = {"depot": depots, "item": items, "site": sites}
-    lots = _stock(doc, known, errors)
+    depot_ids, item_ids = tuple(sorted(depots or ())), tuple(sorted(items or ()))
+    columns = _stock_columns(doc, depot_ids, item_ids) if depots is not None and items is not None else None
+    if columns is None:
+        lots = _stock(doc, known, errors)
     floors = _keyed_counts(doc, "floors", ("depot", "item"), "quantity", known, errors, required=False)
     demand = _keyed_counts(doc, "demand", ("site", "item"), "quantity", known, errors)
     routes = _keyed_counts(doc, "routes", ("from", "to"), "minutes", known, errors)
     if errors:
         raise ProblemError(errors)
+    if columns is None:
+        columns = _lot_columns(lots, depot_ids, item_ids)
+    usable_from = now.date() + timedelta(days=min_shelf_days)
     return Problem(
         now=now,
         min_shelf_days=min_shelf_days,
         fair_share_steps=steps,
-        depots=tuple(sorted(depots)),
-        items=tuple(sorted(items)),
+        depots=depot_ids,
+        items=item_ids,
         sites=tuple(sorted(sites)),
-        lots=tuple(sorted(lots, key=lambda x: (x.depot, x.item, fefo_key(x)))),
+        stock=_sorted_table(columns, depot_ids, item_ids, usable_from),
         floors=dict(sorted(floors.items())),
         demand=dict(sorted(demand.items())),
         routes=dict(sorted(routes.items())),
@@ -248,6 +337,86 @@ def _stock(doc: dict, known: dict, errors: _Errors) -> list[Lot]:
         if None not in (depot, item, lot, quantity) and ok:
             lots.append(Lot(depot, item, lot, quantity, expires))
     return lots
+
+
+def _stock_columns(doc: dict, depot_ids: tuple[str, ...], item_ids: tuple[str, ...]) -> tuple | None:
+    """The stock array as columns (depot codes, item codes, lot ids, quantities, expiry day numbers),
+    checked column by column; None when any row might break a rule (then ``_stock`` names it)."""
+    rows = doc.get("stock")
+    if type(rows) is not list:
+        return None
+    if not rows:
+        return _empty_columns()
+    try:
+        if set(map(type, rows)) != {dict}:
+            return None
+        depot_col = list(map(itemgetter("depot"), rows))
+        lot_col = list(map(itemgetter("lot"), rows))
+        quantity_col = list(map(itemgetter("quantity"), rows))
+        expires_col = list(map(itemgetter("expires"), rows))
+        depot_code = {d: n for n, d in enumerate(depot_ids)}
+        item_code = {i: n for n, i in enumerate(item_ids)}
+        n = len(rows)
+        depot = np.fromiter(map(depot_code.__getitem__, depot_col), dtype=np.int32, count=n)
+        item = np.fromiter(map(item_code.__getitem__, map(itemgetter("item"), rows)), dtype=np.int32, count=n)
+        if set(map(type, lot_col)) != {str} or "" in lot_col or set(map(type, quantity_col)) != {int}:
+            return None
+        quantity = np.array(quantity_col, dtype=np.int64)
+        if quantity.min() < 0 or quantity.max() > MAX_QUANTITY:
+            return None
+        day = {}
+        for value in set(expires_col):
+            if value is None:
+                day[value] = NO_EXPIRY
+            elif type(value) is str:
+                day[value] = date.fromisoformat(value).toordinal()
+            else:
+                return None
+        expires = np.fromiter(map(day.__getitem__, expires_col), dtype=np.int64, count=n)
+        if len(set(lot_col)) != n and len(set(zip(depot_col, lot_col))) != n:
+            return None  # a (depot, lot) repeats
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    return depot, item, lot_col, quantity, expires
+
+
+def _empty_columns() -> tuple:
+    return (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), [], np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.int64))
+
+
+def _lot_columns(lots: list[Lot], depot_ids: tuple[str, ...], item_ids: tuple[str, ...]) -> tuple:
+    """Columns of lots that passed the row-by-row checks."""
+    if not lots:
+        return _empty_columns()
+    depot_code = {d: n for n, d in enumerate(depot_ids)}
+    item_code = {i: n for n, i in enumerate(item_ids)}
+    return (
+        np.array([depot_code[x.depot] for x in lots], dtype=np.int32),
+        np.array([item_code[x.item] for x in lots], dtype=np.int32),
+        [x.lot for x in lots],
+        np.array([x.quantity for x in lots], dtype=np.int64),
+        np.array([NO_EXPIRY if x.expires is None else x.expires.toordinal() for x in lots], dtype=np.int64),
+    )
+
+
+def _sorted_table(columns: tuple, depot_ids: tuple, item_ids: tuple, usable_from: date) -> LotTable:
+    """Sort the lot columns by depot, item, expiry (none last), then lot id: the order of ``fefo_key``."""
+    depot, item, lot, quantity, expires = columns
+    order = np.lexsort((expires, item, depot))  # stable: ties keep the document's order...
+    ids = [lot[k] for k in order.tolist()]
+    d, i, e = depot[order], item[order], expires[order]
+    tie = (d[1:] == d[:-1]) & (i[1:] == i[:-1]) & (e[1:] == e[:-1])
+    bad = [k for k in np.flatnonzero(tie).tolist() if ids[k] > ids[k + 1]]
+    if bad:  # ...so sort by lot id only the runs of equal (depot, item, expiry) that are out of order
+        starts = np.flatnonzero(np.r_[True, ~tie])
+        ends = np.r_[starts[1:], len(ids)]
+        for r in np.unique(np.searchsorted(starts, bad, side="right") - 1).tolist():
+            a, b = int(starts[r]), int(ends[r])
+            part = sorted(range(a, b), key=ids.__getitem__)
+            order[a:b] = order[part]
+            ids[a:b] = [ids[k] for k in part]
+    return LotTable(depot_ids, item_ids, d, i, ids, quantity[order], e, usable_from)
 
 
 _KINDS = {"depot": "depot", "item": "item", "site": "site", "from": "depot", "to": "site"}
