@@ -3,12 +3,14 @@ from dataclasses import fields as dc_fields
 
 from flask import request
 from flask.views import MethodView
+from marshmallow import Schema, fields
 from common.api import Blueprint
 
 from accounts.auth import require_actor
+from common.actor import ADMIN, AUDITOR, DISPATCHER
 from common.errors import InvalidInput
 from common.web import engine, request_now, request_today
-from inventory import catalog, queries, services
+from inventory import catalog, integrity, queries, services
 from inventory.schemas import (
     DepotListQuery, DepotNodeSchema, DepotSchema, DepotUpdateSchema, ItemListQuery, ItemSchema, ItemUpdateSchema,
     LotPageSchema, LotQuery, LotSchema, MovementPageSchema, MovementQuery, OperationResultSchema, OperationSchema,
@@ -134,6 +136,30 @@ class Ledger(MethodView):
         records nothing new and returns the first answer."""
         result = perform(op)
         return result, 200 if result["replayed"] else 201
+
+
+class SealQuery(Schema):
+    seal = fields.Str(metadata={"description": "a seal kept earlier, <line id>:<digest>"})
+
+
+@blp.route("/ledger/verify")
+@blp.arguments(SealQuery, location="query")
+def ledger_verify(args):
+    """Check every ledger line against its hash chain (and a seal kept earlier): names the first line
+    that does not match"""
+    return integrity.verify(engine(), _whole_ledger_reader(), args.get("seal"))
+
+
+@blp.route("/ledger/seal")
+def ledger_seal():
+    """The current seal: a digest over every ledger line so far, to keep outside the system"""
+    return integrity.current_seal(engine(), _whole_ledger_reader())
+
+
+def _whole_ledger_reader():
+    actor = require_actor()
+    actor.require_role(ADMIN, DISPATCHER, AUDITOR)
+    return actor
 
 
 def perform(op: dict) -> dict:

@@ -1,4 +1,4 @@
-"""Command line: `flask --app app db upgrade`, `user create`, `user token`."""
+"""Command line: `flask --app app db upgrade`, `user create`, `user token`, `ledger verify`, `ledger seal`."""
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -9,6 +9,7 @@ from common.errors import DomainError
 def register(app: Flask) -> None:
     app.cli.add_command(db)
     app.cli.add_command(user)
+    app.cli.add_command(ledger)
 
 
 def _engine():
@@ -68,3 +69,65 @@ def user_token(username, name):
     if found is None:
         raise click.ClickException(f"no user {username}")
     click.echo(issue_token(_engine(), found.id, name))
+
+
+@click.group(cls=AppGroup)
+def ledger():
+    """Tamper evidence of the stock ledger."""
+
+
+@ledger.command("verify")
+@click.option("--seal", help="A seal kept earlier (<line id>:<digest>) that the ledger must still match.")
+def ledger_verify(seal):
+    """Check every ledger line against its hash chain; exits 1 naming the first line that does not match."""
+    from inventory.integrity import verify
+
+    with click.progressbar(length=_line_count(), label="核验台账 verifying the ledger") as bar:
+        seen = [0]
+
+        def progress(n):
+            if n - seen[0] >= 1000:
+                bar.update(n - seen[0])
+                seen[0] = n
+
+        try:
+            result = verify(_engine(), _system_reader(), seal, progress)
+        except DomainError as e:
+            raise click.ClickException(f"{e.field}: {e.message}")
+    if result["ok"]:
+        click.echo(f"OK: {result['lines_checked']} lines match their chains.")
+        click.echo(f"seal {result['seal']['text']}")
+        return
+    if result["first_mismatch"]:
+        first = result["first_mismatch"]
+        where = f"line {first['movement_id']}" if first["movement_id"] else "a lot"
+        click.echo(f"TAMPERED: first mismatch at {where}: {first['problem']} "
+                   f"({result['mismatch_count']} mismatches in all)", err=True)
+    if result.get("seal_matches") is False:
+        click.echo(f"SEAL MISMATCH: {result['seal_problem']}", err=True)
+    raise SystemExit(1)
+
+
+@ledger.command("seal")
+def ledger_seal():
+    """Print the current seal: keep it outside the system and check it later with verify --seal."""
+    from inventory.integrity import current_seal
+
+    seal = current_seal(_engine(), _system_reader())
+    click.echo(f"{seal['text']}    ({seal['count']} lines)")
+
+
+def _line_count() -> int:
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    from inventory.models import Movement
+
+    with Session(_engine()) as s:
+        return s.exec(sa.select(sa.func.count(Movement.id))).scalar_one()
+
+
+def _system_reader():
+    from common.actor import AUDITOR, Actor
+
+    return Actor(user_id=0, username="cli", role=AUDITOR)

@@ -89,6 +89,7 @@ class Lot(SQLModel, table=True):
     unit_price_cents: int | None = None
     origin_lot_id: int | None = Field(default=None, foreign_key="lot.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    chain_head: str = Field(default="0" * 64, max_length=64)  # hash of the lot's latest ledger line
 
 
 class Movement(SQLModel, table=True):
@@ -116,6 +117,8 @@ class Movement(SQLModel, table=True):
     reference: str | None = Field(default=None, max_length=64, index=True)
     idempotency_key: str | None = Field(default=None, max_length=100, index=True)
     counterpart_id: int | None = Field(default=None, foreign_key="movement.id")
+    prev_hash: str = Field(max_length=64)  # hash of the lot's line before this one (inventory.chain)
+    hash: str = Field(max_length=64)
 
 
 class IdempotencyRecord(SQLModel, table=True):

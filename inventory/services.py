@@ -18,7 +18,7 @@ from sqlmodel import select
 from common.actor import Actor
 from common.db import UnitOfWork
 from common.errors import IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
-from inventory import ledger
+from inventory import chain, ledger
 from inventory.queries import movement_dict
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
 
@@ -192,14 +192,15 @@ def _replay(uow, actor: Actor, key: str, fingerprint: str) -> dict | None:
 
 
 def _write(uow, ctx: Context, lot: Lot, change: ledger.Change, counterpart: Movement | None = None) -> Movement:
-    lot.quantity = change.balance_after
-    uow.session.add(lot)
-    movement = Movement(
+    fields = dict(
         kind=change.kind, lot_id=lot.id, depot_id=lot.depot_id, item_id=lot.item_id,
         quantity=change.quantity, balance_after=change.balance_after, user_id=ctx.actor.user_id,
         created_at=ctx.now, reason=change.reason, note=ctx.note, reference=ctx.reference,
         idempotency_key=ctx.idempotency_key, counterpart_id=counterpart.id if counterpart else None,
     )
+    movement = Movement(**fields, prev_hash=lot.chain_head, hash=chain.line_hash(lot.chain_head, fields))
+    lot.quantity, lot.chain_head = change.balance_after, movement.hash
+    uow.session.add(lot)
     uow.session.add(movement)
     uow.session.flush()
     return movement

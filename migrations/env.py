@@ -1,6 +1,7 @@
 """Alembic environment. The URL comes from the caller (the app's `db upgrade`) or DATABASE_URL."""
 import os
 
+import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -28,8 +29,13 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(_url())
+    url = _url()
+    # SQLite: batch migrations copy and drop tables, which foreign keys would forbid mid-way.
+    engine = sa.create_engine(url) if url.startswith("sqlite") else make_engine(url)
     with engine.connect() as connection:
+        if url.startswith("sqlite"):
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the autobegun transaction so Alembic's own one commits
         _run(connection)
     engine.dispose()
 
