@@ -53,6 +53,8 @@ CONC_ROUNDS = 5
 CONC_PER_THREAD = 60
 CONC_CHUNK = 10
 
+UNCHAINED = "0" * 64
+SERVICE_UNCHAINED = "service issue, hash chain off"
 SERVICE, SERVICE_KEY, PLAIN, BARE = ("service issue", "service issue + idempotency key",
                                      "insert + lot update (Core)", "bare insert (Core)")
 
@@ -155,13 +157,26 @@ class Writers:
             self._issue(self.engine, ctx, lot=code, quantity=1)
         return n
 
+    @staticmethod
+    def without_chain(write):
+        """Runs ``write()`` with the hash chain switched off (every line gets a constant hash), to
+        measure what tamper evidence costs. Patched around a whole turn, never inside threads."""
+        import inventory.chain as chain
+
+        real = chain.line_hash
+        chain.line_hash = lambda prev, fields: UNCHAINED
+        try:
+            return write()
+        finally:
+            chain.line_hash = real
+
     def _row(self, lot, balance_after):
         _, lot_id, depot_id, item_id = lot
         # The very row the service writes for an issue of 1 without a key.
         return {"kind": "issue", "lot_id": lot_id, "depot_id": depot_id, "item_id": item_id, "quantity": -1,
                 "balance_after": balance_after, "user_id": self.actor.user_id, "created_at": self._utcnow(),
                 "reason": None, "note": NOTE, "reference": REFERENCE, "idempotency_key": None,
-                "counterpart_id": None}
+                "counterpart_id": None, "prev_hash": UNCHAINED, "hash": UNCHAINED}
 
     def plain(self, n, lots):
         for _ in range(n):
@@ -249,6 +264,7 @@ def _measure(name, url):
             result["per_thread"] = per_thread
             result["concurrent"] = interleaved({
                 SERVICE: lambda n: w.concurrent(w.service, n),
+                SERVICE_UNCHAINED: lambda n: w.without_chain(lambda: w.concurrent(w.service, n)),
                 PLAIN: lambda n: w.concurrent(w.plain, n),
             }, rounds=CONC_ROUNDS, per_round=per_thread, chunk=CONC_CHUNK, warmup=CONC_CHUNK,
                 label=f"{name} ×{THREADS}")
@@ -327,9 +343,18 @@ def _section(results, problems) -> str:
             rows += _rows(label, results[name]["sequential"], [SERVICE, SERVICE_KEY, PLAIN, BARE], PLAIN, BARE)
     if "postgresql" in results:
         rows += [r + ["—"] for r in _rows(f"PostgreSQL, {THREADS} threads", results["postgresql"]["concurrent"],
-                                          [SERVICE, PLAIN], PLAIN)]
+                                          [SERVICE, SERVICE_UNCHAINED, PLAIN], PLAIN)]
+        chained = results["postgresql"]["concurrent"]
+        ratio = median(paired_ratios(chained[SERVICE], chained[SERVICE_UNCHAINED]))
+        tamper_note = (f"Tamper evidence costs: with {THREADS} threads on PostgreSQL the service with its hash "
+                       f"chain runs at {ratio:.2f}× the throughput of the same service with the chain switched off "
+                       "(median of per-round ratios).")
+    else:
+        tamper_note = ""
     out.append(markdown_table(header, rows, text_columns=2))
     out += [
+        "",
+        tamper_note,
         "",
         "How to read it: each ratio is the service's (or a baseline's) operations per second divided by "
         "the plain write's, taken within the same round and then the median over rounds; 0.25 means the "
