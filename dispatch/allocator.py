@@ -14,20 +14,29 @@ floor(q*k/S) - floor(q*(k-1)/S) units at cost -(S+1-k)*W per unit, W = 1 + large
 minutes. Every depot supplies what it may give and the sink takes all of it, so the flow is
 balanced and nothing is forced to ship. The optimal cost is the contract's objective.
 
+Built for size (a province: 3 million lots, 1,000 sites): parsing leaves the problem as numpy
+columns with an index of what each depot may give (``Problem.columns``); ``_Graph`` lays out all
+the items' networks at once as arrays, each item's a slice handed to OR-Tools in one call; and the
+FEFO split is array arithmetic over the stream of each source's usable lots, so the only Python
+loop over rows is the one writing the plan's transfer dicts. ``bench/allocation.py`` measures it
+against a bare ``SimpleMinCostFlow`` over the same graphs.
+
 Also here, for tests and benchmarks: the same model as a GLOP LP, a nearest-first greedy
 baseline, the objective of any plan, and a checker of the plan rules.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from ortools.linear_solver import pywraplp
 
-from dispatch.problem import Lot, Problem, ProblemError, fefo_key, parse_problem
+from dispatch.problem import DENSE_LIMIT, Lot, Problem, ProblemError, _int_columns, fefo_key, parse_problem
 
 __all__ = [
     "PLAN_FORMAT",
@@ -62,14 +71,21 @@ def solve(problem: Problem) -> dict:
     """The optimal plan under allocation policy 1."""
     started = time.perf_counter()
     graph = _Graph(problem)
-    chosen, units, objective = [], [], 0
-    for network in graph.networks():
-        arcs, shipped, cost = _solve_network(network)
-        chosen.append(arcs)
-        units.append(shipped)
-        objective += cost
-    plan = _plan_arrays(problem, graph, np.concatenate(chosen or [np.zeros(0, np.int64)]),
-                        np.concatenate(units or [np.zeros(0, np.int64)]), "optimal", objective)
+    shipped, objective = [], 0
+    for item, arcs, nodes, route_arcs in graph.networks():
+        flow = min_cost_flow.SimpleMinCostFlow()
+        flow.add_arcs_with_capacity_and_unit_cost(graph.tails[arcs], graph.heads[arcs], graph.capacities[arcs],
+                                                  graph.costs[arcs])
+        flow.set_nodes_supplies(graph.numbers[: nodes.stop - nodes.start], graph.supplies[nodes])
+        status = flow.solve()
+        if status != flow.OPTIMAL:
+            raise SolveError(f"min-cost flow for item {item!r} ended with status {status!r}, not OPTIMAL")
+        shipped.append(flow.flows(graph.numbers[:route_arcs]))
+        objective += flow.optimal_cost()
+    units = np.concatenate(shipped) if shipped else np.zeros(0, dtype=np.int64)
+    used = np.flatnonzero(units)
+    plan = _plan_flows(problem, graph.arc_ask[used], graph.arc_r[used], graph.arc_source[used],
+                       graph.arc_minutes[used], units[used], "optimal", objective)
     plan["solve_seconds"] = round(time.perf_counter() - started, 6)
     return plan
 
@@ -88,187 +104,215 @@ def _share_values(problem: Problem) -> list[int]:
     return [(steps + 1 - k) * weight for k in range(1, steps + 1)]
 
 
-class _Graph:
-    """Every item's network at once, as numpy columns of codes (positions in the problem's sorted ids).
+def _first_of(sorted_codes: np.ndarray, count: int) -> np.ndarray:
+    """For codes sorted ascending: where each code 0..count starts (count + 1 bounds)."""
+    return _starts(np.bincount(sorted_codes, minlength=count))
 
-    ``ask_*``: the demand rows with a positive quantity, in (site, item) order. ``arc_*``: every
-    route into an asking site from a depot that may give the item, ordered by item, then site,
-    then depot; ``arc_ask`` is the demand row an arc serves, ``arc_give`` what its depot may give.
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    """Where each of consecutive blocks of ``counts`` starts, and the total at the end."""
+    starts = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    return starts
+
+
+def _ranked(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for keys in ``range(size)``, by marking when that is small."""
+    if size > DENSE_LIMIT:
+        unique, inverse = np.unique(keys, return_inverse=True)
+        return unique, inverse.reshape(-1)
+    marked = np.zeros(size, dtype=bool)
+    marked[keys] = True
+    return np.flatnonzero(marked), (np.cumsum(marked) - 1)[keys]
+
+
+class _Graph:
+    """Every item's min-cost-flow network, built at once as numpy columns.
+
+    The network of one item: node 0 is the sink, then the depots that may give it (in id order),
+    then the sites asking for it (in id order). Its arcs: the routes from those depots into those
+    sites, by site then depot (so route arc n of the item is its n-th ``arc_*``); each depot to
+    the sink (what stays home, cost 0); then each site's non-empty shares in order. The arcs of
+    all items lie item after item in ``tails``, ``heads``, ``capacities`` and ``costs``, and the
+    node supplies likewise in ``supplies``; ``networks()`` gives each item's slices.
+
+    ``arc_*`` describe the route arcs of all items in that order: the demand row they serve
+    (``arc_ask``, a position in ``problem.columns``' asks), the routed depot (``arc_r``), the
+    source (``arc_source``), the minutes.
     """
 
     def __init__(self, problem: Problem):
         self.problem = problem
-        sites, items, depots = problem.site_index, problem.item_index, problem.depot_index
-        asks = [(sites[s], items[i], q) for (s, i), q in problem.demand.items() if q > 0]
-        self.ask_site, self.ask_item, self.ask_q = (np.array(c, dtype=np.int64).reshape(-1) for c in zip(*asks or [((), (), ())]))
-        # routes grouped by site, depots in order within a site
-        r_depot, r_site, r_minutes = (np.array(c, dtype=np.int64).reshape(-1) for c in zip(
-            *[(depots[d], sites[s], m) for (d, s), m in problem.routes.items()] or [((), (), ())]))
-        by_site = np.argsort(r_site, kind="stable")
-        r_depot, r_site, r_minutes = r_depot[by_site], r_site[by_site], r_minutes[by_site]
-        first = np.searchsorted(r_site, np.arange(len(problem.sites) + 1))
-        count = (first[1:] - first[:-1])[self.ask_site]
-        arc_ask = np.repeat(np.arange(len(self.ask_q)), count)
-        arc_route = np.arange(len(arc_ask)) - np.repeat(np.cumsum(count) - count, count) + first[self.ask_site[arc_ask]]
-        arc_depot, arc_item = r_depot[arc_route], self.ask_item[arc_ask]
-        give = self._giving(arc_depot, arc_item)
+        c = problem.columns
+        n_items, n_routed = len(problem.items), len(c.routed)
+        steps = problem.fair_share_steps
+        # every route into an asking site, by item, then site, then depot; kept when its depot may give
+        count = c.route_count[c.ask_site]
+        arc_ask = np.repeat(np.arange(len(c.ask_q)), count)
+        arc_route = np.arange(len(arc_ask)) + np.repeat(c.route_first[c.ask_site] - (np.cumsum(count) - count), count)
+        arc_r, arc_item = c.route_depot[arc_route], c.ask_item[arc_ask]
+        arc_source = c.sources(arc_r, arc_item)
+        give = c.source_giving[arc_source]
         keep = np.flatnonzero(give > 0)
-        keep = keep[np.argsort(arc_item[keep], kind="stable")]  # by item; site then depot within
-        self.arc_ask, self.arc_depot, self.arc_item = arc_ask[keep], arc_depot[keep], arc_item[keep]
-        self.arc_site, self.arc_minutes, self.arc_give = r_site[arc_route[keep]], r_minutes[arc_route[keep]], give[keep]
-
-    def _giving(self, depot: np.ndarray, item: np.ndarray) -> np.ndarray:
-        """Usable units minus the floor, never below zero, of each (depot code, item code)."""
-        problem = self.problem
-        give = problem.stock.usable_units(depot, item)
-        if problem.floors and len(depot):
-            depots, items = problem.depot_index, problem.item_index
-            n_items = max(len(problem.items), 1)
-            keys = np.array([depots[d] * n_items + items[i] for d, i in problem.floors], dtype=np.int64)
-            kept = np.array(list(problem.floors.values()), dtype=np.int64)
-            order = np.argsort(keys)
-            keys, kept = keys[order], kept[order]
-            key = depot * n_items + item
-            at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
-            give = give - np.where(keys[at] == key, kept[at], 0)
-        return np.maximum(give, 0)
+        self.arc_ask, self.arc_r, self.arc_source = arc_ask[keep], arc_r[keep], arc_source[keep]
+        self.arc_minutes, arc_item, arc_give = c.route_minutes[arc_route[keep]], arc_item[keep], give[keep]
+        # items with a route arc have a network; their asks are its sites
+        route_first = _first_of(arc_item, n_items)
+        self.route_arcs = route_arcs = route_first[1:] - route_first[:-1]
+        ask_first = _first_of(c.ask_item, n_items)
+        sites_of = ask_first[1:] - ask_first[:-1]
+        ask_rank = np.arange(len(c.ask_q)) - ask_first[c.ask_item]
+        # the giving depots of each item, in id order
+        pair, pair_of_arc = _ranked(arc_item * n_routed + self.arc_r, n_items * n_routed)
+        pair_item = pair // max(n_routed, 1)
+        pair_first = _first_of(pair_item, n_items)
+        depots_of = pair_first[1:] - pair_first[:-1]
+        pair_rank = np.arange(len(pair)) - pair_first[pair_item]
+        pair_give = np.zeros(len(pair), dtype=np.int64)
+        pair_give[pair_of_arc] = arc_give
+        # shares of the asks of items with a network, by item, then site, then share
+        asks = np.flatnonzero(route_arcs[c.ask_item] > 0)
+        filled = c.ask_q[asks][:, None] * np.arange(steps + 1, dtype=np.int64) // steps
+        sizes = (filled[:, 1:] - filled[:, :-1]).ravel()  # asks x shares
+        share = np.flatnonzero(sizes)
+        share_row, share_k = np.divmod(share, steps)
+        share_ask = asks[share_row]
+        share_item = c.ask_item[share_ask]
+        share_first = _first_of(share_item, n_items)
+        shares_of = share_first[1:] - share_first[:-1]
+        # lay the arcs out item after item: routes, depots to the sink, shares
+        arc_start = _starts(route_arcs + depots_of + shares_of)
+        nodes_of = np.where(route_arcs > 0, 1 + depots_of + sites_of, 0)
+        node_start = _starts(nodes_of)
+        self.arc_start, self.node_start = arc_start, node_start
+        tails, heads, capacities, costs = np.zeros((4, int(arc_start[-1])), dtype=np.int64)
+        at = np.arange(len(keep)) + (arc_start[:-1] - route_first[:-1])[arc_item]
+        tails[at] = 1 + pair_rank[pair_of_arc]
+        heads[at] = (1 + depots_of)[arc_item] + ask_rank[self.arc_ask]
+        capacities[at] = np.minimum(arc_give, c.ask_q[self.arc_ask])
+        costs[at] = self.arc_minutes
+        at = (arc_start[:-1] + route_arcs)[pair_item] + pair_rank
+        tails[at] = 1 + pair_rank
+        capacities[at] = pair_give
+        at = np.arange(len(share_k)) + (arc_start[:-1] + route_arcs + depots_of - share_first[:-1])[share_item]
+        tails[at] = (1 + depots_of)[share_item] + ask_rank[share_ask]
+        capacities[at] = sizes[share]
+        costs[at] = -np.array(_share_values(problem), dtype=np.int64)[share_k]
+        self.tails, self.heads, self.capacities, self.costs = tails, heads, capacities, costs
+        self.supplies = np.zeros(int(node_start[-1]), dtype=np.int64)
+        self.supplies[node_start[pair_item] + 1 + pair_rank] = pair_give
+        given = _starts(pair_give)
+        self.supplies[node_start[:-1][nodes_of > 0]] = -(given[pair_first[1:]] - given[pair_first[:-1]])[nodes_of > 0]
+        self.numbers = np.arange(max(nodes_of.max(initial=0), route_arcs.max(initial=0)))
+        self.arc_item, self.arc_give = arc_item, arc_give
 
     def networks(self):
-        """Per item that is asked for and can be given: the arrays of one min-cost-flow network.
-
-        Node 0 is the sink, then the depots that give (in id order), then the asking sites (in id
-        order). Arcs: the routes (so arc n is route arc n), each giving depot to the sink, then
-        every site's non-empty shares in order.
-        """
-        problem = self.problem
-        steps = problem.fair_share_steps
-        values = np.array(_share_values(problem), dtype=np.int64)
-        k = np.arange(steps + 1, dtype=np.int64)
-        bounds = np.searchsorted(self.arc_item, np.arange(len(problem.items) + 1))
-        for item in np.unique(self.ask_item).tolist():
-            a, b = int(bounds[item]), int(bounds[item + 1])
-            if a == b:
-                continue
-            asks = np.flatnonzero(self.ask_item == item)
-            depots, depot_node = np.unique(self.arc_depot[a:b], return_inverse=True)
-            n_depots = len(depots)
-            site_node = 1 + n_depots + np.searchsorted(asks, self.arc_ask[a:b])
-            give = np.zeros(n_depots, dtype=np.int64)
-            give[depot_node] = self.arc_give[a:b]
-            q = self.ask_q[asks]
-            sizes = np.diff(q[:, None] * k[None, :] // steps, axis=1)  # asks x steps
-            share_site, share_k = np.nonzero(sizes)
-            tails = np.concatenate([1 + depot_node, 1 + np.arange(n_depots), 1 + n_depots + share_site])
-            heads = np.concatenate([site_node, np.zeros(n_depots, np.int64), np.zeros(len(share_site), np.int64)])
-            capacities = np.concatenate([np.minimum(self.arc_give[a:b], self.ask_q[self.arc_ask[a:b]]), give,
-                                         sizes[share_site, share_k]])
-            costs = np.concatenate([self.arc_minutes[a:b], np.zeros(n_depots, np.int64), -values[share_k]])
-            supplies = np.concatenate([[-give.sum()], give, np.zeros(len(asks), np.int64)])
-            yield problem.items[item], np.arange(a, b), tails, heads, capacities, costs, supplies
-
-
-def _solve_network(network) -> tuple[np.ndarray, np.ndarray, int]:
-    """Solve one item's network: the route arcs that carry flow, their flows, and the optimal cost."""
-    item, arcs, tails, heads, capacities, costs, supplies = network
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-    flow.set_nodes_supplies(np.arange(len(supplies)), supplies)
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        raise SolveError(f"min-cost flow for item {item!r} ended with status {status!r}, not OPTIMAL")
-    shipped = flow.flows(np.arange(len(arcs)))
-    used = np.flatnonzero(shipped)
-    return arcs[used], shipped[used].astype(np.int64), flow.optimal_cost()
+        """(item id, slice of its arcs, slice of its nodes, its route arcs) for every item that has a network."""
+        items, arc_start, node_start = self.problem.items, self.arc_start.tolist(), self.node_start.tolist()
+        route_arcs = self.route_arcs.tolist()
+        for item in np.flatnonzero(self.route_arcs).tolist():
+            yield (items[item], slice(arc_start[item], arc_start[item + 1]),
+                   slice(node_start[item], node_start[item + 1]), route_arcs[item])
 
 
 def _networks(problem: Problem):
     """Per item that is asked for: the depots that can give it, the sites asking, the routes between."""
     graph = _Graph(problem)
-    depots, sites = problem.depots, problem.sites
+    c = problem.columns
+    depots, sites = c.depot_ids, problem.sites
     asks: dict[str, dict[str, int]] = defaultdict(dict)
     for (site, item), quantity in problem.demand.items():
         if quantity > 0:
             asks[item][site] = quantity
-    bounds = np.searchsorted(graph.arc_item, np.arange(len(problem.items) + 1))
+    bounds = _first_of(graph.arc_item, len(problem.items)).tolist()
+    arc_site = c.ask_site[graph.arc_ask].tolist()
+    arc_r, arc_minutes, arc_give = graph.arc_r.tolist(), graph.arc_minutes.tolist(), graph.arc_give.tolist()
     for item, asking in sorted(asks.items()):
         code = problem.item_index[item]
-        span = range(int(bounds[code]), int(bounds[code + 1]))
-        arcs = [(depots[graph.arc_depot[n]], sites[graph.arc_site[n]], int(graph.arc_minutes[n])) for n in span]
-        giving = {depots[graph.arc_depot[n]]: int(graph.arc_give[n]) for n in span}
+        span = range(bounds[code], bounds[code + 1])
+        arcs = [(depots[arc_r[n]], sites[arc_site[n]], arc_minutes[n]) for n in span]
+        giving = {depots[arc_r[n]]: arc_give[n] for n in span}
         yield item, dict(sorted(giving.items())), asking, arcs
 
 
 # --- extract ------------------------------------------------------------------------------
 
 
-def _plan_arrays(problem: Problem, graph: _Graph, arcs: np.ndarray, units: np.ndarray, status: str,
-                 objective: int) -> dict:
-    """The plan document from the flow on graph arcs ``arcs`` (``units`` each)."""
-    return _plan_flows(problem, graph.arc_depot[arcs], graph.arc_site[arcs], graph.arc_item[arcs],
-                       graph.arc_minutes[arcs], units, graph, graph.arc_ask[arcs], status, objective)
+@contextmanager
+def _no_cyclic_gc():
+    """Pause the cyclic garbage collector while writing a plan's rows: they hold no cycles, and a
+    collection pass every few hundred new dicts would walk the whole heap (the problem document
+    included) for nothing. Reference counting frees everything as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def _plan_flows(problem: Problem, depot, site, item, minutes, units, graph: _Graph, ask, status: str,
-                objective: int) -> dict:
-    transfers = _split_into_lots(problem, depot, site, item, minutes, units)
-    delivered = np.zeros(len(graph.ask_q), dtype=np.int64)
-    np.add.at(delivered, ask, units)
-    left = graph.ask_q - delivered
-    short = np.flatnonzero(left > 0).tolist()
-    sites, items = problem.sites, problem.items
-    unmet = [{"site": sites[s], "item": items[i], "quantity": q} for s, i, q in zip(
-        graph.ask_site[short].tolist(), graph.ask_item[short].tolist(), left[short].tolist())]
+def _plan_flows(problem: Problem, ask, r, source, minutes, units, status: str, objective: int) -> dict:
+    """The plan document from flows given as arrays: demand row (an ask of ``problem.columns``),
+    routed depot, source, route minutes and units of each."""
+    c = problem.columns
+    with _no_cyclic_gc():
+        return _write_plan(c, ask, r, source, minutes, units, status, objective)
+
+
+def _write_plan(c, ask, r, source, minutes, units, status: str, objective: int) -> dict:
+    transfers = _split_into_lots(c, c.ask_site[ask], c.ask_item[ask], r, source, minutes, units)
+    left = c.ask_q - np.bincount(ask, weights=units, minlength=len(c.ask_q)).astype(np.int64)
+    short = c.ask_listed[left[c.ask_listed] > 0]
+    unmet = [{"site": s, "item": i, "quantity": q} for s, i, q in zip(
+        c.site_ids[c.ask_site[short]].tolist(), c.item_ids[c.ask_item[short]].tolist(), left[short].tolist())]
     return {"format": PLAN_FORMAT, "status": status, "objective": int(objective), "transfers": transfers,
             "unmet": unmet}
 
 
-def _split_into_lots(problem: Problem, depot, site, item, minutes, units) -> list[dict]:
+def _split_into_lots(c, site, item, r, source, minutes, units) -> list[dict]:
     """Split each (depot, item)'s outgoing flows into its usable lots, first-expiry-first-out.
 
-    The flows of one (depot, item), sites in id order, take consecutive stretches of the stream
-    of its usable lots in FEFO order; a transfer row is the overlap of a flow's stretch with a lot.
+    The flows out of one source, sites in id order, take consecutive stretches of the stream of
+    its usable lots in FEFO order; a transfer row is the overlap of a flow's stretch with a lot.
     Rows come sorted by depot, site, item, and FEFO within.
     """
-    table = problem.stock
-    order = np.lexsort((site, item, depot))
-    depot, site, item, minutes, units = depot[order], site[order], item[order], minutes[order], units[order]
-    group = table.groups(depot, item)
-    source_first = np.r_[True, (depot[1:] != depot[:-1]) | (item[1:] != item[:-1])] if len(depot) else depot
-    before = np.cumsum(units) - units  # units of earlier flows, all sources
-    source_before = np.maximum.accumulate(np.where(source_first, before, 0)) if len(depot) else before
-    begin = table.cum[table.group_usable[group]] + before - source_before
+    n_sites = len(c.site_ids)
+    order = np.argsort(source, kind="stable")  # sources are in (depot, item) order; sites already in order
+    site, item, r, source = site[order], item[order], r[order], source[order]
+    minutes, units = minutes[order], units[order]
+    before = np.cumsum(units) - units  # units of the flows before, from every source
+    first = np.ones(len(source), dtype=bool)
+    np.not_equal(source[1:], source[:-1], out=first[1:])
+    begin = c.source_begin[source] + before - np.maximum.accumulate(np.where(first, before, 0))
     end = begin + units
-    first_lot = np.searchsorted(table.cum, begin, side="right") - 1
-    last_lot = np.searchsorted(table.cum, end, side="left") - 1
-    count = last_lot - first_lot + 1
-    row = np.repeat(np.arange(len(units)), count)
-    lot = first_lot[row] + np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
-    taken = np.minimum(end[row], table.cum[lot + 1]) - np.maximum(begin[row], table.cum[lot])
+    first_lot = np.searchsorted(c.ship_cum, begin, side="right") - 1
+    count = np.searchsorted(c.ship_cum, end, side="left") - first_lot
+    flows = np.argsort((r * n_sites + site) * c.n_items + item, kind="stable")  # the order of the rows
+    count = count[flows]
+    row = np.repeat(flows, count)
+    lot = np.arange(len(row)) + np.repeat(first_lot[flows] - (np.cumsum(count) - count), count)
+    taken = np.minimum(end[row], c.ship_cum[lot + 1]) - np.maximum(begin[row], c.ship_cum[lot])
     keep = np.flatnonzero(taken > 0)
-    row, lot, taken = row[keep], lot[keep], taken[keep]
-    by_site = np.lexsort((item[row], site[row], depot[row]))  # stable: FEFO within a flow
-    row, lot, taken = row[by_site], lot[by_site], taken[by_site]
-    depots, sites, items, ids = problem.depots, problem.sites, problem.items, table.lot
+    row, lot = row[keep], lot[keep]
     return [
-        {"from": depots[d], "to": sites[s], "item": items[i], "lot": ids[k], "quantity": q, "minutes": m}
-        for d, s, i, k, q, m in zip(depot[row].tolist(), site[row].tolist(), item[row].tolist(), lot.tolist(),
-                                    taken.tolist(), minutes[row].tolist())
+        {"from": d, "to": s, "item": i, "lot": k, "quantity": q, "minutes": m}
+        for d, s, i, k, q, m in zip(c.depot_ids[r[row]].tolist(), c.site_ids[site[row]].tolist(),
+                                    c.item_ids[item[row]].tolist(), c.ship_ids[lot].tolist(), taken[keep].tolist(),
+                                    minutes[row].tolist())
     ]
 
 
 def _plan(problem: Problem, flows: Flows, status: str, objective: int) -> dict:
     """The plan document from flows given as {(depot, site, item): units}."""
-    graph = _Graph(problem)
+    c = problem.columns
     rows = [(d, s, i, u) for (d, s, i), u in flows.items() if u]
     depots, sites, items = problem.depot_index, problem.site_index, problem.item_index
-    depot = np.array([depots[d] for d, _, _, _ in rows], dtype=np.int64)
-    site = np.array([sites[s] for _, s, _, _ in rows], dtype=np.int64)
-    item = np.array([items[i] for _, _, i, _ in rows], dtype=np.int64)
-    minutes = np.array([problem.routes[d, s] for d, s, _, _ in rows], dtype=np.int64)
-    units = np.array([u for _, _, _, u in rows], dtype=np.int64)
-    ask_of = {(s, i): n for n, (s, i) in enumerate(zip(graph.ask_site.tolist(), graph.ask_item.tolist()))}
-    ask = np.array([ask_of[s, i] for s, i in zip(site.tolist(), item.tolist())], dtype=np.int64)
-    return _plan_flows(problem, depot, site, item, minutes, units, graph, ask, status, objective)
+    ask_of = {(s, i): n for n, (s, i) in enumerate(zip(c.ask_site.tolist(), c.ask_item.tolist()))}
+    ask, depot, item, minutes, units = _int_columns(
+        [(ask_of[sites[s], items[i]], depots[d], items[i], problem.routes[d, s], u) for d, s, i, u in rows], 5)
+    r = np.searchsorted(c.routed, depot)
+    return _plan_flows(problem, ask, r, c.sources(r, item), minutes, units, status, objective)
 
 
 def _delivered(transfers: list[dict]) -> dict[tuple[str, str], int]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from itertools import islice
 from operator import itemgetter
 
 import numpy as np
@@ -61,17 +62,20 @@ class LotTable:
     """Every lot of a problem as columns, sorted by depot, item, then FEFO (see ``fefo_key``).
 
     ``depot`` and ``item`` are codes: positions in the problem's sorted ``depots`` and ``items``.
-    ``expires`` holds day numbers (``date.toordinal``), ``NO_EXPIRY`` for none. Each (depot, item)
+    ``expires`` holds day numbers (``date.toordinal``), ``NO_EXPIRY`` for none. Lot ids stay in the
+    document's order (``ids``, shared with the document), row ``k`` being ``ids[order[k]]``: gathering
+    millions of strings into a new order costs more than all the rest. Each (depot, item)
     present is a group of consecutive rows; its unusable lots (expiring before the usable date)
     come first in FEFO order, so its usable lots are the rows ``group_usable .. group_end``.
     ``cum[k]`` is the sum of the quantities of rows before ``k``.
     """
 
     def __init__(self, depots: tuple[str, ...], items: tuple[str, ...], depot: np.ndarray, item: np.ndarray,
-                 lot: list[str], quantity: np.ndarray, expires: np.ndarray, usable_from: date):
+                 ids: list[str], order: np.ndarray, quantity: np.ndarray, expires: np.ndarray, usable_from: date):
         self.depots, self.items = depots, items
-        self.depot, self.item, self.lot, self.quantity, self.expires = depot, item, lot, quantity, expires
-        n = len(lot)
+        self.depot, self.item, self.quantity, self.expires = depot, item, quantity, expires
+        self.ids, self.order = ids, order
+        n = len(ids)
         key = depot.astype(np.int64) * max(len(items), 1) + item
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if n else np.zeros(0, dtype=np.int64)
         self.group_key = key[starts]
@@ -82,12 +86,17 @@ class LotTable:
         self.cum = np.r_[0, np.cumsum(quantity, dtype=np.int64)]
 
     def __len__(self) -> int:
-        return len(self.lot)
+        return len(self.ids)
+
+    def lot_ids(self, rows: np.ndarray) -> list[str]:
+        """The lot ids of rows ``rows``."""
+        ids = self.ids
+        return [ids[k] for k in self.order[rows].tolist()]
 
     def lot_at(self, k: int) -> Lot:
         ordinal = int(self.expires[k])
-        return Lot(self.depots[self.depot[k]], self.items[self.item[k]], self.lot[k], int(self.quantity[k]),
-                   None if ordinal == NO_EXPIRY else date.fromordinal(ordinal))
+        return Lot(self.depots[self.depot[k]], self.items[self.item[k]], self.ids[self.order[k]],
+                   int(self.quantity[k]), None if ordinal == NO_EXPIRY else date.fromordinal(ordinal))
 
     def groups(self, depot: np.ndarray, item: np.ndarray) -> np.ndarray:
         """The group of each (depot code, item code) pair, -1 where the depot holds no lot of the item."""
@@ -104,6 +113,101 @@ class LotTable:
         safe = np.maximum(group, 0)
         units = self.cum[self.group_end[safe]] - self.cum[self.group_usable[safe]]
         return np.where(group >= 0, units, 0)
+
+
+DENSE_LIMIT = 4_000_000  # (depot, item) tables up to this many cells are dense arrays, else sorted keys
+
+
+class ProblemColumns:
+    """What the allocator works from, as numpy arrays of codes (positions in sorted ids).
+
+    * asks: the demand rows with a positive quantity, by item then site (``ask_item``, ``ask_site``,
+      ``ask_q``); ``ask_listed`` lists them in the document's (site, item) order.
+    * routed depots: the depots with a route (``routed``: their codes, in id order). A route's depot
+      is given as ``r``, its position in ``routed``.
+    * routes, by site then depot: ``route_depot`` (r), ``route_minutes``; the ``route_count[s]``
+      routes into site code ``s`` start at ``route_first[s]``.
+    * sources: the (routed depot, item) pairs holding lots, in (depot, item) order;
+      ``sources(r, item)`` finds them (-1: none). ``source_giving``: usable units less the floor,
+      never below zero (with a 0 at the end, so that index -1 reads 0). ``source_begin``: where
+      the source's usable lots start in ``ship_cum``.
+    * shippable lots: the usable lots of every source, in source then FEFO order; ``ship_cum[k]``
+      is the quantity of those before lot ``k``, ``ship_ids`` their ids.
+    * ``depot_ids`` (of routed depots), ``site_ids``, ``item_ids``: object arrays, for writing plans.
+    """
+
+    def __init__(self, problem: Problem):
+        sites, items, depots = problem.site_index, problem.item_index, problem.depot_index
+        n_items = max(len(problem.items), 1)
+        self.n_items = n_items
+        ask_site, ask_item, ask_q = _int_columns(
+            [(sites[s], items[i], q) for (s, i), q in problem.demand.items() if q > 0], 3)
+        by_item = np.argsort(ask_item, kind="stable")
+        self.ask_site, self.ask_item, self.ask_q = ask_site[by_item], ask_item[by_item], ask_q[by_item]
+        self.ask_listed = np.argsort(by_item)
+        route_depot, route_site, route_minutes = _int_columns(
+            [(depots[d], sites[s], m) for (d, s), m in problem.routes.items()], 3)
+        by_site = np.argsort(route_site, kind="stable")  # routes come sorted by depot: kept within a site
+        self.routed, route_r = np.unique(route_depot, return_inverse=True)
+        self.route_depot, self.route_minutes = route_r.reshape(-1)[by_site], route_minutes[by_site]
+        self.route_first = np.searchsorted(route_site[by_site], np.arange(len(problem.sites) + 1))
+        self.route_count = self.route_first[1:] - self.route_first[:-1]
+        # sources: the lot table's groups of routed depots
+        table = problem.stock
+        group_depot, group_item = table.group_key // n_items, table.group_key % n_items
+        group_r = np.searchsorted(self.routed, group_depot)
+        routed = group_r < len(self.routed)
+        routed[routed] = self.routed[group_r[routed]] == group_depot[routed]
+        source_group = np.flatnonzero(routed)
+        self.source_r, self.source_item = group_r[source_group], group_item[source_group]
+        self._source_keys = self.source_r * n_items + self.source_item
+        if len(self.routed) * n_items <= DENSE_LIMIT:
+            self._dense = np.full(len(self.routed) * n_items, -1, dtype=np.int64)
+            self._dense[self._source_keys] = np.arange(len(source_group))
+        else:
+            self._dense = None
+        first, end = table.group_usable[source_group], table.group_end[source_group]
+        giving = table.cum[end] - table.cum[first]
+        floor_depot, floor_item, floor_units = _int_columns(
+            [(depots[d], items[i], q) for (d, i), q in problem.floors.items() if q > 0], 3)
+        floor_r = np.minimum(np.searchsorted(self.routed, floor_depot), max(len(self.routed) - 1, 0))
+        floored = (self.routed[floor_r] == floor_depot) if len(self.routed) else np.zeros(len(floor_depot), bool)
+        source = self.sources(floor_r[floored], floor_item[floored])
+        giving[source[source >= 0]] -= floor_units[floored][source >= 0]
+        self.source_giving = np.r_[np.maximum(giving, 0), 0]
+        lots = end - first
+        rows = np.repeat(first - (np.cumsum(lots) - lots), lots) + np.arange(int(lots.sum()))
+        self.ship_cum = np.r_[0, np.cumsum(table.quantity[rows], dtype=np.int64)]
+        self.source_begin = self.ship_cum[np.cumsum(lots) - lots]
+        # copies of the ids, side by side in memory in the order plans read them (the document's
+        # strings lie scattered among millions of others: reading them costs a cache miss each)
+        self.ship_ids = _objects([x.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+                                  for x in table.lot_ids(rows)])
+        self.depot_ids = _objects([problem.depots[d] for d in self.routed.tolist()])
+        self.site_ids, self.item_ids = _objects(problem.sites), _objects(problem.items)
+
+    def sources(self, r: np.ndarray, item: np.ndarray) -> np.ndarray:
+        """The source of each (routed depot r, item code), -1 where the depot holds no lot of it."""
+        key = r * self.n_items + item
+        if self._dense is not None:
+            return self._dense[key]
+        keys = self._source_keys
+        if not len(keys):
+            return np.full(len(key), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+        return np.where(keys[at] == key, at, -1)
+
+
+def _objects(values) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
+
+
+def _int_columns(rows: list[tuple], width: int) -> list[np.ndarray]:
+    if not rows:
+        return [np.zeros(0, dtype=np.int64) for _ in range(width)]
+    return [np.array(column, dtype=np.int64) for column in zip(*rows)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,6 +249,11 @@ class Problem:
     @cached_property
     def site_index(self) -> dict[str, int]:
         return {s: n for n, s in enumerate(self.sites)}
+
+    @cached_property
+    def columns(self) -> ProblemColumns:
+        """Demand, routes and the stock that may leave, as arrays (built by ``parse_problem``)."""
+        return ProblemColumns(self)
 
     def is_usable(self, lot: Lot) -> bool:
         return lot.expires is None or lot.expires >= self.usable_from
@@ -210,7 +319,7 @@ def parse_problem(doc: object) -> Problem:
     if columns is None:
         columns = _lot_columns(lots, depot_ids, item_ids)
     usable_from = now.date() + timedelta(days=min_shelf_days)
-    return Problem(
+    problem = Problem(
         now=now,
         min_shelf_days=min_shelf_days,
         fair_share_steps=steps,
@@ -222,6 +331,8 @@ def parse_problem(doc: object) -> Problem:
         demand=dict(sorted(demand.items())),
         routes=dict(sorted(routes.items())),
     )
+    problem.columns  # noqa: B018 (index the problem now: solving starts from these arrays)
+    return problem
 
 
 def _parse_now(value: object, errors: _Errors) -> datetime | None:
@@ -402,21 +513,49 @@ def _lot_columns(lots: list[Lot], depot_ids: tuple[str, ...], item_ids: tuple[st
 
 def _sorted_table(columns: tuple, depot_ids: tuple, item_ids: tuple, usable_from: date) -> LotTable:
     """Sort the lot columns by depot, item, expiry (none last), then lot id: the order of ``fefo_key``."""
-    depot, item, lot, quantity, expires = columns
+    depot, item, ids, quantity, expires = columns
     order = np.lexsort((expires, item, depot))  # stable: ties keep the document's order...
-    ids = [lot[k] for k in order.tolist()]
     d, i, e = depot[order], item[order], expires[order]
-    tie = (d[1:] == d[:-1]) & (i[1:] == i[:-1]) & (e[1:] == e[:-1])
-    bad = [k for k in np.flatnonzero(tie).tolist() if ids[k] > ids[k + 1]]
-    if bad:  # ...so sort by lot id only the runs of equal (depot, item, expiry) that are out of order
-        starts = np.flatnonzero(np.r_[True, ~tie])
-        ends = np.r_[starts[1:], len(ids)]
-        for r in np.unique(np.searchsorted(starts, bad, side="right") - 1).tolist():
-            a, b = int(starts[r]), int(ends[r])
-            part = sorted(range(a, b), key=ids.__getitem__)
-            order[a:b] = order[part]
-            ids[a:b] = [ids[k] for k in part]
-    return LotTable(depot_ids, item_ids, d, i, ids, quantity[order], e, usable_from)
+    if not all(map(str.__le__, ids, islice(ids, 1, None))):  # ...which is right when it lists lots by id
+        tie = (d[1:] == d[:-1]) & (i[1:] == i[:-1]) & (e[1:] == e[:-1])
+        at = np.flatnonzero(tie)
+        bad = [k for k, a, b in zip(at.tolist(), order[at].tolist(), order[at + 1].tolist()) if ids[a] > ids[b]]
+        if bad:  # sort by lot id the runs of equal (depot, item, expiry) that are out of order
+            starts = np.flatnonzero(np.r_[True, ~tie])
+            ends = np.r_[starts[1:], len(ids)]
+            for r in np.unique(np.searchsorted(starts, bad, side="right") - 1).tolist():
+                a, b = int(starts[r]), int(ends[r])
+                order[a:b] = sorted(order[a:b].tolist(), key=ids.__getitem__)
+    return LotTable(depot_ids, item_ids, d, i, ids, order, quantity[order], e, usable_from)
+
+
+def _keyed_counts_fast(doc: dict, name: str, keys: tuple[str, str], field: str, known: dict,
+                       required: bool) -> dict[tuple[str, str], int] | None:
+    """``_keyed_counts`` for a well-formed array, checked column by column; None when a row might break
+    a rule (then ``_keyed_counts`` names it)."""
+    rows = doc.get(name, _MISSING)
+    if rows is _MISSING and not required:
+        return {}
+    first, second = (known[_KINDS[key]] for key in keys)
+    if type(rows) is not list or first is None or second is None:
+        return None
+    if not rows:
+        return {}
+    maximum = MAX_MINUTES if field == "minutes" else MAX_QUANTITY
+    try:
+        if set(map(type, rows)) != {dict}:
+            return None
+        a = list(map(itemgetter(keys[0]), rows))
+        b = list(map(itemgetter(keys[1]), rows))
+        counts = list(map(itemgetter(field), rows))
+        if not set(a) <= first or not set(b) <= second or set(map(type, counts)) != {int}:
+            return None
+        if min(counts) < 0 or max(counts) > maximum:
+            return None
+        result = dict(zip(zip(a, b), counts))
+    except (KeyError, TypeError):
+        return None
+    return result if len(result) == len(rows) else None
 
 
 _KINDS = {"depot": "depot", "item": "item", "site": "site", "from": "depot", "to": "site"}
@@ -426,6 +565,9 @@ def _keyed_counts(
     doc: dict, name: str, keys: tuple[str, str], field: str, known: dict, errors: _Errors, required: bool = True
 ) -> dict[tuple[str, str], int]:
     """Rows of two references and one count (floors, demand, routes); a repeated pair is an error."""
+    fast = _keyed_counts_fast(doc, name, keys, field, known, required)
+    if fast is not None:
+        return fast
     result: dict[tuple[str, str], int] = {}
     first: dict[tuple[str, str], str] = {}
     for path, row in _rows(doc, name, errors, required) or []:

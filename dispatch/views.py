@@ -1,0 +1,461 @@
+"""HTML pages of the dispatcher: the incidents, declaring one, and an incident with its level, affected
+sites, needs and allocation plan.
+
+A second thin edge over the services the JSON API uses (``dispatch.incidents``, ``planning``,
+``importers``, ``settings``). Dispatchers and administrators declare, change and plan; auditors read
+(no forms, a POST is a 403); keepers are turned away. Domain errors become error pages in
+``common.http``; a rejected form is shown again with each message next to its field or row, with
+status 422, and nothing stored (each service is one transaction).
+"""
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_percent
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from accounts.auth import login_required_page, require_actor
+from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
+from common.errors import DomainError, NotFound
+from common.web import engine, request_now, request_today
+from dispatch import importers, incidents, planning, settings
+from dispatch.incidents import MAX_PEOPLE_PER_SITE
+from dispatch.models import INCIDENT_TYPES, LEVELS
+from dispatch.norms import LevelRule, suggest_level
+from dispatch.vocab import dispatch_label
+from inventory import queries
+
+bp = Blueprint("dispatch", __name__)
+
+PLANNERS = (ADMIN, DISPATCHER)
+READERS = (ADMIN, DISPATCHER, AUDITOR)
+
+
+def _reader() -> Actor:
+    actor = require_actor()
+    actor.require_role(*READERS)
+    return actor
+
+
+def _planner() -> Actor:
+    actor = require_actor()
+    actor.require_role(*PLANNERS)
+    return actor
+
+
+# ---------------------------------------------------------------- forms
+
+
+def _type_choices():
+    return [(t, dispatch_label("incident_type", t)) for t in INCIDENT_TYPES]
+
+
+def _level_choices():
+    return [(lv, dispatch_label("level", lv)) for lv in LEVELS]
+
+
+SITES_HINT = _l("One site a line: the code of a village point or shelter, a comma, the displaced people "
+                "(for example T01-V01, 800).")
+FILE_HINT = _l("Or a CSV file (UTF-8) with the columns site,people; its rows are added to the lines above.")
+
+
+class SitesFields(FlaskForm):
+    sites = TextAreaField("sites", validators=[Length(max=200_000)])
+    sites_file = FileField("sites_file")
+
+
+class IncidentForm(SitesFields):
+    type = SelectField("type", choices=_type_choices, default="flood")
+    title = StringField("title", validators=[DataRequired(), Length(max=200)])
+    level = SelectField("level", choices=lambda: [("", _("As the people suggest"))] + _level_choices(), default="")
+    level_reason = TextAreaField("level_reason", validators=[Length(max=500)])
+    days = IntegerField("days", validators=[Optional(), NumberRange(min=1, max=60)])
+
+
+class LevelForm(FlaskForm):
+    level = SelectField("level", choices=_level_choices)
+    reason = TextAreaField("reason", validators=[DataRequired(), Length(max=500)])
+
+
+class SitesForm(SitesFields):
+    pass
+
+
+# ---------------------------------------------------------------- affected sites typed or uploaded
+
+
+@dataclass(frozen=True)
+class SiteEntry:
+    site: str
+    people: int
+    source: str  # "text": a line of the text box; "file": a row of the CSV file (the header is row 1)
+    number: int
+
+    def where(self) -> str:
+        return _("Line %(num)s", num=self.number) if self.source == "text" else \
+            _("Row %(num)s of the file", num=self.number)
+
+
+_LINE = re.compile(r"^(?P<site>[^\s,，;；]+)\s*(?:[,，;；\t]\s*|\s+)(?P<people>.*)$")
+
+
+def parse_site_lines(text: str) -> tuple[list[SiteEntry], list[str]]:
+    """Lines of "site code, people" (comma, Chinese comma, tab or spaces between; 1,200 is allowed)."""
+    entries, errors = [], []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _LINE.match(line)
+        people = re.sub(r"[\s,，]", "", match.group("people")).removesuffix("人") if match else ""
+        if match and match.group("site").lower() == "site" and people.lower() == "people":
+            continue  # a header row pasted from a spreadsheet
+        if not match or not people.isdigit():
+            errors.append(_("Line %(num)s: write the site code, a comma and the number of people "
+                            "(for example T01-V01, 800); got “%(line)s”.", num=number, line=line))
+            continue
+        entries.append(SiteEntry(match.group("site"), int(people), "text", number))
+    return entries, errors
+
+
+def read_site_entries(form: SitesFields) -> list[SiteEntry] | None:
+    """The sites of the text box and the file, in that order; None when either cannot be read (the
+    messages are then on the fields)."""
+    entries, errors = parse_site_lines(form.sites.data)
+    _add_errors(form.sites, errors)
+    upload = form.sites_file.data
+    if upload:
+        try:
+            rows = importers.site_rows(upload.read())
+        except DomainError as e:
+            _add_errors(form.sites_file, [_file_message(e)])
+            return None
+        empty = [n for n, row in enumerate(rows, start=2) if not row["site"]]
+        _add_errors(form.sites_file, [_("Row %(num)s of the file: the site code is empty.", num=n) for n in empty])
+        errors += empty
+        entries += [SiteEntry(row["site"], row["people"], "file", n) for n, row in enumerate(rows, start=2)]
+    return None if errors else entries
+
+
+def _file_message(e: DomainError) -> str:
+    row = re.fullmatch(r"row (\d+)\.(\w+)", e.field or "")
+    if row:
+        return _("Row %(num)s of the file: the people must be a whole number of 0 or more.", num=row.group(1))
+    return _("The file cannot be read: %(problem)s", problem=e.message)
+
+
+def _site_messages(form: SitesFields, e: DomainError, entries: list[SiteEntry]) -> bool:
+    """Puts a service's complaint about the sites next to the line or row it is about; False when the
+    error is not about the sites."""
+    if e.field == "sites":
+        _add_errors(form.sites, [_("Name at least one affected site with its displaced people.")])
+        return True
+    match = re.fullmatch(r"sites\[(\d+)\]\.(site|people)", e.field or "")
+    if not match or int(match.group(1)) >= len(entries):
+        return False
+    entry = entries[int(match.group(1))]
+    earlier = [x for x in entries[:int(match.group(1))] if x.site == entry.site]
+    if match.group(2) == "people":
+        message = _("%(where)s: the people must be a whole number from 0 to %(max)s.", where=entry.where(),
+                    max=f"{MAX_PEOPLE_PER_SITE:,}")
+    elif isinstance(e, NotFound):
+        message = _("%(where)s: no village point or shelter has the code %(code)s.", where=entry.where(),
+                    code=entry.site)
+    elif earlier:
+        message = _("%(where)s: the site %(code)s is named twice (first at %(first)s).", where=entry.where(),
+                    code=entry.site, first=earlier[0].where())
+    else:
+        message = _("%(where)s: %(code)s is a county depot or town station; affected sites are village points "
+                    "or shelters.", where=entry.where(), code=entry.site)
+    _add_errors(form.sites_file if entry.source == "file" else form.sites, [message])
+    return True
+
+
+def _add_errors(field, messages: list[str]) -> None:
+    if messages:
+        field.errors = list(field.errors) + list(messages)
+
+
+def _site_rows(entries: list[SiteEntry]) -> list[dict]:
+    return [{"site": e.site, "people": e.people} for e in entries]
+
+
+def _sites_text(sites: list[dict]) -> str:
+    return "\n".join(f"{s['site']}, {s['people']}" for s in sites)
+
+
+def _site_groups(actor: Actor) -> list[dict]:
+    """The codes a dispatcher may type, village points and shelters, under their towns."""
+    eng = engine()
+    groups = {t["code"]: {**t, "sites": []} for t in queries.list_depots(eng, actor, tier="town")}
+    for village in queries.list_depots(eng, actor, tier="village"):
+        if village["parent"] in groups:
+            groups[village["parent"]]["sites"].append({"code": village["code"], "name": village["name"]})
+    for shelter in settings.list_shelters(eng):
+        if shelter["town"] in groups:
+            groups[shelter["town"]]["sites"].append({**shelter, "shelter": True})
+    return [g for g in sorted(groups.values(), key=lambda g: g["code"]) if g["sites"]]
+
+
+def _level_rules() -> list[LevelRule]:
+    return [LevelRule(**row) for row in settings.read_levels(engine())]
+
+
+# ---------------------------------------------------------------- pages
+
+
+@bp.route("/incidents")
+@login_required_page
+def incident_list():
+    actor = _reader()
+    return render_template("incidents.html", incidents=incidents.list_incidents(engine(), actor),
+                           can_plan=actor.role in PLANNERS)
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+@login_required_page
+def new_incident():
+    actor = _planner()
+    eng = engine()
+    form = IncidentForm()
+    rules = _level_rules()
+    status = 200
+    if request.method == "GET":
+        form.days.data = settings.read_settings(eng)["days"]
+    else:
+        valid = form.validate()
+        entries = read_site_entries(form)
+        if valid and entries is not None:
+            try:
+                incident_id = incidents.declare(
+                    eng, actor, type=form.type.data, title=form.title.data, declared_at=request_now(),
+                    sites=_site_rows(entries), level=form.level.data or None,
+                    level_reason=(form.level_reason.data or "").strip() or None, days=form.days.data)
+            except DomainError as e:
+                if e.status == 403 or not (_site_messages(form, e, entries)
+                                           or _declare_message(form, e, entries, rules)):
+                    raise
+            else:
+                flash(_("Incident declared. Check the needs, then request a plan."), "success")
+                return redirect(url_for(".incident", incident_id=incident_id))
+        status = 422
+    return render_template("incident_new.html", form=form, levels=rules, site_groups=_site_groups(actor),
+                           upload_again=bool(form.sites_file.data)), status
+
+
+def _declare_message(form: IncidentForm, e: DomainError, entries: list[SiteEntry], rules) -> bool:
+    if e.field == "level_reason":
+        suggested = suggest_level(sum(x.people for x in entries), rules)
+        chosen = dispatch_label("level", form.level.data)
+        if suggested:
+            message = _("The displaced people suggest %(suggested)s: give a reason for choosing %(chosen)s.",
+                        suggested=dispatch_label("level", suggested), chosen=chosen)
+        else:
+            message = _("The displaced people are below the level IV threshold: give a reason for choosing "
+                        "%(chosen)s.", chosen=chosen)
+        _add_errors(form.level_reason, [message])
+    elif e.field == "level" and not form.level.data:
+        _add_errors(form.level, [_("The displaced people are below the level IV threshold: choose a level.")])
+    elif e.field in ("type", "title", "level", "days"):
+        _add_errors(getattr(form, e.field), [e.message])
+    else:
+        return False
+    return True
+
+
+@bp.route("/incidents/<int:incident_id>")
+@login_required_page
+def incident(incident_id: int):
+    return _incident_page(_reader(), incident_id)
+
+
+@bp.route("/incidents/<int:incident_id>/level", methods=["POST"])
+@login_required_page
+def change_level(incident_id: int):
+    actor = _planner()
+    form = LevelForm(prefix="level")
+    if form.validate():
+        try:
+            incidents.change_level(engine(), actor, incident_id, form.level.data, form.reason.data)
+        except DomainError as e:
+            if e.field not in ("level", "reason"):
+                raise
+            _add_errors(form.reason if e.field == "reason" else form.level,
+                        [_("Say why the level changes.") if e.field == "reason" else e.message])
+        else:
+            flash(_("The response level is now %(level)s.", level=dispatch_label("level", form.level.data)), "success")
+            return redirect(url_for(".incident", incident_id=incident_id) + "#level")
+    return _incident_page(actor, incident_id, level_form=form, status=422)
+
+
+@bp.route("/incidents/<int:incident_id>/sites", methods=["POST"])
+@login_required_page
+def replace_sites(incident_id: int):
+    actor = _planner()
+    incidents.get(engine(), actor, incident_id)  # an unknown incident is a 404, not a form error
+    form = SitesForm(prefix="sites")
+    valid = form.validate()
+    entries = read_site_entries(form)
+    if valid and entries is not None:
+        try:
+            incidents.replace_sites(engine(), actor, incident_id, _site_rows(entries))
+        except DomainError as e:
+            if e.status == 403 or not _site_messages(form, e, entries):
+                raise
+        else:
+            flash(_("Affected sites replaced. The needs below are recalculated; request a new plan."), "success")
+            return redirect(url_for(".incident", incident_id=incident_id) + "#sites")
+    return _incident_page(actor, incident_id, sites_form=form, status=422)
+
+
+@bp.route("/incidents/<int:incident_id>/plan", methods=["POST"])
+@login_required_page
+def request_plan(incident_id: int):
+    actor = _planner()
+    try:
+        planning.plan_incident(engine(), actor, incident_id, request_now(), current_app.config["TIMEZONE"])
+    except planning.NothingToPlan as e:
+        return _incident_page(actor, incident_id, plan_error=e, status=409)
+    flash(_("Plan made."), "success")
+    return redirect(url_for(".incident", incident_id=incident_id) + "#plan")
+
+
+@bp.route("/incidents/<int:incident_id>/problem.json")
+@login_required_page
+def problem_file(incident_id: int):
+    """The allocation problem the latest plan was solved from (before any plan: the one it would be)."""
+    doc = planning.planned_problem(engine(), _reader(), incident_id, request_now(), current_app.config["TIMEZONE"])
+    return _json_attachment(doc, f"incident-{incident_id}-problem.json")
+
+
+@bp.route("/incidents/<int:incident_id>/plan.json")
+@login_required_page
+def plan_file(incident_id: int):
+    """The latest plan (allocation-plan/1); ``flask allocate`` on the problem file gives the same."""
+    answer = planning.latest_plan(engine(), _reader(), incident_id)
+    return _json_attachment(answer["plan"], f"incident-{incident_id}-plan.json")
+
+
+def _json_attachment(doc: dict, filename: str) -> Response:
+    body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# ---------------------------------------------------------------- the incident page
+
+
+def _incident_page(actor: Actor, incident_id: int, *, level_form: LevelForm | None = None,
+                   sites_form: SitesForm | None = None, plan_error: DomainError | None = None, status: int = 200):
+    eng = engine()
+    details = incidents.get(eng, actor, incident_id)
+    needs = incidents.needs_for(eng, actor, incident_id, request_today())
+    items = {i["code"]: i for i in queries.list_items(eng)}
+    can_plan = actor.role in PLANNERS
+    if can_plan and level_form is None:
+        level_form = LevelForm(prefix="level", formdata=None, level=details["level"])
+    if can_plan and sites_form is None:
+        sites_form = SitesForm(prefix="sites", formdata=None, sites=_sites_text(details["sites"]))
+    plan = _plan_view(eng, actor, details, needs["lines"])
+    return render_template(
+        "incident.html", incident=details, declared_level=_declared_level(details),
+        changes=[{**c, "at": datetime.fromisoformat(c["at"])} for c in details["level_changes"]],
+        need_groups=_need_groups(needs["lines"]), norm_version=needs["norm_version"], items=items, plan=plan,
+        plan_error=_plan_error_message(plan_error, needs["lines"]) if plan_error else None,
+        can_plan=can_plan, level_form=level_form, sites_form=sites_form,
+        site_groups=_site_groups(actor) if can_plan else [],
+        upload_again=bool(sites_form and sites_form.sites_file.data),
+    ), status
+
+
+def _declared_level(details: dict) -> str:
+    return details["level_changes"][0]["from"] if details["level_changes"] else details["level"]
+
+
+def _need_groups(lines: list[dict]) -> list[dict]:
+    groups: dict[str, dict] = {}
+    for line in lines:
+        group = groups.setdefault(line["site"], {"site": line["site"], "name": line["site_name"],
+                                                 "people": line["people"], "lines": [], "net_lines": 0})
+        group["lines"].append(line)
+        group["net_lines"] += line["net"] > 0
+    return list(groups.values())
+
+
+def _plan_error_message(e: DomainError, need_lines: list[dict]) -> str:
+    if e.field == "stock":
+        return _("No depot holds usable stock of any needed item: nothing can be sent.")
+    if not need_lines:
+        return _("The norms ask for nothing at these sites for this incident type and level.")
+    return _("The sites' own points already hold everything the norms ask for: nothing needs to be sent.")
+
+
+def _plan_view(eng, actor: Actor, details: dict, need_lines: list[dict]) -> dict | None:
+    """The latest plan arranged for reading: totals, a site × item matrix of fill rates, the unmet
+    lines and what leaves each depot."""
+    try:
+        answer = planning.latest_plan(eng, actor, details["id"])
+    except NotFound:
+        return None
+    doc = planning.planned_problem(eng, actor, details["id"], request_now(), current_app.config["TIMEZONE"])
+    report, plan = answer["report"], answer["plan"]
+    depot_names = {d["id"]: d["name"] for d in doc["depots"]}
+    site_names = {s["id"]: s["name"] for s in doc["sites"]}
+    fill = report["fill"]
+    site_order = [s["site"] for s in details["sites"]]
+    sites = sorted({f["site"] for f in fill},
+                   key=lambda c: (site_order.index(c) if c in site_order else len(site_order), c))
+    item_codes = sorted({f["item"] for f in fill})
+    cells = {(f["site"], f["item"]): f for f in fill}
+
+    def share(lines):
+        demand = sum(f["demand"] for f in lines)
+        delivered = sum(f["delivered"] for f in lines)
+        return {"demand": demand, "delivered": delivered, "rate": delivered / demand if demand else 1.0}
+
+    rows = [{"site": s, "name": site_names.get(s, s), "cells": [cells.get((s, i)) for i in item_codes],
+             "total": share([f for f in fill if f["site"] == s])} for s in sites]
+    columns = [{"item": i, "total": share([f for f in fill if f["item"] == i])} for i in item_codes]
+    totals = {**report["totals"], "rate": share(fill)["rate"], "lines": len(fill),
+              "full_lines": sum(1 for f in fill if f["delivered"] >= f["demand"]),
+              "trucks": sum(o["trucks"] for o in report["outflows"])}
+    planned = {(d["site"], d["item"]): d["quantity"] for d in doc["demand"]}
+    current = {(line["site"], line["item"]): line["net"] for line in need_lines if line["net"] > 0}
+    return {
+        "id": answer["id"], "created_at": datetime.fromisoformat(answer["created_at"]),
+        "norm_version": answer["norm_version"], "status": plan.get("status"), "seconds": plan.get("solve_seconds"),
+        "level": doc["incident"].get("level"), "items": item_codes, "rows": rows, "columns": columns,
+        "totals": totals, "unmet": [{**f, "name": site_names.get(f["site"], f["site"])} for f in fill if "unmet" in f],
+        "outflows": [{**o, "name": depot_names.get(o["depot"], o["depot"])} for o in report["outflows"]],
+        "stale": planned != current or doc["incident"].get("level") != details["level"],
+    }
+
+
+# ---------------------------------------------------------------- what the templates may use
+
+
+def fill_band(rate: float) -> str:
+    if rate >= 1:
+        return "full"
+    return "high" if rate >= 0.8 else ("mid" if rate >= 0.5 else "low")
+
+
+def fmt_percent(rate: float, decimals: int = 0) -> str:
+    """Rounded down, so that only a complete delivery reads 100%."""
+    scale = 10 ** (decimals + 2)
+    shown = 1.0 if rate >= 1 else math.floor(round(rate * scale, 6)) / scale
+    return format_percent(shown, "#,##0" + ("." + "0" * decimals if decimals else "") + "%")
+
+
+@bp.record_once
+def _template_helpers(state) -> None:
+    state.app.jinja_env.globals.update(dispatch_label=dispatch_label, fill_band=fill_band, fmt_percent=fmt_percent,
+                                       sites_hint=SITES_HINT, file_hint=FILE_HINT)
