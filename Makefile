@@ -35,9 +35,9 @@ translations: install
 
 # Debian packages the tests use: Chromium for the browser tests, a CJK font so pages render Chinese.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
-		echo "installing chromium and fonts-noto-cjk from Debian"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig >/dev/null; \
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" || ! command -v pdftotext >/dev/null || ! ldconfig -p | grep -q libpangoft2-1.0; then \
+		echo "installing chromium, fonts-noto-cjk, poppler-utils and pango (WeasyPrint) from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null; \
 	fi
 
 # Starts (or installs) the local PostgreSQL the tests run against; with REQUIRE_POSTGRES=1 (CI) a failure stops here.

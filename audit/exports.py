@@ -1,0 +1,307 @@
+"""Report documents turned into files: CSV (UTF-8 with a BOM, so Excel and WPS read Chinese), XLSX
+(XlsxWriter: Chinese headers, frozen header row, column widths, number formats; constant memory for
+big tables) and PDF (WeasyPrint with a CJK font: page x of y, table headers on every page, the
+parameters, the generation time and the ledger seal printed on it).
+
+A ``Document`` is plain data: tables of columns and rows (tuples in column order, raw values: ints,
+cents, dates, 'YYYY-MM-DD HH:MM:SS' text or aware datetimes). Rows may be a generator: CSV and XLSX
+read them once, in order, so the movement ledger is never held in memory.
+"""
+import codecs
+import csv
+import glob
+import io
+import logging
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from common.errors import DomainError, InvalidInput
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("csv", "xlsx", "pdf")
+MAX_PDF_ROWS = 5000  # a PDF is for reading and printing; more than this goes to CSV / XLSX
+CSV_BATCH = 2000
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
+                "WenQuanYi Zen Hei", "Droid Sans Fallback")
+
+
+class PdfUnavailable(DomainError):
+    status = 503
+    code = "pdf_unavailable"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # shown as the column's heading (a lazy translation is fine)
+    kind: str = "text"  # text, int, signed, money (cents), date, datetime, percent (a fraction), days
+    width: int = 12  # characters, for XLSX
+
+
+@dataclass
+class Table:
+    sheet: str  # the XLSX sheet name (31 characters at most)
+    title: str
+    columns: list[Column]
+    rows: Iterable[tuple]
+    count: int | None = None  # rows, when known before reading them (progress, PDF limit)
+    footer: tuple | None = None  # a totals row in column order (PDF and XLSX)
+    big: bool = False  # stream it: constant-memory XLSX
+    csv_body: object = None  # a callable giving the CSV rows as bytes from the database itself, or None
+
+
+@dataclass
+class Document:
+    slug: str  # file name stem, ASCII
+    title: str
+    params: list[tuple[str, str]]
+    generated_at: datetime  # county-local, aware
+    seal: dict | None
+    tables: list[Table]
+    chart_svg: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- values as text
+
+
+def _local(value, tz: str) -> datetime:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def text_value(kind: str, value, tz: str = "Asia/Shanghai", grouped: bool = False) -> str:
+    """A cell as text: CSV (plain numbers) and PDF (``grouped``: 1,234)."""
+    if value is None or value == "":
+        return ""
+    if kind in ("int", "days"):
+        return f"{value:,}" if grouped else str(value)
+    if kind == "signed":  # CSV: a plain number a spreadsheet reads; PDF: +1,234 / −5
+        if not grouped:
+            return str(value)
+        return ("+" if value > 0 else ("−" if value < 0 else "")) + f"{abs(value):,}"
+    if kind == "money":
+        return f"{value / 100:,.2f}" if grouped else f"{value / 100:.2f}"
+    if kind == "percent":
+        return f"{value * 100:.1f}%"
+    if kind == "date":
+        return value.isoformat()
+    if kind == "datetime":
+        return value if isinstance(value, str) else _local(value, tz).strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+_PLAIN = ("text", "int", "days", "signed")
+
+
+def csv_chunks(table: Table, tz: str = "Asia/Shanghai") -> Iterable[bytes]:
+    """The table as CSV bytes, a batch of rows at a time, starting with the UTF-8 BOM and the header row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([str(c.header) for c in table.columns])
+    yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    body = table.csv_body() if table.csv_body is not None else None
+    if body is not None:
+        yield from body
+        return
+    kinds = [c.kind for c in table.columns]
+    convert = [None if k in _PLAIN else k for k in kinds]
+    # Rows of plain values (text, whole numbers, times already as text, like the ledger's) go to the writer
+    # as they are; the first row decides.
+    plain = None
+    batch = []
+    for row in table.rows:
+        if plain is None:
+            plain = all(k in _PLAIN or (k == "datetime" and isinstance(v, (str, type(None))))
+                        for k, v in zip(kinds, row))
+        if not plain:
+            row = [v if k is None or v is None else text_value(k, v, tz) for k, v in zip(convert, row)]
+        batch.append(row)
+        if len(batch) >= CSV_BATCH:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(batch)
+            batch.clear()
+            yield buffer.getvalue().encode("utf-8")
+    if batch:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows(batch)
+        yield buffer.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+NUMBER_FORMATS = {"int": "#,##0", "days": "0", "signed": "+#,##0;-#,##0;0", "money": "#,##0.00",
+                  "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss", "percent": "0.0%"}
+
+
+def write_xlsx(doc: Document, path: str, tz: str = "Asia/Shanghai", progress=None) -> int:
+    """Writes the document to an XLSX file at ``path``: one sheet per table (header row frozen, filters on
+    it), then a sheet with the report's parameters, time and seal. Returns the rows written."""
+    import xlsxwriter
+
+    big = any(t.big for t in doc.tables)
+    workbook = xlsxwriter.Workbook(path, {"constant_memory": big, "tmpdir": tempfile.gettempdir(),
+                                          "default_date_format": "yyyy-mm-dd", "strings_to_numbers": False,
+                                          "strings_to_formulas": False, "strings_to_urls": False})
+    header = workbook.add_format({"bold": True, "bg_color": "#E8EDF3", "border": 1, "text_wrap": True,
+                                  "valign": "vcenter"})
+    formats = {kind: workbook.add_format({"num_format": f}) for kind, f in NUMBER_FORMATS.items()}
+    bold_formats = {kind: workbook.add_format({"num_format": f, "bold": True, "top": 1})
+                    for kind, f in NUMBER_FORMATS.items()}
+    bold = workbook.add_format({"bold": True, "top": 1})
+    written = 0
+    for table in doc.tables:
+        sheet = workbook.add_worksheet(table.sheet[:31])
+        for i, c in enumerate(table.columns):
+            sheet.set_column(i, i, c.width)
+        sheet.set_row(0, 30)
+        for i, c in enumerate(table.columns):
+            sheet.write_string(0, i, str(c.header), header)
+        sheet.freeze_panes(1, 0)
+        cells = [_cell_writer(sheet, c.kind, formats, tz) for c in table.columns]
+        r = 0
+        for r, row in enumerate(table.rows, start=1):
+            for i, value in enumerate(row):
+                if value is not None and value != "":
+                    cells[i](r, i, value)
+            if progress is not None and r % 10000 == 0:
+                progress(written + r)
+        written += r
+        if r:
+            sheet.autofilter(0, 0, r, len(table.columns) - 1)
+        if table.footer is not None:
+            foot = [_cell_writer(sheet, c.kind, bold_formats, tz, text_format=bold) for c in table.columns]
+            for i, value in enumerate(table.footer):
+                if value is not None and value != "":
+                    foot[i](r + 1, i, value)
+    from flask_babel import gettext as _
+
+    info = workbook.add_worksheet(_("Report information")[:31])
+    info.set_column(0, 0, 18)
+    info.set_column(1, 1, 90)
+    info.write_string(0, 0, doc.title, workbook.add_format({"bold": True, "font_size": 14}))
+    for i, (name, value) in enumerate(_info_lines(doc), start=2):
+        info.write_string(i, 0, str(name))
+        info.write_string(i, 1, str(value))
+    workbook.close()
+    return written
+
+
+def _info_lines(doc: Document) -> list[tuple[str, str]]:
+    from flask_babel import gettext as _
+
+    lines = list(doc.params)
+    lines.append((_("Generated at"), doc.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")))
+    if doc.seal is not None:
+        lines.append((_("Ledger seal"), doc.seal["text"]))
+        lines.append((_("Ledger lines sealed"), str(doc.seal["count"])))
+    lines += [("", note) for note in doc.notes]
+    return lines
+
+
+def _cell_writer(sheet, kind: str, formats: dict, tz: str, text_format=None):
+    if kind in ("int", "days", "signed", "percent"):
+        fmt = formats[kind]
+        return lambda r, c, v: sheet.write_number(r, c, v, fmt)
+    if kind == "money":
+        fmt = formats["money"]
+        return lambda r, c, v: sheet.write_number(r, c, v / 100, fmt)
+    if kind == "date":
+        fmt = formats["date"]
+        return lambda r, c, v: sheet.write_datetime(r, c, datetime.combine(v, time()), fmt)
+    if kind == "datetime":
+        fmt = formats["datetime"]
+        return lambda r, c, v: sheet.write_datetime(r, c, _local(v, tz), fmt)
+    if text_format is not None:
+        return lambda r, c, v: sheet.write_string(r, c, str(v), text_format)
+    return lambda r, c, v: sheet.write_string(r, c, str(v))
+
+
+# ---------------------------------------------------------------- PDF
+
+
+_font: list = []
+
+
+def cjk_font() -> str | None:
+    """The family name of an installed CJK font WeasyPrint can use, or None. Checked once (at start-up)."""
+    if not _font:
+        _font.append(_find_cjk_font())
+    return _font[0]
+
+
+def _find_cjk_font() -> str | None:
+    if shutil.which("fc-list"):
+        try:
+            listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=20,
+                                    check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            listed = ""
+        families = {name.strip() for line in listed.splitlines() for name in line.split(",")}
+        for family in CJK_FAMILIES:
+            if family in families:
+                return family
+        if families:
+            return sorted(families)[0]
+        return None
+    for pattern, family in (("/usr/share/fonts/**/NotoSansCJK*", "Noto Sans CJK SC"),
+                            ("/usr/share/fonts/**/wqy-microhei*", "WenQuanYi Micro Hei")):
+        if glob.glob(pattern, recursive=True):
+            return family
+    return None
+
+
+def check_pdf_fonts() -> str | None:
+    """At start-up: finds the CJK font, and says loudly when there is none (PDFs would print empty boxes)."""
+    family = cjk_font()
+    if family is None:
+        log.error("no Chinese (CJK) font is installed: PDF exports are refused until one is "
+                  "(Debian: apt-get install fonts-noto-cjk)")
+    return family
+
+
+def require_pdf(count: int | None) -> str:
+    try:
+        import weasyprint  # noqa: F401  (needs Pango from the system)
+    except (ImportError, OSError) as e:
+        raise PdfUnavailable(f"PDF export is not available: WeasyPrint cannot start ({e}); install libpango-1.0-0 "
+                             "and libpangoft2-1.0-0 (Debian)", field="format")
+    family = cjk_font()
+    if family is None:
+        raise PdfUnavailable("PDF export is not available: no Chinese (CJK) font is installed on the server, and "
+                             "without one Chinese prints as empty boxes; install fonts-noto-cjk (Debian) and restart",
+                             field="format")
+    if count is not None and count > MAX_PDF_ROWS:
+        raise InvalidInput(f"a PDF holds at most {MAX_PDF_ROWS:,} lines and this report has {count:,}: narrow the "
+                           "dates or the depots, or export CSV or XLSX", field="format", rows=count)
+    return family
+
+
+def render_pdf(html: str, base_url: str | None = None) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=base_url).write_pdf()
+
+
+def limited_rows(table: Table, limit: int = MAX_PDF_ROWS) -> list[tuple]:
+    """The rows of a table for a PDF, refusing (422 on ``format``) past the limit."""
+    rows = []
+    for row in table.rows:
+        rows.append(row)
+        if len(rows) > limit:
+            require_pdf(len(rows))
+    return rows
+
+
+def file_name(doc: Document, fmt: str) -> str:
+    return f"{doc.slug}-{doc.generated_at:%Y%m%d-%H%M}.{fmt}"

@@ -1,0 +1,641 @@
+"""The auditor's reports, read side only (no Flask): each takes plain values — the engine, who is asking,
+the filters, today — and returns rows and totals as plain dicts, scoped to what the actor may read.
+
+Impossible filters (end before start, an unknown depot or item, a window of zero days) raise
+``InvalidInput`` naming the field. Expiry dates are county-local dates; ledger times are shown in the
+county's time zone (``tz``).
+"""
+import itertools
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from accounts.models import User
+from audit import settings as audit_settings
+from audit.models import OPEN_STATUSES, RotationTask
+from common.actor import Actor
+from common.errors import InvalidInput, NotFound
+from dispatch.norms import gross_need
+from dispatch.settings import load_levels, load_norms, load_settings
+from inventory import queries
+from inventory.ledger import ISSUE, WRITE_OFF
+from inventory.models import CATEGORIES, TIERS, Depot, Item, Lot, Movement
+
+DEFAULT_TZ = "Asia/Shanghai"
+TIMELINE_MONTHS = 12
+LEDGER_BATCH = 5000
+
+
+# ---------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every report can be narrowed by. ``depot`` alone is that depot; with ``subtree`` also the depots
+    under it. ``start`` / ``end`` are county-local dates, both included."""
+
+    depot: str | None = None
+    subtree: bool = False
+    tier: str | None = None
+    category: str | None = None
+    item: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def describe(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in (None, False)}
+
+
+def check_filters(f: Filters) -> Filters:
+    if f.tier is not None and f.tier not in TIERS:
+        raise InvalidInput(f"tier must be one of {', '.join(TIERS)}, got {f.tier!r}", field="tier")
+    if f.category is not None and f.category not in CATEGORIES:
+        raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}, got {f.category!r}", field="category")
+    if f.start and f.end and f.end < f.start:
+        raise InvalidInput(f"end ({f.end.isoformat()}) is before start ({f.start.isoformat()})", field="end")
+    if f.subtree and f.depot is None:
+        raise InvalidInput("subtree needs a depot whose sub-depots to include", field="subtree")
+    return f
+
+
+def _scope(s: Session, actor: Actor, f: Filters) -> list:
+    """WHERE clauses on Depot (joined) and Item (joined) for the filters and what the actor may read."""
+    check_filters(f)
+    where = []
+    if f.depot is not None:
+        depot = s.exec(select(Depot).where(Depot.code == f.depot)).first()
+        if depot is None:
+            raise InvalidInput(f"no depot with code {f.depot}", field="depot")
+        actor.require_read_depot(depot.id, depot.code)
+        where.append(Depot.path.startswith(depot.path) if f.subtree else Depot.id == depot.id)
+    if f.tier is not None:
+        where.append(Depot.tier == f.tier)
+    if not actor.reads_everything:
+        where.append(Depot.id.in_(actor.depot_ids or {-1}))
+    if f.item is not None:
+        if s.exec(select(Item.id).where(Item.code == f.item)).first() is None:
+            raise InvalidInput(f"no item with code {f.item}", field="item")
+        where.append(Item.code == f.item)
+    if f.category is not None:
+        where.append(Item.category == f.category)
+    return where
+
+
+def local_midnight_utc(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def _time_window(f: Filters, tz: str) -> list:
+    where = []
+    if f.start is not None:
+        where.append(Movement.created_at >= local_midnight_utc(f.start, tz))
+    if f.end is not None:
+        where.append(Movement.created_at < local_midnight_utc(f.end + timedelta(days=1), tz))
+    return where
+
+
+def _item_fields(item: Item) -> dict:
+    return {"item": item.code, "item_name": item.name_zh, "item_name_en": item.name_en, "category": item.category,
+            "unit": item.unit}
+
+
+def _depot_fields(depot: Depot) -> dict:
+    return {"depot": depot.code, "depot_name": depot.name, "tier": depot.tier}
+
+
+def _params(f: Filters, today: date, **more) -> dict:
+    return {**f.describe(), "today": today, **{k: v for k, v in more.items() if v is not None}}
+
+
+# ---------------------------------------------------------------- 1. expiry (临期/过期)
+
+
+def expiry(engine, actor: Actor, today: date, filters: Filters = Filters(), windows=None) -> dict:
+    """Lots on hand that have expired or expire within the windows (30 / 60 / 90 days unless given), the
+    smallest window each falls in, units and value where a unit price exists; and the timeline: units
+    expiring per month over the next 12 months (this month first) by category."""
+    with Session(engine) as s:
+        windows = audit_settings.check_windows(windows if windows is not None else
+                                               audit_settings.load(s).expiry_windows)
+        where = _scope(s, actor, filters)
+        base = (select(Lot, Item, Depot).join(Item, Item.id == Lot.item_id).join(Depot, Depot.id == Lot.depot_id)
+                .where(Lot.quantity > 0, Lot.expires_on.is_not(None), *where))
+        query = base.where(Lot.expires_on <= today + timedelta(days=windows[-1]))
+        if filters.start is not None:
+            query = query.where(Lot.expires_on >= filters.start)
+        if filters.end is not None:
+            query = query.where(Lot.expires_on <= filters.end)
+        found = s.exec(query.order_by(Lot.expires_on, Depot.code, Lot.code)).all()
+        months = _months(today, TIMELINE_MONTHS)
+        horizon = _month_after(months[-1]) - timedelta(days=1)
+        upcoming = s.exec(select(Item.category, Lot.expires_on, sa.func.sum(Lot.quantity))
+                          .join(Item, Item.id == Lot.item_id).join(Depot, Depot.id == Lot.depot_id)
+                          .where(Lot.quantity > 0, Lot.expires_on >= today, Lot.expires_on <= horizon, *where)
+                          .group_by(Item.category, Lot.expires_on)).all()
+
+    rows = []
+    buckets = {key: {"bucket": key, "lots": 0, "units": 0, "value_cents": 0, "unpriced_units": 0}
+               for key in ["expired", *[str(w) for w in windows]]}
+    for lot, item, depot in found:
+        days_left = (lot.expires_on - today).days
+        bucket = "expired" if days_left < 0 else str(next(w for w in windows if days_left <= w))
+        value = None if lot.unit_price_cents is None else lot.unit_price_cents * lot.quantity
+        rows.append({**_depot_fields(depot), **_item_fields(item), "lot": lot.code, "expires_on": lot.expires_on,
+                     "days_left": days_left, "bucket": bucket, "quantity": lot.quantity,
+                     "unit_price_cents": lot.unit_price_cents, "value_cents": value, "storage_mode": lot.storage_mode,
+                     "partner": lot.partner})
+        b = buckets[bucket]
+        b["lots"] += 1
+        b["units"] += lot.quantity
+        if value is None:
+            b["unpriced_units"] += lot.quantity
+        else:
+            b["value_cents"] += value
+    per_month: dict[tuple[str, str], int] = defaultdict(int)
+    for category, expires_on, units in upcoming:
+        per_month[(category, expires_on.strftime("%Y-%m"))] += int(units)
+    categories = [c for c in CATEGORIES if any(per_month.get((c, m)) for m in months)]
+    timeline = {"months": months, "categories": categories,
+                "units": {c: [per_month.get((c, m), 0) for m in months] for c in categories},
+                "totals": [sum(per_month.get((c, m), 0) for c in categories) for m in months]}
+    totals = {"lots": len(rows), "units": sum(r["quantity"] for r in rows),
+              "value_cents": sum(b["value_cents"] for b in buckets.values()),
+              "unpriced_units": sum(b["unpriced_units"] for b in buckets.values())}
+    return {"params": _params(filters, today, windows=list(windows)), "windows": list(windows), "rows": rows,
+            "buckets": list(buckets.values()), "totals": totals, "timeline": timeline}
+
+
+def _months(today: date, n: int) -> list[str]:
+    out, first = [], today.replace(day=1)
+    for _ in range(n):
+        out.append(first.strftime("%Y-%m"))
+        first = _month_after(first.strftime("%Y-%m"))
+    return out
+
+
+def _month_after(month: str) -> date:
+    year, mon = int(month[:4]), int(month[5:7])
+    return date(year + mon // 12, mon % 12 + 1, 1)
+
+
+# ---------------------------------------------------------------- 2. rotation (轮换)
+
+
+def rotation(engine, actor: Actor, today: date, filters: Filters = Filters(), now: datetime | None = None) -> dict:
+    """Lots on hand, not yet expired, whose remaining shelf life is shorter than their item's rotation lead
+    time; for each a suggested action and the replacement to buy and by when, and its open or done task.
+
+    Suggested action, in this order: agreement or capacity stock goes back to the partner under the supplier
+    agreement (the partner replaces it); a lot with at least ``rotation_move_min_days`` left moves to the
+    depot that issued the item most over the lookback (if it issued more than the lot's own depot); living
+    supplies (food, water, kits) are donated; other supplies are used in a drill. Expired lots are not here:
+    they can only be written off (see the expiry report)."""
+    now = now or datetime.combine(today, time(12), tzinfo=timezone.utc)
+    with Session(engine) as s:
+        cfg = audit_settings.load(s)
+        where = _scope(s, actor, filters)
+        longest = s.exec(select(sa.func.max(Item.rotation_lead_days))).one() or 0
+        found = s.exec(
+            select(Lot, Item, Depot).join(Item, Item.id == Lot.item_id).join(Depot, Depot.id == Lot.depot_id)
+            .where(Lot.quantity > 0, Lot.expires_on.is_not(None), Lot.expires_on >= today,
+                   Lot.expires_on < today + timedelta(days=longest), Item.rotation_lead_days.is_not(None), *where)
+            .order_by(Lot.expires_on, Depot.code, Lot.code)).all()
+        found = [(lot, item, depot) for lot, item, depot in found
+                 if (lot.expires_on - today).days < item.rotation_lead_days]
+        issued = _issued_units(s, {item.id for _, item, _ in found},
+                               now - timedelta(days=cfg.rotation_issue_lookback_days))
+        depots = {d.id: d for d in s.exec(select(Depot)).all()}
+        tasks = _latest_tasks(s, [lot.id for lot, _, _ in found])
+    rows = []
+    for lot, item, depot in found:
+        days_left = (lot.expires_on - today).days
+        action, target = suggest(lot.storage_mode, item.category, depot.id, days_left,
+                                 issued.get(item.id, {}), cfg.rotation_move_min_days)
+        task = tasks.get(lot.id)
+        by_partner = lot.storage_mode in ("agreement", "capacity")
+        rows.append({**_depot_fields(depot), **_item_fields(item), "lot": lot.code, "quantity": lot.quantity,
+                     "expires_on": lot.expires_on, "days_left": days_left, "lead_days": item.rotation_lead_days,
+                     "storage_mode": lot.storage_mode, "partner": lot.partner, "action": action,
+                     "to_depot": depots[target].code if target else None,
+                     "to_depot_name": depots[target].name if target else None,
+                     "issued_here": issued.get(item.id, {}).get(depot.id, 0),
+                     "issued_there": issued.get(item.id, {}).get(target, 0) if target else None,
+                     "replace_quantity": lot.quantity, "replace_by": lot.expires_on,
+                     "replaced_by": "partner" if by_partner else "purchase",
+                     "task_id": task.id if task else None, "task_status": task.status if task else None})
+    by_action: dict[str, dict] = {}
+    for r in rows:
+        a = by_action.setdefault(r["action"], {"action": r["action"], "lots": 0, "units": 0})
+        a["lots"] += 1
+        a["units"] += r["quantity"]
+    return {"params": _params(filters, today, move_min_days=cfg.rotation_move_min_days,
+                              lookback_days=cfg.rotation_issue_lookback_days),
+            "rows": rows, "by_action": list(by_action.values()),
+            "totals": {"lots": len(rows), "units": sum(r["quantity"] for r in rows)}}
+
+
+def suggest(storage_mode: str, category: str, depot_id: int, days_left: int, issued_by_depot: dict[int, int],
+            move_min_days: int) -> tuple[str, int | None]:
+    """The rotation action for one lot (pure): (action, depot id to move to or None)."""
+    if storage_mode in ("agreement", "capacity"):
+        return "return_to_supplier", None
+    here = issued_by_depot.get(depot_id, 0)
+    others = sorted(((units, d) for d, units in issued_by_depot.items() if d != depot_id and units > here),
+                    key=lambda p: (-p[0], p[1]))
+    if others and days_left >= move_min_days:
+        return "move", others[0][1]
+    return ("donate", None) if category == "living" else ("drill", None)
+
+
+def _issued_units(s: Session, item_ids: set[int], since: datetime) -> dict[int, dict[int, int]]:
+    if not item_ids:
+        return {}
+    rows = s.exec(select(Movement.item_id, Movement.depot_id, -sa.func.sum(Movement.quantity))
+                  .where(Movement.kind == ISSUE, Movement.item_id.in_(item_ids), Movement.created_at >= since)
+                  .group_by(Movement.item_id, Movement.depot_id)).all()
+    out: dict[int, dict[int, int]] = defaultdict(dict)
+    for item_id, depot_id, units in rows:
+        out[item_id][depot_id] = int(units)
+    return out
+
+
+def _latest_tasks(s: Session, lot_ids: list[int]) -> dict[int, RotationTask]:
+    if not lot_ids:
+        return {}
+    tasks = s.exec(select(RotationTask).where(RotationTask.lot_id.in_(lot_ids)).order_by(RotationTask.id)).all()
+    latest: dict[int, RotationTask] = {}
+    for t in tasks:  # an open task wins over an older done one
+        if t.status in OPEN_STATUSES or t.lot_id not in latest or latest[t.lot_id].status not in OPEN_STATUSES:
+            latest[t.lot_id] = t
+    return latest
+
+
+# ---------------------------------------------------------------- 3. reserve sufficiency (储备达标)
+
+
+def sufficiency(engine, actor: Actor, today: date, filters: Filters = Filters(), share_percent: float | None = None,
+                people: int | None = None) -> dict:
+    """Usable stock (not expired, every storage mode) against targets:
+
+    * county lines: for each county depot, its whole subtree against the norms (current version) for the
+      people a level III response would resettle × the share (50% unless configured): per-person and
+      per-household norms scale with those people, per-day ones with the reserve days, per-site ones are 1;
+      only norms that apply at level III count;
+    * town lines: each town station with its villages against its kit — key towns the three big items
+      (1 each unless configured), other towns the four small items (20 each unless configured).
+
+    Coverage of a line is stock ÷ target (it may exceed 100%); a rollup's coverage caps each line at its
+    target, so a surplus of one item never hides a gap in another."""
+    if share_percent is not None and not 0 < share_percent <= 100:
+        raise InvalidInput("share is a percentage above 0 and up to 100", field="share")
+    if people is not None and people < 1:
+        raise InvalidInput("people must be 1 or more", field="people")
+    if filters.start or filters.end:
+        raise InvalidInput("reserve sufficiency is as of today; it takes no date range", field="start")
+    with Session(engine) as s:
+        cfg = audit_settings.load(s)
+        where = _scope(s, actor, replace(filters, category=None, item=None))
+        _scope(s, actor, Filters(category=filters.category, item=filters.item))  # checks them
+        in_scope = s.exec(select(Depot).where(*where).order_by(Depot.path)).all()
+        levels = {r.level: r for r in load_levels(s)}
+        version, norms = load_norms(s)
+        planning = load_settings(s)
+        items = {i.code: i for i in s.exec(select(Item)).all()
+                 if filters.category in (None, i.category) and filters.item in (None, i.code)}
+        stock = s.exec(select(Lot.depot_id, Lot.item_id, sa.func.sum(Lot.quantity))
+                       .where(Lot.quantity > 0, sa.or_(Lot.expires_on.is_(None), Lot.expires_on >= today))
+                       .group_by(Lot.depot_id, Lot.item_id)).all()
+        all_depots = s.exec(select(Depot)).all()
+    share = cfg.reserve_share_percent if share_percent is None else share_percent
+    base_people = people or cfg.reserve_people or levels["III"].min_people
+    target_people = math.ceil(round(base_people * share / 100, 6))
+    days = cfg.reserve_days or planning.days
+
+    held: dict[tuple[int, int], int] = {(d, i): int(u) for d, i, u in stock}
+    paths = {d.id: d.path for d in all_depots}
+
+    def subtree_units(root: Depot, item_id: int) -> int:
+        return sum(u for (d, i), u in held.items() if i == item_id and paths[d].startswith(root.path))
+
+    lines = []
+    for depot in in_scope:
+        if depot.tier == "county":
+            for rule in norms:
+                item = items.get(rule.item)
+                if item is None or "III" not in rule.levels:
+                    continue
+                target = gross_need(rule, target_people, planning.household_size, days)
+                lines.append(_line("county", depot, item, target, subtree_units(depot, item.id),
+                                   held.get((depot.id, item.id), 0), basis=rule.basis))
+        elif depot.tier == "town":
+            kit = "big3" if depot.key_town else "small4"
+            quantity = cfg.kit_quantities.get(kit, 0)
+            for item in sorted((i for i in items.values() if i.kit == kit), key=lambda i: i.code):
+                lines.append(_line("town", depot, item, quantity, subtree_units(depot, item.id),
+                                   held.get((depot.id, item.id), 0), kit=kit))
+    towns = _rollup([ln for ln in lines if ln["level"] == "town"])
+    counties = _rollup([ln for ln in lines if ln["level"] == "county"])
+    return {"params": _params(filters, today, share_percent=share, people=base_people, target_people=target_people,
+                              days=days, household_size=planning.household_size, norm_version=version,
+                              kit_big3=cfg.kit_quantities.get("big3"), kit_small4=cfg.kit_quantities.get("small4")),
+            "people": base_people, "target_people": target_people, "share_percent": share, "days": days,
+            "norm_version": version, "lines": lines, "towns": towns, "counties": counties,
+            "totals": {"county": _sum_up([ln for ln in lines if ln["level"] == "county"]),
+                       "towns": _sum_up([ln for ln in lines if ln["level"] == "town"]),
+                       "towns_met": sum(1 for t in towns if t["met"]), "town_count": len(towns)}}
+
+
+def _line(level: str, depot: Depot, item: Item, target: int, stock: int, own: int, **extra) -> dict:
+    gap = max(0, target - stock)
+    return {"level": level, **_depot_fields(depot), "key_town": depot.key_town, **_item_fields(item),
+            "target": target, "stock": stock, "own": own, "gap": gap,
+            "coverage": (stock / target) if target else None, "met": gap == 0, "kit": None, "basis": None, **extra}
+
+
+def _sum_up(lines: list[dict]) -> dict:
+    target = sum(ln["target"] for ln in lines)
+    covered = sum(min(ln["stock"], ln["target"]) for ln in lines)
+    return {"lines": len(lines), "lines_met": sum(1 for ln in lines if ln["met"]), "target": target,
+            "covered": covered, "gap": sum(ln["gap"] for ln in lines),
+            "coverage": (covered / target) if target else None}
+
+
+def _rollup(lines: list[dict]) -> list[dict]:
+    groups: dict[str, list[dict]] = {}
+    for ln in lines:
+        groups.setdefault(ln["depot"], []).append(ln)
+    out = []
+    for code, group in groups.items():
+        first = group[0]
+        summary = _sum_up(group)
+        out.append({"depot": code, "depot_name": first["depot_name"], "tier": first["tier"],
+                    "key_town": first["key_town"], "kit": first["kit"], **summary,
+                    "met": summary["lines"] == summary["lines_met"]})
+    return out
+
+
+# ---------------------------------------------------------------- 4. stock cards, the ledger, write-offs
+
+
+def lot_card(engine, actor: Actor, today: date, lot: str, filters: Filters = Filters(), tz: str = DEFAULT_TZ) -> dict:
+    """库存卡 of one lot (``inventory.queries.stock_card``), the entries in the date range, with the balance
+    brought forward from before it."""
+    check_filters(filters)
+    if not lot:
+        raise InvalidInput("give a lot code, or a depot and an item", field="lot")
+    try:
+        card = queries.stock_card(engine, actor, lot, today)
+    except NotFound:
+        raise InvalidInput(f"no lot with code {lot}", field="lot")
+    opening, rows = 0, []
+    start = local_midnight_utc(filters.start, tz) if filters.start else None
+    end = local_midnight_utc(filters.end + timedelta(days=1), tz) if filters.end else None
+    for e in card["entries"]:
+        at = datetime.fromisoformat(e["created_at"])
+        if start and at < start:
+            opening = e["balance_after"]
+            continue
+        if end and at >= end:
+            break
+        rows.append({"id": e["id"], "time": at, "kind": e["kind"], "lot": e["lot"], "quantity": e["quantity"],
+                     "lot_balance": e["balance_after"], "balance": e["balance_after"], "user": e["user"],
+                     "reason": e["reason"], "reference": e["reference"], "note": e["note"]})
+    closing = rows[-1]["balance"] if rows else opening
+    return {"params": _params(filters, today, lot=lot), "lot": card["lot"], "opening": opening, "closing": closing,
+            "rows": rows, "totals": _card_totals(rows, opening, closing)}
+
+
+def item_card(engine, actor: Actor, today: date, depot: str, item: str, filters: Filters = Filters(),
+              tz: str = DEFAULT_TZ) -> dict:
+    """库存卡 of an item at one depot: every ledger line of its lots there, with the running balance of the
+    item at the depot (all its lots together), from the balance brought forward."""
+    if not depot:
+        raise InvalidInput("give the depot of the item's stock card", field="depot")
+    if not item:
+        raise InvalidInput("give the item of the stock card", field="item")
+    f = replace(filters, depot=depot, item=item, subtree=False)
+    with Session(engine) as s:
+        where = _scope(s, actor, f)
+        depot_row = s.exec(select(Depot).where(Depot.code == depot)).one()
+        item_row = s.exec(select(Item).where(Item.code == item)).one()
+        timed = _time_window(f, tz)
+        query = (select(Movement, Lot.code, User.username).join(Lot, Lot.id == Movement.lot_id)
+                 .join(User, User.id == Movement.user_id).join(Depot, Depot.id == Movement.depot_id)
+                 .join(Item, Item.id == Movement.item_id).where(*where, *timed).order_by(Movement.id))
+        found = s.exec(query).all()
+        opening = 0
+        if f.start is not None:
+            opening = int(s.exec(select(sa.func.coalesce(sa.func.sum(Movement.quantity), 0)).where(
+                Movement.depot_id == depot_row.id, Movement.item_id == item_row.id,
+                Movement.created_at < local_midnight_utc(f.start, tz))).one())
+    balance, rows = opening, []
+    for m, lot_code, username in found:
+        balance += m.quantity
+        rows.append({"id": m.id, "time": m.created_at, "kind": m.kind, "lot": lot_code, "quantity": m.quantity,
+                     "lot_balance": m.balance_after, "balance": balance, "user": username, "reason": m.reason,
+                     "reference": m.reference, "note": m.note})
+    return {"params": _params(f, today), "depot": queries.depot_dict(depot_row), "item": queries.item_dict(item_row),
+            "opening": opening, "closing": balance, "rows": rows, "totals": _card_totals(rows, opening, balance)}
+
+
+def _card_totals(rows: list[dict], opening: int, closing: int) -> dict:
+    return {"opening": opening, "closing": closing, "lines": len(rows),
+            "in": sum(r["quantity"] for r in rows if r["quantity"] > 0),
+            "out": -sum(r["quantity"] for r in rows if r["quantity"] < 0)}
+
+
+# The movement ledger (台账) streams: one row at a time, never the whole ledger in memory.
+LEDGER_KEYS = ("id", "time", "depot", "depot_name", "item", "item_name", "unit", "lot", "kind", "quantity",
+               "lot_balance", "balance", "user", "reason", "reference", "note")
+
+
+@lru_cache(maxsize=16)
+def fixed_offset_minutes(tz: str) -> int | None:
+    """The zone's UTC offset in minutes when it has not changed since 1992 nor will through 2049
+    (Asia/Shanghai: 480; China dropped daylight saving after 1991), else None; a fixed offset lets SQLite
+    shift ledger times itself."""
+    zone = ZoneInfo(tz)
+    offsets = {zone.utcoffset(datetime(y, m, 15)) for y in range(1992, 2050) for m in (1, 4, 7, 10)}
+    if len(offsets) != 1:
+        return None
+    return int(offsets.pop().total_seconds() // 60)
+
+
+def _local_time_sql(dialect: str, tz: str):
+    """SQL that gives a ledger line's county-local time as 'YYYY-MM-DD HH:MM:SS' text, or None when only
+    Python can (SQLite with a zone that has daylight saving)."""
+    if dialect == "postgresql":
+        return sa.func.to_char(sa.func.timezone(tz, Movement.created_at), "YYYY-MM-DD HH24:MI:SS")
+    minutes = fixed_offset_minutes(tz)
+    if minutes is None:
+        return None
+    return sa.func.strftime("%Y-%m-%d %H:%M:%S", sa.type_coerce(Movement.created_at, sa.String),
+                            f"{minutes:+d} minutes")
+
+
+class LedgerQuery:
+    """The movement ledger for the filters: ``count()``, and ``rows()`` — tuples in ``LEDGER_KEYS`` order,
+    oldest first, with the running balance of each item at each depot (brought forward from before the
+    range) — streamed in batches from a server-side cursor. Raises on bad filters when made."""
+
+    def __init__(self, engine, actor: Actor, filters: Filters = Filters(), tz: str = DEFAULT_TZ,
+                 kinds: tuple[str, ...] | None = None):
+        self.engine, self.actor, self.filters, self.tz, self.kinds = engine, actor, filters, tz, kinds
+        with Session(engine) as s:
+            self.scope = _scope(s, actor, filters)
+        self.where = self.scope + _time_window(filters, tz)
+        if kinds:
+            self.where.append(Movement.kind.in_(kinds))
+
+    def _from(self, *columns):
+        return (sa.select(*columns).select_from(Movement).join(Lot, Lot.id == Movement.lot_id)
+                .join(Depot, Depot.id == Movement.depot_id).join(Item, Item.id == Movement.item_id)
+                .join(User, User.id == Movement.user_id).where(*self.where))
+
+    def count(self) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(self._from(sa.func.count())).scalar_one())
+
+    def statement(self, limit: int | None = None):
+        """The SELECT the rows come from (its last two columns are the depot and item ids)."""
+        local = _local_time_sql(self.engine.dialect.name, self.tz)
+        time_column = local if local is not None else Movement.created_at
+        query = self._from(Movement.id, time_column, Depot.code, Depot.name, Item.code, Item.name_zh, Item.unit,
+                           Lot.code, Movement.kind, Movement.quantity, Movement.balance_after, User.username,
+                           Movement.reason, Movement.reference, Movement.note, Movement.depot_id,
+                           Movement.item_id).order_by(Movement.id)
+        return query.limit(limit) if limit is not None else query
+
+    def rows(self, limit: int | None = None, kind_words: dict | None = None, reason_words: dict | None = None):
+        """``kind_words`` / ``reason_words``: the words to put for the stored codes (exports), else the codes."""
+        kinds, reasons = kind_words or {}, reason_words or {}
+        local = _local_time_sql(self.engine.dialect.name, self.tz)
+        query = self.statement(limit)
+        zone = ZoneInfo(self.tz)
+        with self.engine.connect() as c:
+            balances = self._opening(c) if not self.kinds else {}
+            result = c.execution_options(stream_results=True, yield_per=LEDGER_BATCH).execute(query)
+            try:
+                batches = _raw_batches(result) if local is not None else result.partitions()
+                for batch in batches:
+                    for r in batch:
+                        key = (r[15], r[16])
+                        balance = balances.get(key, 0) + r[9]
+                        balances[key] = balance
+                        at = r[1] if local is not None else r[1].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+                        yield (r[0], at, r[2], r[3], r[4], r[5], r[6], r[7], kinds.get(r[8], r[8]), r[9], r[10],
+                               balance, r[11], reasons.get(r[12], r[12]), r[13], r[14])
+            finally:
+                result.close()
+
+    def copy_csv(self, kind_words: dict, reason_words: dict):
+        """PostgreSQL only: the same rows as CSV bytes (no header) straight from ``COPY (SELECT …) TO STDOUT``,
+        the running balances summed by a window function and the words put in by CASE, so the lines never
+        pass through Python one by one; None where this does not apply (SQLite, a kind filter)."""
+        if self.engine.dialect.name != "postgresql" or self.kinds:
+            return None
+        balance = sa.func.sum(Movement.quantity).over(partition_by=(Movement.depot_id, Movement.item_id),
+                                                      order_by=Movement.id)
+        opening = None
+        if self.filters.start is not None:
+            start = local_midnight_utc(self.filters.start, self.tz)
+            opening = (sa.select(Movement.depot_id, Movement.item_id, sa.func.sum(Movement.quantity).label("units"))
+                       .select_from(Movement).join(Depot, Depot.id == Movement.depot_id)
+                       .join(Item, Item.id == Movement.item_id).where(*self.scope, Movement.created_at < start)
+                       .group_by(Movement.depot_id, Movement.item_id).subquery("opening"))
+            balance = balance + sa.func.coalesce(opening.c.units, 0)
+        kind = sa.case(kind_words, value=Movement.kind, else_=Movement.kind) if kind_words else Movement.kind
+        reason = sa.case(reason_words, value=Movement.reason, else_=Movement.reason) if reason_words else Movement.reason
+        query = self._from(Movement.id, _local_time_sql("postgresql", self.tz), Depot.code, Depot.name, Item.code,
+                           Item.name_zh, Item.unit, Lot.code, kind, Movement.quantity, Movement.balance_after, balance,
+                           User.username, reason, Movement.reference, Movement.note)
+        if opening is not None:
+            query = query.outerjoin(opening, sa.and_(opening.c.depot_id == Movement.depot_id,
+                                                     opening.c.item_id == Movement.item_id))
+        compiled = query.order_by(Movement.id).compile(dialect=self.engine.dialect)
+        return self._copy(str(compiled), compiled.params)
+
+    def _copy(self, sql: str, params: dict):
+        raw = self.engine.raw_connection()
+        try:
+            with raw.driver_connection.cursor() as cursor:
+                with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+                    for data in copy:
+                        yield bytes(data)
+        finally:
+            raw.close()
+
+    def _opening(self, c) -> dict[tuple[int, int], int]:
+        """Units of each item at each depot in scope before the range starts (nothing without a start)."""
+        if self.filters.start is None:
+            return {}
+        start = local_midnight_utc(self.filters.start, self.tz)
+        scope = [*self.scope, Movement.created_at < start]
+        query = (sa.select(Movement.depot_id, Movement.item_id, sa.func.sum(Movement.quantity)).select_from(Movement)
+                 .join(Depot, Depot.id == Movement.depot_id).join(Item, Item.id == Movement.item_id)
+                 .where(*scope).group_by(Movement.depot_id, Movement.item_id))
+        return {(d, i): int(u) for d, i, u in c.execute(query)}
+
+
+def _raw_batches(result):
+    """Batches of rows read from the DB-API cursor itself, skipping SQLAlchemy's row objects (a third of the
+    export's time on a million lines); right when every column is text or a whole number as the driver
+    gives it. SQLAlchemy's streaming strategy reads one row ahead: that one comes first. Should its buffer
+    hold more than that (another SQLAlchemy version), the rows are read the usual way."""
+    first = result.fetchmany(1)
+    if len(getattr(result.cursor_strategy, "_rowbuffer", ())):
+        return itertools.chain([first], result.partitions())
+    cursor = result.cursor
+    if cursor is None:
+        return [first]
+
+    def batches():
+        yield [tuple(r) for r in first]
+        while batch := cursor.fetchmany(LEDGER_BATCH):
+            yield batch
+
+    return batches()
+
+
+def ledger(engine, actor: Actor, today: date, filters: Filters = Filters(), tz: str = DEFAULT_TZ,
+           limit: int | None = None) -> dict:
+    """The movement ledger as a plain result (the first ``limit`` lines; exports stream ``LedgerQuery``)."""
+    q = LedgerQuery(engine, actor, filters, tz)
+    rows = [dict(zip(LEDGER_KEYS, r)) for r in q.rows(limit)]
+    return {"params": _params(filters, today), "total": q.count(), "rows": rows,
+            "totals": {"lines": len(rows), "in": sum(r["quantity"] for r in rows if r["quantity"] > 0),
+                       "out": -sum(r["quantity"] for r in rows if r["quantity"] < 0)}}
+
+
+def write_offs(engine, actor: Actor, today: date, filters: Filters = Filters(), tz: str = DEFAULT_TZ) -> dict:
+    """The write-off register (报损/核销): every write-off line in the range with its reason, units and value
+    where the lot has a unit price; ``approved`` marks a write-off approved as such (核销)."""
+    with Session(engine) as s:
+        where = _scope(s, actor, filters) + _time_window(filters, tz)
+        found = s.exec(
+            select(Movement, Lot, Item, Depot, User.username).join(Lot, Lot.id == Movement.lot_id)
+            .join(Item, Item.id == Movement.item_id).join(Depot, Depot.id == Movement.depot_id)
+            .join(User, User.id == Movement.user_id).where(Movement.kind == WRITE_OFF, *where).order_by(Movement.id)
+        ).all()
+    rows, reasons = [], {}
+    for m, lot, item, depot, username in found:
+        units = -m.quantity
+        value = None if lot.unit_price_cents is None else lot.unit_price_cents * units
+        rows.append({"id": m.id, "time": m.created_at, **_depot_fields(depot), **_item_fields(item), "lot": lot.code,
+                     "expires_on": lot.expires_on, "quantity": units, "unit_price_cents": lot.unit_price_cents,
+                     "value_cents": value, "reason": m.reason, "approved": m.reason == "approved", "user": username,
+                     "reference": m.reference, "note": m.note})
+        r = reasons.setdefault(m.reason, {"reason": m.reason, "lines": 0, "units": 0, "value_cents": 0})
+        r["lines"] += 1
+        r["units"] += units
+        r["value_cents"] += value or 0
+    return {"params": _params(filters, today), "rows": rows, "by_reason": list(reasons.values()),
+            "totals": {"lines": len(rows), "units": sum(r["quantity"] for r in rows),
+                       "value_cents": sum(r["value_cents"] or 0 for r in rows),
+                       "approved_units": sum(r["quantity"] for r in rows if r["approved"])}}

@@ -1,0 +1,223 @@
+"""What the audit pages and the audit API share: reading the filters from a query string, running a
+report, and answering with JSON, CSV, XLSX or PDF."""
+import os
+import re
+import tempfile
+from datetime import date
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from flask import Response, current_app, render_template, request, stream_with_context
+
+from audit import documents, exports, reports
+from audit.reports import Filters
+from common.actor import Actor
+from common.errors import InvalidInput
+from common.web import engine, request_now, request_today
+from inventory.integrity import current_seal
+
+REPORTS = ("expiry", "rotation", "sufficiency", "stock-card", "ledger", "write-offs")
+PAGE_LEDGER_LINES = 200
+API_LEDGER_LIMIT = 1000
+MAX_API_LEDGER_LIMIT = 10000
+XLSX_CHUNK = 256 * 1024
+MIME = {"csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pdf": "application/pdf"}
+
+
+# ---------------------------------------------------------------- reading the query string
+
+
+def _text(args, name: str) -> str | None:
+    value = (args.get(name) or "").strip()
+    return value or None
+
+
+def _date(args, name: str) -> date | None:
+    raw = _text(args, name)
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date as YYYY-MM-DD, got {raw!r}", field=name)
+
+
+def _flag(args, name: str) -> bool:
+    raw = (args.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise InvalidInput(f"{name} must be 1 or 0, got {raw!r}", field=name)
+
+
+def _int(args, name: str, minimum: int = 1) -> int | None:
+    raw = _text(args, name)
+    if raw is None:
+        return None
+    if not re.fullmatch(r"-?\d+", raw) or int(raw) < minimum:
+        raise InvalidInput(f"{name} must be a whole number of {minimum} or more, got {raw!r}", field=name)
+    return int(raw)
+
+
+def _number(args, name: str) -> float | None:
+    raw = _text(args, name)
+    if raw is None:
+        return None
+    try:
+        return float(raw.rstrip("%"))
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number, got {raw!r}", field=name)
+
+
+def parse_filters(args) -> Filters:
+    return reports.check_filters(Filters(depot=_text(args, "depot"), subtree=_flag(args, "subtree"),
+                                         tier=_text(args, "tier"), category=_text(args, "category"),
+                                         item=_text(args, "item"), start=_date(args, "start"), end=_date(args, "end")))
+
+
+def parse_windows(args):
+    raw = _text(args, "windows")
+    if raw is None:
+        return None
+    parts = [p for p in re.split(r"[,，\s]+", raw) if p]
+    if not all(re.fullmatch(r"-?\d+", p) for p in parts):
+        raise InvalidInput(f"windows are whole numbers of days separated by commas, got {raw!r}", field="windows")
+    return [int(p) for p in parts]
+
+
+def tz() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+# ---------------------------------------------------------------- running a report
+
+
+def run(name: str, args, actor: Actor, *, full: bool = True) -> dict:
+    """The report's plain result for the query string. ``full=False`` (pages): the ledger's first lines."""
+    f = parse_filters(args)
+    eng, today = engine(), request_today()
+    if name == "expiry":
+        return reports.expiry(eng, actor, today, f, windows=parse_windows(args))
+    if name == "rotation":
+        return reports.rotation(eng, actor, today, f, now=request_now())
+    if name == "sufficiency":
+        return reports.sufficiency(eng, actor, today, f, share_percent=_number(args, "share"),
+                                   people=_int(args, "people"))
+    if name == "stock-card":
+        lot = _text(args, "lot")
+        if lot or not (f.depot or f.item):
+            return reports.lot_card(eng, actor, today, lot, f, tz())
+        return reports.item_card(eng, actor, today, f.depot, f.item, f, tz())
+    if name == "write-offs":
+        return reports.write_offs(eng, actor, today, f, tz())
+    if name == "ledger":
+        limit = PAGE_LEDGER_LINES if not full else min(_int(args, "limit") or API_LEDGER_LIMIT, MAX_API_LEDGER_LIMIT)
+        return reports.ledger(eng, actor, today, f, tz(), limit=limit)
+    raise InvalidInput(f"no report {name}; reports: {', '.join(REPORTS)}", field="report")
+
+
+BUILDERS = {"expiry": documents.expiry, "rotation": documents.rotation, "sufficiency": documents.sufficiency,
+            "stock-card": documents.stock_card, "write-offs": documents.write_offs}
+
+
+def meta(actor: Actor, with_seal: bool) -> dict:
+    return {"generated_at": request_now().astimezone(ZoneInfo(tz())),
+            "seal": current_seal(engine(), actor) if with_seal else None}
+
+
+def document(name: str, args, actor: Actor, fmt: str) -> exports.Document:
+    """The report as a document for an export; the ledger streams (its rows are read while sending)."""
+    if fmt not in exports.FORMATS:
+        raise InvalidInput(f"format must be one of json, {', '.join(exports.FORMATS)}, got {fmt!r}", field="format")
+    with_seal = fmt != "csv"
+    if name == "ledger":
+        f = parse_filters(args)
+        query = reports.LedgerQuery(engine(), actor, f, tz())
+        count = query.count()
+        if fmt == "pdf":
+            exports.require_pdf(count)
+        params = reports._params(f, request_today())
+        return documents.ledger(query, params, meta(actor, with_seal), count)
+    if fmt == "pdf":
+        exports.require_pdf(None)
+    result = run(name, args, actor)
+    return BUILDERS[name](result, meta(actor, with_seal))
+
+
+def export(name: str, args, actor: Actor, fmt: str) -> Response:
+    doc = document(name, args, actor, fmt)
+    if fmt == "csv":
+        return csv_response(doc)
+    if fmt == "xlsx":
+        return xlsx_response(doc)
+    return pdf_response(doc)
+
+
+def _disposition(doc: exports.Document, fmt: str) -> dict:
+    name = exports.file_name(doc, fmt)
+    return {"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "no-store"}
+
+
+def csv_response(doc: exports.Document) -> Response:
+    table = doc.tables[0]
+    headers = _disposition(doc, "csv")
+    if table.count is not None:
+        headers["X-Total-Rows"] = str(table.count)
+    return Response(stream_with_context(exports.csv_chunks(table, tz())), mimetype=MIME["csv"], headers=headers)
+
+
+def xlsx_response(doc: exports.Document) -> Response:
+    """Written to a temporary file (constant memory for the ledger), then sent with its length, so the page
+    can show the download's progress; the file is removed once sent."""
+    fd, path = tempfile.mkstemp(prefix="reliefdepot-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        exports.write_xlsx(doc, path, tz())
+        size = os.path.getsize(path)
+    except BaseException:
+        os.unlink(path)
+        raise
+
+    def chunks():
+        try:
+            with open(path, "rb") as f:
+                while chunk := f.read(XLSX_CHUNK):
+                    yield chunk
+        finally:
+            if os.path.exists(path):
+                os.unlink(path)
+
+    response = Response(chunks(), mimetype=MIME["xlsx"], headers={**_disposition(doc, "xlsx"),
+                                                                  "Content-Length": str(size)})
+    response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
+    return response
+
+
+def pdf_response(doc: exports.Document) -> Response:
+    family = exports.require_pdf(None)
+    tables = []
+    for table in doc.tables:
+        rows = exports.limited_rows(table)
+        tables.append({"table": table, "rows": rows})
+    html = render_template("report_pdf.html", doc=doc, tables=tables, font=family, tz=tz(),
+                           cell=lambda column, value: exports.text_value(column.kind, value, tz(), grouped=True))
+    body = exports.render_pdf(html, base_url=request.url_root)
+    return Response(body, mimetype=MIME["pdf"], headers={**_disposition(doc, "pdf"), "Content-Length": str(len(body))})
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def jsonable(value):
+    """Dates and times as ISO text (Flask would write HTTP dates), everything else as it is."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
