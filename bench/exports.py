@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from bench import log, machine, markdown_table, median, utc_stamp
-from bench.ledger import PG_URL, _postgres_database, _sqlite_database
+from bench.ledger import on_both_databases
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 LINES = max(1000, int(1_000_000 * SCALE))
@@ -259,23 +259,7 @@ def _measure(name: str, url: str) -> dict:
 
 
 def run() -> str:
-    results, problems = {}, {}
-    url, cleanup = _sqlite_database()
-    try:
-        results["sqlite"] = _measure("sqlite", url)
-    finally:
-        cleanup()
-    pg, problem = _postgres_database()
-    if pg is None:
-        log(f"postgresql: NOT REACHABLE at {PG_URL} ({problem}); its part is left out")
-        problems["postgresql"] = problem
-    else:
-        url, drop = pg
-        try:
-            results["postgresql"] = _measure("postgresql", url)
-        finally:
-            drop()
-    return _section(results, problems)
+    return _section(*on_both_databases(_measure))
 
 
 def _section(results: dict, problems: dict) -> str:

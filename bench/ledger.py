@@ -292,11 +292,13 @@ def _rows(label, rates, variants, against, extra=None):
     return rows
 
 
-def run() -> str:
+def on_both_databases(measure) -> tuple[dict, dict]:
+    """Runs ``measure(name, url)`` on a fresh SQLite file and a fresh PostgreSQL schema, cleaning
+    both up; returns the results by name and, for an unreachable PostgreSQL, why it was left out."""
     results, problems = {}, {}
     url, cleanup = _sqlite_database()
     try:
-        results["sqlite"] = _measure("sqlite", url)
+        results["sqlite"] = measure("sqlite", url)
     finally:
         cleanup()
     pg, problem = _postgres_database()
@@ -306,10 +308,14 @@ def run() -> str:
     else:
         url, drop = pg
         try:
-            results["postgresql"] = _measure("postgresql", url)
+            results["postgresql"] = measure("postgresql", url)
         finally:
             drop()
-    return _section(results, problems)
+    return results, problems
+
+
+def run() -> str:
+    return _section(*on_both_databases(_measure))
 
 
 def _section(results, problems) -> str:
