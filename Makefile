@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+NPM_STAMP := frontend/node_modules/.installed
 export FLASK_APP := app
 
 .PHONY: run test bench install dev system-deps postgres translations clean
@@ -14,10 +15,12 @@ run: install translations
 test: dev system-deps translations postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# wrk (Debian) is the load generator of the scan benchmark (bench/scan.py).
 bench: dev translations postgres
+	@command -v wrk >/dev/null || { echo "installing wrk from Debian"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(NPM_STAMP)
 dev: $(VENV)/.dev-installed
 
 $(VENV)/.installed: requirements.txt
@@ -30,14 +33,22 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
+# Front-end files the app serves itself under /static/vendor/ (the scanning page's decoder and its .wasm):
+# installed from the npm registry exactly as frontend/package-lock.json says, again only when it changes.
+$(NPM_STAMP): frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "installing npm from Debian"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 translations: install
 	$(BIN)/pybabel -q compile -d translations
 
-# Debian packages the tests use: Chromium for the browser tests, a CJK font so pages render Chinese.
+# Debian packages the tests use: Chromium for the browser tests, a CJK font so pages render Chinese,
+# ffmpeg to turn a rendered label into the fake camera's .mjpeg stream.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" || ! command -v pdftotext >/dev/null || ! ldconfig -p | grep -q libpangoft2-1.0; then \
-		echo "installing chromium, fonts-noto-cjk, poppler-utils and pango (WeasyPrint) from Debian"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 >/dev/null; \
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" || ! command -v pdftotext >/dev/null || ! ldconfig -p | grep -q libpangoft2-1.0 || ! command -v ffmpeg >/dev/null; then \
+		echo "installing chromium, fonts-noto-cjk, poppler-utils, pango (WeasyPrint) and ffmpeg from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 ffmpeg >/dev/null; \
 	fi
 
 # Starts (or installs) the local PostgreSQL the tests run against; with REQUIRE_POSTGRES=1 (CI) a failure stops here.
@@ -45,4 +56,4 @@ postgres:
 	@scripts/ensure-postgres.sh || { [ "$$REQUIRE_POSTGRES" != 1 ] && echo "WARNING: PostgreSQL unavailable; its half of the suite will not run"; }
 
 clean:
-	rm -rf $(VENV) instance
+	rm -rf $(VENV) instance frontend/node_modules

@@ -133,10 +133,12 @@ def _init_pages(app: Flask) -> None:
     from dispatch.views import bp as dispatch_pages
     from inventory.views import bp as inventory_pages
     from labels.views import bp as label_pages
+    from scan.views import bp as scan_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(inventory_pages)
     app.register_blueprint(label_pages)
+    app.register_blueprint(scan_pages)
     app.register_blueprint(dispatch_pages)
     app.register_blueprint(audit_pages)
 

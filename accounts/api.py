@@ -1,10 +1,11 @@
 """Tokens for phones and scripts, and who am I."""
-from common.api import Blueprint
+from flask import g
 from marshmallow import Schema, fields, validate
 
 from accounts import services
 from accounts.auth import NotAuthenticated, bearer_token, require_actor
-from common.errors import InvalidInput
+from common.api import Blueprint
+from common.errors import Forbidden, InvalidInput
 from common.web import engine
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Tokens and the current user")
@@ -36,6 +37,32 @@ def create_token(data):
     if actor is None:
         raise NotAuthenticated("wrong username or password", field="password")
     return {"token": services.issue_token(engine(), actor.user_id, data["name"])}
+
+
+class DeviceTokenRequest(Schema):
+    device = fields.Str(required=True, validate=validate.Length(min=1, max=80),
+                        metadata={"description": "an id the device keeps (the scanning page makes a UUID)"})
+
+
+class DeviceTokenSchema(TokenSchema):
+    name = fields.Str(metadata={"description": "the token's name, to find and revoke it later"})
+    username = fields.Str()
+
+
+@blp.route("/tokens/device", methods=["POST"])
+@blp.arguments(DeviceTokenRequest)
+@blp.response(201, DeviceTokenSchema)
+def create_device_token(data):
+    """A bearer token for this device, issued to a logged-in browser session (send X-CSRFToken)
+
+    The scanning page keeps it on the phone and sends queued actions with it, so they still
+    authenticate after the session or its CSRF token expired. It acts with the user's own rights.
+    Asking again from the same device revokes the device's earlier tokens."""
+    actor = require_actor()
+    if g.via_token:
+        raise Forbidden("device tokens are issued to a logged-in browser session, not to another token")
+    token, name = services.issue_device_token(engine(), actor, data["device"])
+    return {"token": token, "name": name, "username": actor.username}
 
 
 @blp.route("/tokens/current", methods=["DELETE"])

@@ -84,6 +84,27 @@ def issue_token(engine, user_id: int, name: str) -> str:
     return token
 
 
+DEVICE_TOKEN_PREFIX = "device: "
+
+
+def issue_device_token(engine, actor: Actor, device: str) -> tuple[str, str]:
+    """A token for one phone's scanning page, so actions queued offline still authenticate hours later
+    when the login session and its CSRF token have expired. Named after the device; a device asking
+    again (its stored token lost) gets a new token and its earlier ones stop working. Returns the token
+    (seen only this once) and its name."""
+    name = (DEVICE_TOKEN_PREFIX + device)[:100]
+    token = "rd_" + secrets.token_urlsafe(32)
+    with UnitOfWork(engine) as uow:
+        earlier = uow.session.exec(select(ApiToken).where(
+            ApiToken.user_id == actor.user_id, ApiToken.name == name, ApiToken.revoked_at.is_(None))).all()
+        for old in earlier:
+            old.revoked_at = utcnow()
+            uow.session.add(old)
+        uow.session.add(ApiToken(user_id=actor.user_id, name=name, token_hash=_hash_token(token)))
+        uow.commit()
+    return token, name
+
+
 def actor_for_token(engine, token: str) -> Actor | None:
     with Session(engine) as s:
         row = s.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id)

@@ -1,0 +1,1 @@
+"""The depot keeper's scanning page (/scan): camera and typed codes, an offline outbox, a service worker."""

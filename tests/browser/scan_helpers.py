@@ -1,0 +1,59 @@
+"""What the scanning page's browser tests share: a live server that notes every request it answers, and
+logging in on a phone-sized page."""
+import re
+import threading
+
+import pytest
+from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
+
+
+class RequestLog:
+    """WSGI middleware: (method, path) of every request the server answered, to prove what it did not see."""
+
+    def __init__(self, app):
+        self.app, self.seen = app, []
+
+    def __call__(self, environ, start_response):
+        self.seen.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+        return self.app(environ, start_response)
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for m, p in self.seen if (m, p) == (method, path))
+
+
+@pytest.fixture
+def scan_server(app, stocked):
+    """Like conftest's live_server, on http://localhost (a secure context: service workers and the camera
+    work there), with a request log."""
+    log = RequestLog(app.wsgi_app)
+    app.wsgi_app = log
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="scan-server", daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_port}", log
+    server.shutdown()
+    thread.join()
+    server.server_close()
+
+
+def log_in(page: Page, base: str, username: str, password: str, then: str = "/scan") -> None:
+    page.goto(base + then)
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(base + then)
+
+
+def ready(page: Page) -> None:
+    """The page's script started, has its device token and (for a keeper) the lots for offline use."""
+    page.wait_for_function("document.body.dataset.scanReady === '1'")
+    expect(page.locator("#token-state")).to_contain_text("设备令牌")
+    expect(page.locator("#token-state")).not_to_contain_text("还没有")
+
+
+def scan(page: Page, text: str) -> None:
+    """Types a code and Enter, as a hardware scanner does."""
+    page.locator("#code").fill(text)
+    page.locator("#code").press("Enter")
