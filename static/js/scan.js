@@ -18,6 +18,8 @@ const csrf = () => (document.querySelector('input[name="csrf_token"]') || {}).va
 const fill = (text, values = {}) => String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
 const unit = (lot) => UNITS[lot.unit] || lot.unit || "";
 const when = (iso) => (iso ? new Date(iso).toLocaleString(document.documentElement.lang, { dateStyle: "short", timeStyle: "short" }) : "");
+// A calendar date ("2027-06-01") as the other pages write it: 2027年6月1日 / Jun 1, 2027 (no time-zone shift).
+const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(document.documentElement.lang, { dateStyle: "medium" }) : "");
 const depotName = (code) => (config.depots.find((d) => d.code === code) || { name: code }).name;
 
 let store, outbox, lots, camera;
@@ -116,7 +118,7 @@ async function render(lot, fresh) {
   for (const el of card.querySelectorAll("[data-f]")) el.textContent = lot[el.dataset.f] ?? "";
   card.querySelector('[data-f="item_name"]').textContent =
     document.documentElement.lang === "en" ? lot.item_name_en || lot.item_name : lot.item_name;
-  $("lot-expiry").textContent = lot.expires_on || T.noExpiry;
+  $("lot-expiry").textContent = day(lot.expires_on) || T.noExpiry;
   $("lot-expiry-tile").classList.toggle("warn", lot.status === "expired");
   $("lot-status").textContent = T.statuses[lot.status] || lot.status;
   $("lot-status").className = `badge expiry-${lot.status}`;

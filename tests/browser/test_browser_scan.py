@@ -33,7 +33,7 @@ def test_a_keeper_issues_from_a_typed_label_url_and_sees_the_new_balance(keeper_
     expect(lot).to_contain_text("瓶装饮用水")
     expect(page.locator("#lot-code")).to_have_text("LOT-WATER-T1")
     expect(page.locator("#lot-quantity")).to_have_text("50 箱")
-    expect(page.locator("#lot-expiry")).to_have_text("2027-06-01")
+    expect(page.locator("#lot-expiry")).to_have_text("2027年6月1日")
     lot.get_by_role("button", name="出库").click()
     page.locator("#quantity").fill("5")
     page.locator("#quantity").press("Enter")
