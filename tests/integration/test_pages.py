@@ -426,3 +426,13 @@ def test_the_stock_card_is_in_english_on_request(client, engine, county, stocked
     assert [(row["Kind"], row["Quantity"], row["Balance"]) for row in rows] == [
         ("Receive", "+100", "100"), ("Issue", "−1", "99")]
     assert rows[0]["Time"].startswith("Jul 1, 2026")
+
+
+def test_a_lot_page_leads_a_keeper_to_record_a_movement_but_not_an_auditor(client, county, stocked):
+    as_keeper(client, county)
+    page = client.get("/lots/LOT-WATER-T1").get_data(as_text=True)
+    assert 'href="/scan?code=LOT-WATER-T1"' in page and "登记出入库" in page
+    client.post("/logout")
+    assert login(client, "auditor", "auditor-pass").status_code == 302
+    page = client.get("/lots/LOT-WATER-T1").get_data(as_text=True)
+    assert "/scan?code=" not in page and "登记出入库" not in page
