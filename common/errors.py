@@ -1,6 +1,10 @@
 """Domain errors. Raised deep inside, turned into HTTP answers in one place (``common.http``).
 
-Each carries a message a person can act on and, where it helps, the field it is about.
+Each carries a message a person can act on and, where it helps, the field it is about. ``code`` is the
+kind of error (``invalid``, ``not_found``…). Where a page must say the same thing in another language,
+the error also carries ``message_code``, a stable name of the message (``level_unchanged``), and
+``params``, the plain values the message names ({"level": "II"}); the English ``message`` stays the
+fallback and what the JSON API shows, next to both.
 """
 
 
@@ -8,10 +12,13 @@ class DomainError(Exception):
     status = 409
     code = "conflict"
 
-    def __init__(self, message: str, *, field: str | None = None, **details):
+    def __init__(self, message: str, *, field: str | None = None, message_code: str | None = None,
+                 params: dict | None = None, **details):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.message_code = message_code
+        self.params = dict(params or {})
         self.details = details
 
 

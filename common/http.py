@@ -1,7 +1,7 @@
 """Turning errors into HTTP answers, in one place, for the JSON API and the HTML pages alike."""
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -25,16 +25,32 @@ def error_body(status: int, code: str, message: str, field: str | None = None, f
     return {"error": error}
 
 
+def translated_message(message_code: str | None, params: dict | None, default: str) -> str:
+    """A domain error's message in the page's language: the template registered for its message code
+    (``app.extensions["error_messages"]``, code → lazy gettext string with %(name)s parameters, filled
+    in by the blueprints that raise them) with the error's parameters; else the English default."""
+    template = current_app.extensions.get("error_messages", {}).get(message_code) if message_code else None
+    if template is None:
+        return default
+    try:
+        return str(template) % (params or {})
+    except (KeyError, TypeError, ValueError):
+        return default
+
+
 def _answer(status: int, body: dict, headers=None):
     if wants_json():
         return jsonify(body), status, headers or {}
-    return render_template("error.html", error=body["error"]), status, headers or {}
+    error = body["error"]
+    error = {**error, "message": translated_message(error.get("message_code"), error.get("params"), error["message"])}
+    return render_template("error.html", error=error), status, headers or {}
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):
-        return _answer(e.status, error_body(e.status, e.code, e.message, e.field, **e.details))
+        return _answer(e.status, error_body(e.status, e.code, e.message, e.field, message_code=e.message_code,
+                                            params=e.params or None, **e.details))
 
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError):

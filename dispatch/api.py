@@ -75,7 +75,7 @@ class Norms(MethodView):
         """Replace the norms as a new version (administrators); plans name the version they used"""
         rules = [NormRule(**{**n, "incident_types": tuple(n["incident_types"]), "levels": tuple(n["levels"])})
                  for n in data["norms"]]
-        version = settings.replace_norms(engine(), require_actor(), rules, data.get("note"))
+        version = settings.replace_norms(engine(), require_actor(), rules, data.get("note"), request_now())
         return {"version": version, "norms": [settings.norm_dict(r) for r in rules]}
 
 
@@ -120,7 +120,7 @@ class Shelters(MethodView):
     @blp.arguments(ShelterSchema)
     @blp.response(201, ShelterSchema)
     def post(self, data):
-        """Add a shelter (administrators, dispatchers)"""
+        """Add a shelter (administrators)"""
         return settings.create_shelter(engine(), require_actor(), **data)
 
 
@@ -153,7 +153,7 @@ def incident(incident_id):
 @blp.response(200, IncidentSchema)
 def change_level(data, incident_id):
     """Change the response level, with the reason recorded"""
-    return incidents.change_level(engine(), require_actor(), incident_id, data["level"], data["reason"])
+    return incidents.change_level(engine(), require_actor(), incident_id, data["level"], data["reason"], request_now())
 
 
 @blp.route("/incidents/<int:incident_id>/sites", methods=["PUT"])

@@ -18,17 +18,20 @@ def read_csv(data: bytes, columns: tuple[str, ...]) -> list[dict]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InvalidInput(f"the file is not UTF-8 text (byte {e.start}); save it as CSV UTF-8", field="file")
+        raise InvalidInput(f"the file is not UTF-8 text (byte {e.start}); save it as CSV UTF-8", field="file",
+                           message_code="file_not_utf8", params={"byte": e.start})
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
         raise InvalidInput(f"the header row must name the columns {', '.join(columns)}; missing {', '.join(missing)}",
-                           field="file")
+                           field="file", message_code="file_header_missing",
+                           params={"columns": ",".join(columns), "missing": ", ".join(missing)})
     rows = list(reader)
     if not rows:
-        raise InvalidInput("the file has a header but no rows", field="file")
+        raise InvalidInput("the file has a header but no rows", field="file", message_code="file_no_rows")
     if len(rows) > MAX_ROWS:
-        raise InvalidInput(f"at most {MAX_ROWS:,} rows per file", field="file")
+        raise InvalidInput(f"at most {MAX_ROWS:,} rows per file", field="file", message_code="file_too_many_rows",
+                           params={"max": f"{MAX_ROWS:,}"})
     return rows
 
 
@@ -36,7 +39,8 @@ def whole_number(row: dict, column: str, line: int, low: int = 0) -> int:
     value = (row.get(column) or "").strip().replace(",", "")
     if not value.isdigit() or int(value) < low:
         raise InvalidInput(f"row {line}, column {column}: {value!r} is not a whole number of {low} or more",
-                           field=f"row {line}.{column}")
+                           field=f"row {line}.{column}", message_code="file_not_whole_number",
+                           params={"row": line, "column": column, "value": value, "low": low})
     return int(value)
 
 
@@ -60,11 +64,14 @@ def import_travel_times(engine, actor: Actor, data: bytes, replace: bool = True)
         for n, row in enumerate(rows, start=2):
             depot, site = (row["depot"] or "").strip(), (row["site"] or "").strip()
             if depot not in depots:
-                raise InvalidInput(f"row {n}, column depot: no depot with code {depot!r}", field=f"row {n}.depot")
+                raise InvalidInput(f"row {n}, column depot: no depot with code {depot!r}", field=f"row {n}.depot",
+                                   message_code="file_depot_unknown", params={"row": n, "depot": depot})
             if site not in sites:
-                raise InvalidInput(f"row {n}, column site: no village point or shelter {site!r}", field=f"row {n}.site")
+                raise InvalidInput(f"row {n}, column site: no village point or shelter {site!r}", field=f"row {n}.site",
+                                   message_code="file_site_unknown", params={"row": n, "site": site})
             if (depot, site) in seen:
-                raise InvalidInput(f"row {n}: {depot} → {site} appears twice", field=f"row {n}")
+                raise InvalidInput(f"row {n}: {depot} → {site} appears twice", field=f"row {n}",
+                                   message_code="file_route_twice", params={"row": n, "depot": depot, "site": site})
             seen.add((depot, site))
             parsed.append(TravelTime(depot_id=depots[depot], site_code=site, minutes=whole_number(row, "minutes", n)))
         if replace:

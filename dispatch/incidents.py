@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Session, delete, select
 
+from accounts.models import User
 from common.actor import ADMIN, DISPATCHER, Actor
 from common.db import UnitOfWork
 from common.errors import InvalidInput, NotFound
@@ -44,48 +45,56 @@ def resolve_sites(session: Session, codes: list[str]) -> dict[str, Site]:
 
 def _check_sites(session: Session, sites: list[dict]) -> None:
     if not sites:
-        raise InvalidInput("name at least one affected site with its displaced people", field="sites")
+        raise InvalidInput("name at least one affected site with its displaced people", field="sites",
+                           message_code="sites_empty")
     codes = [s["site"] for s in sites]
     known = resolve_sites(session, codes)
     seen = set()
     for i, row in enumerate(sites):
         code, people = row["site"], row["people"]
         if code not in known:
-            raise NotFound(f"no village point or shelter with code {code}", field=f"sites[{i}].site")
+            raise NotFound(f"no village point or shelter with code {code}", field=f"sites[{i}].site",
+                           message_code="site_unknown", params={"site": code})
         depot = session.exec(select(Depot.tier).where(Depot.code == code)).first()
         if depot is not None and depot != "village":
             raise InvalidInput(f"{code} is a {depot} depot; affected sites are village points or shelters",
-                               field=f"sites[{i}].site")
+                               field=f"sites[{i}].site", message_code="site_not_village",
+                               params={"site": code, "tier": depot})
         if code in seen:
-            raise InvalidInput(f"site {code} is named twice", field=f"sites[{i}].site")
+            raise InvalidInput(f"site {code} is named twice", field=f"sites[{i}].site", message_code="site_twice",
+                               params={"site": code})
         seen.add(code)
         if isinstance(people, bool) or not isinstance(people, int) or not 0 <= people <= MAX_PEOPLE_PER_SITE:
             raise InvalidInput(f"people must be a whole number from 0 to {MAX_PEOPLE_PER_SITE:,}",
-                               field=f"sites[{i}].people")
+                               field=f"sites[{i}].people", message_code="site_people_out_of_range",
+                               params={"site": code, "max": f"{MAX_PEOPLE_PER_SITE:,}"})
 
 
 def declare(engine, actor: Actor, *, type: str, title: str, declared_at: datetime, sites: list[dict],
             level: str | None = None, level_reason: str | None = None, days: int | None = None) -> int:
     actor.require_role(ADMIN, DISPATCHER)
     if type not in INCIDENT_TYPES:
-        raise InvalidInput(f"type must be one of {', '.join(INCIDENT_TYPES)}", field="type")
+        raise InvalidInput(f"type must be one of {', '.join(INCIDENT_TYPES)}", field="type",
+                           message_code="incident_type_unknown")
     if not title.strip():
-        raise InvalidInput("give the incident a title", field="title")
+        raise InvalidInput("give the incident a title", field="title", message_code="incident_title_empty")
     with UnitOfWork(engine) as uow:
         s = uow.session
         _check_sites(s, sites)
         suggested = suggest_level(sum(row["people"] for row in sites), load_levels(s))
         chosen = level or suggested
         if chosen is None:
-            raise InvalidInput("the displaced people are below the level IV threshold; choose a level", field="level")
+            raise InvalidInput("the displaced people are below the level IV threshold; choose a level", field="level",
+                               message_code="level_below_threshold")
         if chosen not in LEVELS:
-            raise InvalidInput("level must be I, II, III or IV", field="level")
+            raise InvalidInput("level must be I, II, III or IV", field="level", message_code="level_unknown")
         if chosen != suggested and not (level_reason or "").strip():
             raise InvalidInput(f"the people suggest level {suggested or '—'}; give a reason for level {chosen}",
-                               field="level_reason")
+                               field="level_reason", message_code="level_reason_needed",
+                               params={"suggested": suggested or "—", "chosen": chosen})
         days = days or load_settings(s).days
         if not 1 <= days <= 60:
-            raise InvalidInput("days must be from 1 to 60", field="days")
+            raise InvalidInput("days must be from 1 to 60", field="days", message_code="days_out_of_range")
         incident = Incident(type=type, title=title.strip(), level=chosen, suggested_level=suggested,
                             level_reason=level_reason, declared_at=declared_at, days=days, created_by=actor.user_id)
         s.add(incident)
@@ -96,17 +105,26 @@ def declare(engine, actor: Actor, *, type: str, title: str, declared_at: datetim
         return incident.id
 
 
-def change_level(engine, actor: Actor, incident_id: int, level: str, reason: str) -> dict:
+def change_level(engine, actor: Actor, incident_id: int, level: str, reason: str, now: datetime) -> dict:
+    """Changes the response level with the reason, who and when (``now``: the request's clock) kept on the
+    change; the declaration's level and reason stay as they were."""
     actor.require_role(ADMIN, DISPATCHER)
     if level not in LEVELS:
-        raise InvalidInput("level must be I, II, III or IV", field="level")
-    if not (reason or "").strip():
-        raise InvalidInput("say why the level changes", field="reason")
+        raise InvalidInput("level must be I, II, III or IV", field="level", message_code="level_unknown")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("say why the level changes", field="reason", message_code="level_change_reason_needed")
+    if len(reason) > 500:
+        raise InvalidInput("the reason is at most 500 characters", field="reason",
+                           message_code="level_change_reason_too_long")
     with UnitOfWork(engine) as uow:
         incident = _incident(uow.session, incident_id)
-        uow.session.add(LevelChange(incident_id=incident.id, from_level=incident.level, to_level=level,
-                                    reason=reason.strip(), user_id=actor.user_id))
-        incident.level, incident.level_reason = level, reason.strip()
+        if incident.level == level:
+            raise InvalidInput(f"the incident is already at level {level}", field="level",
+                               message_code="level_unchanged", params={"level": level})
+        uow.session.add(LevelChange(incident_id=incident.id, from_level=incident.level, to_level=level, reason=reason,
+                                    user_id=actor.user_id, username=actor.username, created_at=now))
+        incident.level = level
         uow.session.add(incident)
         uow.commit()
     return get(engine, actor, incident_id)
@@ -130,7 +148,8 @@ def replace_sites(engine, actor: Actor, incident_id: int, sites: list[dict]) -> 
 def _incident(session: Session, incident_id: int) -> Incident:
     incident = session.get(Incident, incident_id)
     if incident is None:
-        raise NotFound(f"no incident {incident_id}", field="incident")
+        raise NotFound(f"no incident {incident_id}", field="incident", message_code="incident_unknown",
+                       params={"incident": incident_id})
     return incident
 
 
@@ -140,6 +159,7 @@ def incident_dict(session: Session, incident: Incident) -> dict:
     resolved = resolve_sites(session, [a.site_code for a in sites])
     changes = session.exec(select(LevelChange).where(LevelChange.incident_id == incident.id)
                            .order_by(LevelChange.id)).all()
+    declared_by = session.get(User, incident.created_by)
     return {
         "id": incident.id, "type": incident.type, "title": incident.title, "level": incident.level,
         "suggested_level": incident.suggested_level, "level_reason": incident.level_reason,
@@ -147,8 +167,9 @@ def incident_dict(session: Session, incident: Incident) -> dict:
         "people": sum(a.people for a in sites),
         "sites": [{"site": a.site_code, "name": resolved[a.site_code].name if a.site_code in resolved else None,
                    "people": a.people} for a in sites],
-        "level_changes": [{"from": c.from_level, "to": c.to_level, "reason": c.reason,
-                           "at": c.created_at.isoformat()} for c in changes],
+        "declared_by": declared_by.username if declared_by else None,
+        "level_changes": [{"from": c.from_level, "to": c.to_level, "reason": c.reason, "at": c.created_at.isoformat(),
+                           "user_id": c.user_id, "username": c.username} for c in changes],
     }
 
 

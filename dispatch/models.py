@@ -94,7 +94,7 @@ class Incident(SQLModel, table=True):
     title: str = Field(max_length=200)
     level: str = Field(max_length=3)
     suggested_level: str | None = Field(default=None, max_length=3)
-    level_reason: str | None = Field(default=None, max_length=500)
+    level_reason: str | None = Field(default=None, max_length=500)  # why the declared level (changes: LevelChange)
     declared_at: datetime = Field(sa_type=UTCDateTime)
     days: int = 3  # days of consumables to plan for
     created_by: int = Field(foreign_key="user_account.id")
@@ -112,6 +112,9 @@ class AffectedSite(SQLModel, table=True):
 
 
 class LevelChange(SQLModel, table=True):
+    """A change of an incident's response level: from, to, why, who and when. The declaration's own level
+    and reason stay on the incident; each later change keeps its reason here."""
+
     __tablename__ = "level_change"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -119,8 +122,9 @@ class LevelChange(SQLModel, table=True):
     from_level: str = Field(max_length=3)
     to_level: str = Field(max_length=3)
     reason: str = Field(max_length=500)
-    user_id: int = Field(foreign_key="user_account.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    username: str = Field(max_length=64)  # as the account was named when it acted: the history reads alone
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)  # the request's clock
 
 
 class Plan(SQLModel, table=True):

@@ -37,7 +37,8 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
     version_id, need_lines = needs(session, incident, local_now.date())
     demand = [line for line in need_lines if line["net"] > 0]
     if not need_lines:
-        raise NothingToPlan("the norms ask for nothing at these sites for this incident type and level", field="sites")
+        raise NothingToPlan("the norms ask for nothing at these sites for this incident type and level", field="sites",
+                            message_code="nothing_to_plan_no_norms")
     item_codes = sorted({line["item"] for line in demand})
     items = session.exec(select(Item).where(Item.code.in_(item_codes)).order_by(Item.code)).all()
     depots = session.exec(select(Depot).where(Depot.tier != "village").order_by(Depot.code)).all()
@@ -112,10 +113,12 @@ def plan_incident(engine, actor: Actor, incident_id: int, now: datetime, tz: str
         incident = _incident(uow.session, incident_id)
         doc, version_id = build_problem(uow.session, incident, now, tz)
         if not doc["demand"]:
-            raise NothingToPlan("the sites' own points already hold everything the norms ask for", field="sites")
+            raise NothingToPlan("the sites' own points already hold everything the norms ask for", field="sites",
+                                message_code="nothing_to_plan_covered")
         usable_from = allocator.parse_problem(doc).usable_from.isoformat()
         if not any(row["expires"] is None or row["expires"] >= usable_from for row in doc["stock"]):
-            raise NothingToPlan("no depot holds usable stock of any needed item: nothing can be sent", field="stock")
+            raise NothingToPlan("no depot holds usable stock of any needed item: nothing can be sent", field="stock",
+                                message_code="nothing_to_plan_no_stock")
         plan = allocator.allocate(doc)
         row = Plan(incident_id=incident.id, norm_version_id=version_id, problem=json.dumps(doc, ensure_ascii=False),
                    plan=json.dumps(plan, ensure_ascii=False), objective=plan["objective"], created_by=actor.user_id,
@@ -131,7 +134,8 @@ def latest_plan(engine, actor: Actor, incident_id: int) -> dict:
         _incident(s, incident_id)
         row = s.exec(select(Plan).where(Plan.incident_id == incident_id).order_by(Plan.id.desc())).first()
         if row is None:
-            raise NotFound(f"incident {incident_id} has no plan yet", field="incident")
+            raise NotFound(f"incident {incident_id} has no plan yet", field="incident", message_code="plan_none_yet",
+                           params={"incident": incident_id})
         return _answer(s, row, json.loads(row.problem), json.loads(row.plan))
 
 

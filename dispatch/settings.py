@@ -1,15 +1,21 @@
 """Response levels, norms, reserve floors, shelters and planning settings: defaults and their upkeep."""
 import csv
 import json
+import math
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from common.actor import ADMIN, Actor
-from common.db import UnitOfWork
+from accounts.models import User
+from common.db import UnitOfWork, utcnow
 from common.errors import InvalidInput, NotFound
-from dispatch.models import INCIDENT_TYPES, LEVELS, NORM_BASES, Norm, NormVersion, ReserveFloor, ResponseLevel, Setting, Shelter
+from dispatch.models import (
+    INCIDENT_TYPES, LEVELS, NORM_BASES, Incident, Norm, NormVersion, Plan, ReserveFloor, ResponseLevel, Setting,
+    Shelter,
+)
 from dispatch.norms import DEFAULT_LEVELS, LevelRule, NormRule, check_levels
 from dispatch.travel import TravelSettings
 from inventory.models import Depot, Item
@@ -39,17 +45,28 @@ class PlanningSettings:
 def check_settings(s: PlanningSettings) -> None:
     positive = ("days", "household_size", "fair_share_steps", "vehicle_capacity_kg", "vehicle_capacity_m3",
                 "detour_factor", "speed_county_kmh", "speed_town_kmh", "speed_village_kmh")
+    whole = ("days", "min_shelf_days", "fair_share_steps", "handling_minutes")
+    for f in fields(PlanningSettings):
+        value = getattr(s, f.name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or \
+                (f.name in whole and int(value) != value):
+            raise InvalidInput(f"{f.name} must be a {'whole ' if f.name in whole else ''}number", field=f.name,
+                               message_code="setting_not_a_number", params={"name": f.name})
     for name in positive:
         if getattr(s, name) <= 0:
-            raise InvalidInput(f"{name} must be greater than 0", field=name)
-    if s.fair_share_steps > 100 or int(s.fair_share_steps) != s.fair_share_steps:
-        raise InvalidInput("fair_share_steps is a whole number from 1 to 100", field="fair_share_steps")
+            raise InvalidInput(f"{name} must be greater than 0", field=name,
+                               message_code="setting_not_positive", params={"name": name})
+    if s.fair_share_steps > 100:
+        raise InvalidInput("fair_share_steps is a whole number from 1 to 100", field="fair_share_steps",
+                           message_code="setting_fair_share_steps_range", params={"name": "fair_share_steps"})
     if s.detour_factor < 1:
         raise InvalidInput("detour_factor is 1 or more (roads are never shorter than a straight line)",
-                           field="detour_factor")
+                           field="detour_factor", message_code="setting_detour_below_one",
+                           params={"name": "detour_factor"})
     for name in ("min_shelf_days", "handling_minutes"):
         if getattr(s, name) < 0:
-            raise InvalidInput(f"{name} cannot be negative", field=name)
+            raise InvalidInput(f"{name} cannot be negative", field=name, message_code="setting_negative",
+                               params={"name": name})
 
 
 def load_settings(session: Session) -> PlanningSettings:
@@ -60,6 +77,11 @@ def load_settings(session: Session) -> PlanningSettings:
 
 def update_settings(engine, actor: Actor, changes: dict) -> dict:
     actor.require_role(ADMIN)
+    known = {f.name for f in fields(PlanningSettings)}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise InvalidInput(f"unknown setting {unknown[0]}", field=unknown[0], message_code="setting_unknown",
+                           params={"name": unknown[0]})
     with UnitOfWork(engine) as uow:
         merged = PlanningSettings(**{**asdict(load_settings(uow.session)), **changes})
         check_settings(merged)
@@ -111,30 +133,51 @@ def load_norms(session: Session, version_id: int | None = None) -> tuple[int | N
 
 def check_norm(rule: NormRule, index: int) -> None:
     where = f"norms[{index}]"
+    params = {"item": rule.item}
     if rule.basis not in NORM_BASES:
-        raise InvalidInput(f"basis must be one of {', '.join(NORM_BASES)}", field=f"{where}.basis")
-    if rule.quantity <= 0:
-        raise InvalidInput("quantity must be greater than 0", field=f"{where}.quantity")
+        raise InvalidInput(f"basis must be one of {', '.join(NORM_BASES)}", field=f"{where}.basis",
+                           message_code="norm_basis_unknown", params=params)
+    if isinstance(rule.quantity, bool) or not isinstance(rule.quantity, (int, float)) or \
+            not math.isfinite(rule.quantity) or rule.quantity <= 0:
+        raise InvalidInput("quantity must be greater than 0", field=f"{where}.quantity",
+                           message_code="norm_quantity_not_positive", params=params)
     unknown_types = set(rule.incident_types) - {"all", *INCIDENT_TYPES}
     if unknown_types or not rule.incident_types:
         raise InvalidInput(f"incident types must be all or some of {', '.join(INCIDENT_TYPES)}",
-                           field=f"{where}.incident_types")
+                           field=f"{where}.incident_types", message_code="norm_incident_types_unknown", params=params)
     if not rule.levels or set(rule.levels) - set(LEVELS):
-        raise InvalidInput("levels must be some of I, II, III, IV", field=f"{where}.levels")
+        raise InvalidInput("levels must be some of I, II, III, IV", field=f"{where}.levels",
+                           message_code="norm_levels_unknown", params=params)
+    if rule.source is not None and len(rule.source) > 300:
+        raise InvalidInput("the source is at most 300 characters", field=f"{where}.source",
+                           message_code="norm_source_too_long", params=params)
 
 
-def add_norm_version(uow, user_id: int | None, rules: list[NormRule], note: str | None) -> int:
+def _canonical(rule: NormRule) -> NormRule:
+    """The same norm as stored: "all" alone stands for every type, levels in order of severity."""
+    types = ("all",) if "all" in rule.incident_types else tuple(t for t in INCIDENT_TYPES if t in rule.incident_types)
+    levels = tuple(lv for lv in LEVELS if lv in rule.levels)
+    return NormRule(rule.item, rule.basis, float(rule.quantity), bool(rule.per_day), types, levels,
+                    (rule.source or "").strip() or None)
+
+
+def add_norm_version(uow, user_id: int | None, rules: list[NormRule], note: str | None,
+                     now: datetime | None = None) -> int:
     """Stores a complete set of norms as a new version inside the caller's transaction."""
+    if note is not None and len(note) > 200:
+        raise InvalidInput("the note is at most 200 characters", field="note", message_code="norm_note_too_long")
     seen = set()
     items = dict(uow.session.exec(select(Item.code, Item.id)).all())
     for i, rule in enumerate(rules):
         check_norm(rule, i)
         if rule.item not in items:
-            raise NotFound(f"no item with code {rule.item}", field=f"norms[{i}].item")
+            raise NotFound(f"no item with code {rule.item}", field=f"norms[{i}].item", message_code="item_unknown",
+                           params={"item": rule.item})
         if rule.item in seen:
-            raise InvalidInput(f"item {rule.item} has two norms", field=f"norms[{i}].item")
+            raise InvalidInput(f"item {rule.item} has two norms", field=f"norms[{i}].item",
+                               message_code="norm_item_twice", params={"item": rule.item})
         seen.add(rule.item)
-    version = NormVersion(created_by=user_id, note=note)
+    version = NormVersion(created_by=user_id, note=(note or "").strip() or None, created_at=now or utcnow())
     uow.session.add(version)
     uow.session.flush()
     for rule in rules:
@@ -144,12 +187,60 @@ def add_norm_version(uow, user_id: int | None, rules: list[NormRule], note: str 
     return version.id
 
 
-def replace_norms(engine, actor: Actor, rules: list[NormRule], note: str | None = None) -> int:
+def replace_norms(engine, actor: Actor, rules: list[NormRule], note: str | None = None,
+                  now: datetime | None = None) -> int:
     actor.require_role(ADMIN)
     with UnitOfWork(engine) as uow:
-        version_id = add_norm_version(uow, actor.user_id, rules, note)
+        version_id = add_norm_version(uow, actor.user_id, rules, note, now)
         uow.commit()
         return version_id
+
+
+def change_norm(engine, actor: Actor, item: str, rule: NormRule | None, note: str | None = None,
+                now: datetime | None = None) -> int:
+    """A new version of the norms: the current set with the norm of one item added, changed (``rule``) or
+    taken out (``rule`` None). Norms are never edited in place, so the plans made so far keep naming the
+    version they used. Refuses a change that changes nothing."""
+    actor.require_role(ADMIN)
+    with UnitOfWork(engine) as uow:
+        _, current = load_norms(uow.session)
+        by_item = {r.item: r for r in current}
+        if rule is None:
+            if item not in by_item:
+                raise NotFound(f"the current norms have no norm for item {item}", field="item",
+                               message_code="norm_absent", params={"item": item})
+            del by_item[item]
+        else:
+            if rule.item != item:
+                raise InvalidInput("the norm is for another item", field="item", message_code="norm_item_mismatch",
+                                   params={"item": item})
+            check_norm(rule, 0)
+            rule = _canonical(rule)
+            if by_item.get(item) == rule:
+                raise InvalidInput(f"the norm for item {item} is already so; nothing to change", field="item",
+                                   message_code="norm_unchanged", params={"item": item})
+            by_item[item] = rule
+        version_id = add_norm_version(uow, actor.user_id, [by_item[k] for k in sorted(by_item)], note, now)
+        uow.commit()
+        return version_id
+
+
+def restore_norm_version(engine, actor: Actor, version_id: int, note: str | None = None,
+                         now: datetime | None = None) -> int:
+    """Makes an earlier version current again, as a new version with the same norms."""
+    actor.require_role(ADMIN)
+    with UnitOfWork(engine) as uow:
+        if uow.session.get(NormVersion, version_id) is None:
+            raise NotFound(f"no norms version {version_id}", field="version", message_code="norm_version_unknown",
+                           params={"version": version_id})
+        current = current_norm_version(uow.session)
+        if current is not None and current.id == version_id:
+            raise InvalidInput(f"version {version_id} is already the current one", field="version",
+                               message_code="norm_version_already_current", params={"version": version_id})
+        _, rules = load_norms(uow.session, version_id)
+        new_id = add_norm_version(uow, actor.user_id, rules, note or f"restored from version {version_id}", now)
+        uow.commit()
+        return new_id
 
 
 def read_default_norms(path: Path = DEFAULT_NORMS) -> list[NormRule]:
@@ -163,23 +254,91 @@ def norm_dict(rule: NormRule) -> dict:
     return {**asdict(rule), "incident_types": list(rule.incident_types), "levels": list(rule.levels)}
 
 
-# ---------------------------------------------------------------- floors and shelters
+def list_norm_versions(engine) -> list[dict]:
+    """Every version of the norms, newest first: when, by whom, why, how many norms, and the plans that
+    used it (each plan names its incident)."""
+    with Session(engine) as s:
+        versions = s.exec(select(NormVersion, User.username).join(User, User.id == NormVersion.created_by, isouter=True)
+                          .order_by(NormVersion.id.desc())).all()
+        counts = dict(s.exec(select(Norm.version_id, func.count(Norm.id)).group_by(Norm.version_id)).all())
+        plans: dict[int, list[dict]] = {}
+        for plan_id, version_id, created_at, incident_id, title in s.exec(
+                select(Plan.id, Plan.norm_version_id, Plan.created_at, Incident.id, Incident.title)
+                .join(Incident, Incident.id == Plan.incident_id)
+                .where(Plan.norm_version_id.is_not(None)).order_by(Plan.id)).all():
+            plans.setdefault(version_id, []).append({"plan": plan_id, "incident": incident_id, "title": title,
+                                                     "created_at": created_at})
+    current = versions[0][0].id if versions else None
+    return [{"version": v.id, "created_at": v.created_at, "created_by": username, "note": v.note,
+             "norms": counts.get(v.id, 0), "current": v.id == current, "plans": plans.get(v.id, [])}
+            for v, username in versions]
+
+
+# ---------------------------------------------------------------- floors
 
 
 def set_floor(engine, actor: Actor, depot: str, item: str, quantity: int) -> dict:
     actor.require_role(ADMIN)
-    if quantity < 0:
-        raise InvalidInput("a floor cannot be negative", field="quantity")
+    _check_floor(quantity, "quantity")
     with UnitOfWork(engine) as uow:
         depot_row = uow.session.exec(select(Depot).where(Depot.code == depot)).first()
         item_row = uow.session.exec(select(Item).where(Item.code == item)).first()
         if depot_row is None:
-            raise NotFound(f"no depot with code {depot}", field="depot")
+            raise NotFound(f"no depot with code {depot}", field="depot", message_code="depot_unknown",
+                           params={"depot": depot})
         if item_row is None:
-            raise NotFound(f"no item with code {item}", field="item")
+            raise NotFound(f"no item with code {item}", field="item", message_code="item_unknown",
+                           params={"item": item})
         uow.session.merge(ReserveFloor(depot_id=depot_row.id, item_id=item_row.id, quantity=quantity))
         uow.commit()
     return {"depot": depot, "item": item, "quantity": quantity}
+
+
+def _check_floor(quantity, field: str, **params) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+        raise InvalidInput("a floor is a whole number of units, 0 or more", field=field, message_code="floor_negative",
+                           params=params)
+    if quantity > MAX_FLOOR:
+        raise InvalidInput(f"a floor is at most {MAX_FLOOR:,} units", field=field, message_code="floor_too_large",
+                           params={**params, "max": f"{MAX_FLOOR:,}"})
+
+
+MAX_FLOOR = 10_000_000
+
+
+def import_floors(engine, actor: Actor, data: bytes) -> int:
+    """depot,item,quantity (UTF-8 CSV): sets the floor of each row's depot and item; other floors stay as
+    they are. All rows or none: the first bad row is named and nothing is stored."""
+    from dispatch.importers import read_csv, whole_number
+
+    actor.require_role(ADMIN)
+    rows = read_csv(data, ("depot", "item", "quantity"))
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        depots = dict(s.exec(select(Depot.code, Depot.id)).all())
+        items = dict(s.exec(select(Item.code, Item.id)).all())
+        seen: dict[tuple[str, str], int] = {}
+        parsed = []
+        for n, row in enumerate(rows, start=2):
+            depot, item = (row["depot"] or "").strip(), (row["item"] or "").strip()
+            if depot not in depots:
+                raise InvalidInput(f"row {n}, column depot: no depot with code {depot!r}", field=f"row {n}.depot",
+                                   message_code="file_depot_unknown", params={"row": n, "depot": depot})
+            if item not in items:
+                raise InvalidInput(f"row {n}, column item: no item with code {item!r}", field=f"row {n}.item",
+                                   message_code="file_item_unknown", params={"row": n, "item": item})
+            if (depot, item) in seen:
+                raise InvalidInput(f"row {n}: depot {depot} and item {item} appear twice (first in row "
+                                   f"{seen[depot, item]})", field=f"row {n}", message_code="file_floor_twice",
+                                   params={"row": n, "depot": depot, "item": item, "first": seen[depot, item]})
+            seen[depot, item] = n
+            quantity = whole_number(row, "quantity", n)
+            _check_floor(quantity, f"row {n}.quantity", row=n)
+            parsed.append(ReserveFloor(depot_id=depots[depot], item_id=items[item], quantity=quantity))
+        for floor in parsed:
+            s.merge(floor)
+        uow.commit()
+    return len(parsed)
 
 
 def list_floors(engine) -> list[dict]:
@@ -190,29 +349,73 @@ def list_floors(engine) -> list[dict]:
     return [{"depot": d, "item": i, "quantity": q} for d, i, q in rows]
 
 
+# ---------------------------------------------------------------- shelters
+
+
+def _check_shelter(s: Session, name: str, town: str, lat: float, lon: float, capacity: int | None,
+                   address: str | None) -> Depot:
+    if not (name or "").strip() or len(name.strip()) > 100:
+        raise InvalidInput("give the shelter a name of at most 100 characters", field="name",
+                           message_code="shelter_name_needed")
+    town_row = s.exec(select(Depot).where(Depot.code == town)).first()
+    if town_row is None or town_row.tier != "town":
+        raise InvalidInput(f"{town} is not a town station", field="town", message_code="shelter_town_not_town",
+                           params={"town": town})
+    for name_, value, low, high in (("lat", lat, -90, 90), ("lon", lon, -180, 180)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise InvalidInput("coordinates out of range", field=name_, message_code=f"shelter_{name_}_out_of_range")
+    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0):
+        raise InvalidInput("capacity is a whole number of people, 0 or more", field="capacity",
+                           message_code="shelter_capacity_negative")
+    if address is not None and len(address) > 200:
+        raise InvalidInput("the address is at most 200 characters", field="address",
+                           message_code="shelter_address_too_long")
+    return town_row
+
+
 def add_shelter(uow, code: str, name: str, town: str, lat: float, lon: float, capacity: int | None = None,
                 address: str | None = None) -> Shelter:
     s = uow.session
+    code = (code or "").strip()
+    if not code or len(code) > 32 or any(c.isspace() for c in code):
+        raise InvalidInput("a code is 1 to 32 characters without spaces", field="code",
+                           message_code="shelter_code_invalid")
     if s.exec(select(Shelter.id).where(Shelter.code == code)).first() or \
             s.exec(select(Depot.id).where(Depot.code == code)).first():
-        raise InvalidInput(f"code {code} is already used by a shelter or depot", field="code")
-    town_row = s.exec(select(Depot).where(Depot.code == town)).first()
-    if town_row is None or town_row.tier != "town":
-        raise InvalidInput(f"{town} is not a town station", field="town")
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InvalidInput("coordinates out of range", field="lat")
-    shelter = Shelter(code=code, name=name, town_id=town_row.id, lat=lat, lon=lon, capacity=capacity, address=address)
+        raise InvalidInput(f"code {code} is already used by a shelter or depot", field="code",
+                           message_code="shelter_code_taken", params={"code": code})
+    town_row = _check_shelter(s, name, town, lat, lon, capacity, address)
+    shelter = Shelter(code=code, name=name.strip(), town_id=town_row.id, lat=lat, lon=lon, capacity=capacity,
+                      address=(address or "").strip() or None)
     s.add(shelter)
     s.flush()
     return shelter
 
 
 def create_shelter(engine, actor: Actor, **fields_) -> dict:
-    actor.require_role(ADMIN, "dispatcher")
+    actor.require_role(ADMIN)
     with UnitOfWork(engine) as uow:
         shelter = add_shelter(uow, **fields_)
         uow.commit()
         return shelter_dict(shelter, fields_["town"])
+
+
+def update_shelter(engine, actor: Actor, code: str, *, name: str, town: str, lat: float, lon: float,
+                   capacity: int | None = None, address: str | None = None) -> dict:
+    """Everything of a shelter but its code, which incidents name it by."""
+    actor.require_role(ADMIN)
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        shelter = s.exec(select(Shelter).where(Shelter.code == code)).first()
+        if shelter is None:
+            raise NotFound(f"no shelter with code {code}", field="code", message_code="shelter_unknown",
+                           params={"code": code})
+        town_row = _check_shelter(s, name, town, lat, lon, capacity, address)
+        shelter.name, shelter.town_id, shelter.lat, shelter.lon = name.strip(), town_row.id, lat, lon
+        shelter.capacity, shelter.address = capacity, (address or "").strip() or None
+        s.add(shelter)
+        uow.commit()
+        return shelter_dict(shelter, town)
 
 
 def shelter_dict(s: Shelter, town_code: str) -> dict:
@@ -226,14 +429,21 @@ def list_shelters(engine) -> list[dict]:
     return [shelter_dict(shelter, town) for shelter, town in rows]
 
 
+# ---------------------------------------------------------------- reading
+
+
 def read_levels(engine) -> list[dict]:
     with Session(engine) as s:
         return [asdict(r) for r in load_levels(s)]
 
 
-def read_norms(engine) -> dict:
+def read_norms(engine, version_id: int | None = None) -> dict:
+    """The norms of one version (default: the current one). An unknown version is a NotFound."""
     with Session(engine) as s:
-        version, rules = load_norms(s)
+        if version_id is not None and s.get(NormVersion, version_id) is None:
+            raise NotFound(f"no norms version {version_id}", field="version", message_code="norm_version_unknown",
+                           params={"version": version_id})
+        version, rules = load_norms(s, version_id)
     return {"version": version, "norms": [norm_dict(r) for r in rules]}
 
 

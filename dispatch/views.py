@@ -25,18 +25,24 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
 from common.errors import DomainError, NotFound
+from common.http import translated_message
 from common.web import engine, request_now, request_today
 from dispatch import importers, incidents, planning, settings
 from dispatch.incidents import MAX_PEOPLE_PER_SITE
 from dispatch.models import INCIDENT_TYPES, LEVELS
 from dispatch.norms import LevelRule, suggest_level
-from dispatch.vocab import dispatch_label
+from dispatch.vocab import ERROR_MESSAGES, dispatch_label
 from inventory import queries
 
 bp = Blueprint("dispatch", __name__)
 
 PLANNERS = (ADMIN, DISPATCHER)
 READERS = (ADMIN, DISPATCHER, AUDITOR)
+
+
+def error_text(e: DomainError) -> str:
+    """A service's complaint in the page's language (by its message code), else as the service said it."""
+    return translated_message(e.message_code, e.params, e.message)
 
 
 def _reader() -> Actor:
@@ -146,10 +152,9 @@ def read_site_entries(form: SitesFields) -> list[SiteEntry] | None:
 
 
 def _file_message(e: DomainError) -> str:
-    row = re.fullmatch(r"row (\d+)\.(\w+)", e.field or "")
-    if row:
-        return _("Row %(num)s of the file: the people must be a whole number of 0 or more.", num=row.group(1))
-    return _("The file cannot be read: %(problem)s", problem=e.message)
+    if e.message_code == "file_not_whole_number":
+        return _("Row %(num)s of the file: the people must be a whole number of 0 or more.", num=e.params["row"])
+    return _("The file cannot be read: %(problem)s", problem=error_text(e))
 
 
 def _site_messages(form: SitesFields, e: DomainError, entries: list[SiteEntry]) -> bool:
@@ -265,7 +270,7 @@ def _declare_message(form: IncidentForm, e: DomainError, entries: list[SiteEntry
     elif e.field == "level" and not form.level.data:
         _add_errors(form.level, [_("The displaced people are below the level IV threshold: choose a level.")])
     elif e.field in ("type", "title", "level", "days"):
-        _add_errors(getattr(form, e.field), [e.message])
+        _add_errors(getattr(form, e.field), [error_text(e)])
     else:
         return False
     return True
@@ -284,12 +289,11 @@ def change_level(incident_id: int):
     form = LevelForm(prefix="level")
     if form.validate():
         try:
-            incidents.change_level(engine(), actor, incident_id, form.level.data, form.reason.data)
+            incidents.change_level(engine(), actor, incident_id, form.level.data, form.reason.data, request_now())
         except DomainError as e:
-            if e.field not in ("level", "reason"):
+            if e.status == 403 or e.field not in ("level", "reason"):
                 raise
-            _add_errors(form.reason if e.field == "reason" else form.level,
-                        [_("Say why the level changes.") if e.field == "reason" else e.message])
+            _add_errors(form.reason if e.field == "reason" else form.level, [error_text(e)])
         else:
             flash(_("The response level is now %(level)s.", level=dispatch_label("level", form.level.data)), "success")
             return redirect(url_for(".incident", incident_id=incident_id) + "#level")
@@ -361,19 +365,27 @@ def _incident_page(actor: Actor, incident_id: int, *, level_form: LevelForm | No
     items = {i["code"]: i for i in queries.list_items(eng)}
     can_plan = actor.role in PLANNERS
     if can_plan and level_form is None:
-        level_form = LevelForm(prefix="level", formdata=None, level=details["level"])
+        level_form = LevelForm(prefix="level", formdata=None, level=_next_level(details["level"]))
+        level_form.level.choices = [c for c in _level_choices() if c[0] != details["level"]]
     if can_plan and sites_form is None:
         sites_form = SitesForm(prefix="sites", formdata=None, sites=_sites_text(details["sites"]))
     plan = _plan_view(eng, actor, details, needs["lines"])
+    changes = [{**c, "at": datetime.fromisoformat(c["at"])} for c in details["level_changes"]]
     return render_template(
-        "incident.html", incident=details, declared_level=_declared_level(details),
-        changes=[{**c, "at": datetime.fromisoformat(c["at"])} for c in details["level_changes"]],
+        "incident.html", incident=details, declared_level=_declared_level(details), changes=changes,
+        level_reason=changes[-1]["reason"] if changes else details["level_reason"],
         need_groups=_need_groups(needs["lines"]), norm_version=needs["norm_version"], items=items, plan=plan,
-        plan_error=_plan_error_message(plan_error, needs["lines"]) if plan_error else None,
+        plan_error=error_text(plan_error) if plan_error else None,
         can_plan=can_plan, level_form=level_form, sites_form=sites_form,
         site_groups=_site_groups(actor) if can_plan else [],
         upload_again=bool(sites_form and sites_form.sites_file.data),
     ), status
+
+
+def _next_level(level: str) -> str:
+    """The level a change most likely goes to: one more severe, or from level I one milder."""
+    i = LEVELS.index(level)
+    return LEVELS[i - 1] if i > 0 else LEVELS[1]
 
 
 def _declared_level(details: dict) -> str:
@@ -388,14 +400,6 @@ def _need_groups(lines: list[dict]) -> list[dict]:
         group["lines"].append(line)
         group["net_lines"] += line["net"] > 0
     return list(groups.values())
-
-
-def _plan_error_message(e: DomainError, need_lines: list[dict]) -> str:
-    if e.field == "stock":
-        return _("No depot holds usable stock of any needed item: nothing can be sent.")
-    if not need_lines:
-        return _("The norms ask for nothing at these sites for this incident type and level.")
-    return _("The sites' own points already hold everything the norms ask for: nothing needs to be sent.")
 
 
 def _plan_view(eng, actor: Actor, details: dict, need_lines: list[dict]) -> dict | None:
@@ -459,3 +463,7 @@ def fmt_percent(rate: float, decimals: int = 0) -> str:
 def _template_helpers(state) -> None:
     state.app.jinja_env.globals.update(dispatch_label=dispatch_label, fill_band=fill_band, fmt_percent=fmt_percent,
                                        sites_hint=SITES_HINT, file_hint=FILE_HINT)
+    state.app.extensions.setdefault("error_messages", {}).update(ERROR_MESSAGES)
+
+
+from dispatch import admin_views  # noqa: E402,F401  (the administrator's pages, on this blueprint)

@@ -34,11 +34,118 @@ UNMET_HINTS = {
     "shared_shortage": _l("All reachable stock is allocated; the shortage is shared fairly among the sites."),
 }
 
+NORM_BASES = {
+    "person": _l("Per person"),
+    "household": _l("Per household"),
+    "site": _l("Per site"),
+}
+
+# Planning settings: their labels on the settings page, and the unit each is given in.
+SETTINGS = {
+    "days": _l("Days of consumables"),
+    "household_size": _l("Household size (people)"),
+    "min_shelf_days": _l("Shelf life left on arrival (days)"),
+    "fair_share_steps": _l("Fair-share steps"),
+    "vehicle_capacity_kg": _l("Vehicle capacity (kg)"),
+    "vehicle_capacity_m3": _l("Vehicle capacity (m³)"),
+    "detour_factor": _l("Detour factor"),
+    "speed_county_kmh": _l("Speed from a county depot (km/h)"),
+    "speed_town_kmh": _l("Speed from a town station (km/h)"),
+    "speed_village_kmh": _l("Speed from a village point (km/h)"),
+    "handling_minutes": _l("Loading and unloading (minutes)"),
+}
+
+# The messages of the dispatch services' domain errors, by their stable message code, in the words of
+# a page. ``common.http`` fills them in with the error's parameters on error pages; the forms put them
+# next to their fields. The JSON API keeps the English message and names the code.
+ERROR_MESSAGES = {
+    # response levels
+    "levels_incomplete": _l("Give exactly the levels I, II, III and IV."),
+    "level_min_people_negative": _l("Level %(level)s: the threshold cannot be negative."),
+    "level_time_target_not_positive": _l("Level %(level)s: the time target must be more than 0."),
+    "level_floor_draw_out_of_range": _l("Level %(level)s: the share of the reserve floors is from 0 to 100 percent."),
+    "level_thresholds_out_of_order": _l("Level %(level)s is more severe than level %(milder)s: its threshold needs "
+                                        "at least as many displaced people."),
+    # planning settings
+    "setting_not_a_number": _l("Enter a number (a whole number where days, steps or minutes are asked for)."),
+    "setting_not_positive": _l("Must be more than 0."),
+    "setting_fair_share_steps_range": _l("A whole number from 1 to 100."),
+    "setting_detour_below_one": _l("1 or more: roads are never shorter than a straight line."),
+    "setting_negative": _l("Cannot be negative."),
+    "setting_unknown": _l("There is no setting %(name)s."),
+    # norms
+    "norm_basis_unknown": _l("%(item)s: choose per person, per household or per site."),
+    "norm_quantity_not_positive": _l("%(item)s: the quantity must be more than 0."),
+    "norm_incident_types_unknown": _l("%(item)s: choose all incident types or some of them."),
+    "norm_levels_unknown": _l("%(item)s: choose at least one response level."),
+    "norm_source_too_long": _l("%(item)s: the source is at most 300 characters."),
+    "norm_note_too_long": _l("The note is at most 200 characters."),
+    "norm_item_twice": _l("Item %(item)s has two norms."),
+    "norm_absent": _l("The current norms have no norm for item %(item)s."),
+    "norm_item_mismatch": _l("The norm is for another item than %(item)s."),
+    "norm_unchanged": _l("The norm for %(item)s is already so: nothing to change."),
+    "norm_version_unknown": _l("There is no norms version %(version)s."),
+    "norm_version_already_current": _l("Version %(version)s is already the current one."),
+    "item_unknown": _l("No item has the code %(item)s."),
+    # reserve floors
+    "depot_unknown": _l("No depot has the code %(depot)s."),
+    "floor_negative": _l("A floor is a whole number of units, 0 or more."),
+    "floor_too_large": _l("A floor is at most %(max)s units."),
+    # shelters
+    "shelter_code_invalid": _l("A code is 1 to 32 characters without spaces."),
+    "shelter_code_taken": _l("The code %(code)s is already used by a shelter or a depot."),
+    "shelter_unknown": _l("No shelter has the code %(code)s."),
+    "shelter_name_needed": _l("Give the shelter a name of at most 100 characters."),
+    "shelter_town_not_town": _l("%(town)s is not a town station."),
+    "shelter_lat_out_of_range": _l("Latitude is from -90 to 90."),
+    "shelter_lon_out_of_range": _l("Longitude is from -180 to 180."),
+    "shelter_capacity_negative": _l("Capacity is a whole number of people, 0 or more."),
+    "shelter_address_too_long": _l("The address is at most 200 characters."),
+    # CSV files
+    "file_not_utf8": _l("The file is not UTF-8 text (byte %(byte)s): save it as “CSV UTF-8”."),
+    "file_header_missing": _l("The first row must name the columns %(columns)s; missing: %(missing)s."),
+    "file_no_rows": _l("The file has a header row but no data rows."),
+    "file_too_many_rows": _l("At most %(max)s rows per file."),
+    "file_not_whole_number": _l("Row %(row)s of the file, column %(column)s: “%(value)s” is not a whole number of "
+                                "%(low)s or more."),
+    "file_depot_unknown": _l("Row %(row)s of the file: no depot has the code %(depot)s."),
+    "file_item_unknown": _l("Row %(row)s of the file: no item has the code %(item)s."),
+    "file_site_unknown": _l("Row %(row)s of the file: no village point or shelter has the code %(site)s."),
+    "file_route_twice": _l("Row %(row)s of the file: %(depot)s → %(site)s appears twice."),
+    "file_floor_twice": _l("Row %(row)s of the file: depot %(depot)s and item %(item)s appear twice (first in row "
+                           "%(first)s)."),
+    # incidents
+    "sites_empty": _l("Name at least one affected site with its displaced people."),
+    "site_unknown": _l("No village point or shelter has the code %(site)s."),
+    "site_not_village": _l("%(site)s is a county depot or town station; affected sites are village points or "
+                           "shelters."),
+    "site_twice": _l("The site %(site)s is named twice."),
+    "site_people_out_of_range": _l("%(site)s: the people must be a whole number from 0 to %(max)s."),
+    "incident_type_unknown": _l("Choose one of the incident types."),
+    "incident_title_empty": _l("Give the incident a title."),
+    "incident_unknown": _l("There is no incident %(incident)s."),
+    "level_below_threshold": _l("The displaced people are below the level IV threshold: choose a level."),
+    "level_unknown": _l("The level is I, II, III or IV."),
+    "level_reason_needed": _l("The displaced people suggest level %(suggested)s: give a reason for level %(chosen)s."),
+    "days_out_of_range": _l("Days of consumables are from 1 to 60."),
+    "level_change_reason_needed": _l("Say why the level changes."),
+    "level_change_reason_too_long": _l("The reason is at most 500 characters."),
+    "level_unchanged": _l("The incident is already at level %(level)s: choose another level."),
+    # plans
+    "plan_none_yet": _l("Incident %(incident)s has no plan yet."),
+    "nothing_to_plan_no_norms": _l("The norms ask for nothing at these sites for this incident type and level."),
+    "nothing_to_plan_covered": _l("The sites' own points already hold everything the norms ask for: nothing needs "
+                                  "to be sent."),
+    "nothing_to_plan_no_stock": _l("No depot holds usable stock of any needed item: nothing can be sent."),
+}
+
 VOCABULARIES = {
     "incident_type": INCIDENT_TYPES,
     "level": LEVELS,
     "unmet_reason": UNMET_REASONS,
     "unmet_hint": UNMET_HINTS,
+    "norm_basis": NORM_BASES,
+    "setting": SETTINGS,
 }
 
 

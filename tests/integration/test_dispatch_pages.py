@@ -220,7 +220,7 @@ def test_a_bad_site_line_is_shown_again_with_its_error_and_nothing_is_stored(cli
 @pytest.mark.parametrize("content, message", [
     (b"site,people\nT1-V2,many\n", "文件第 2 行：人数应为 0 或以上的整数。"),
     (b"site,people\nNOPE,5\n", "文件第 2 行：没有编码为 NOPE 的村储备点或避难场所。"),
-    (b"code,count\nT1-V2,5\n", "无法读取文件：the header row must name the columns site, people; missing site, people"),
+    (b"code,count\nT1-V2,5\n", "无法读取文件：第一行须列出 site,people 列；缺少：site, people。"),
     (b"site,people\n,5\n", "文件第 2 行：地点编码为空。"),
 ])
 def test_a_bad_csv_file_is_named_next_to_the_file_field(client, engine, stocked, content, message):

@@ -53,7 +53,9 @@ def test_declaring_suggests_the_level_and_a_different_level_needs_a_reason(clien
     changed = client.post(f"/api/v1/incidents/{r.json['id']}/level", json={"level": "II", "reason": "水位回落"},
                           headers=bearer(planned, "dispatcher"))
     assert changed.json["level"] == "II"
-    assert changed.json["level_changes"][0] | {"at": ""} == {"from": "I", "to": "II", "reason": "水位回落", "at": ""}
+    assert changed.json["level_changes"] == [{"from": "I", "to": "II", "reason": "水位回落", "at": NOW.isoformat(),
+                                              "user_id": planned.dispatcher.user_id, "username": "dispatcher"}]
+    assert changed.json["level_reason"] == "上游水库泄洪，预计扩大"  # the declaration's reason stays
 
 
 @pytest.mark.parametrize("sites, status, field", [
