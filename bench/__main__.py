@@ -1,9 +1,12 @@
 """``python -m bench``: runs every benchmark in order and writes docs/benchmarks.md.
 
 ``python -m bench ledger`` runs only the named ones and prints their sections to stdout instead,
-leaving docs/benchmarks.md (which holds every section) untouched.
+leaving docs/benchmarks.md (which holds every section) untouched; ``python -m bench --write ledger``
+also puts them into docs/benchmarks.md in place of their earlier sections (same ``## `` heading; a new
+one goes at the end), leaving the others as they were.
 """
 import importlib
+import re
 import sys
 import time
 from pathlib import Path
@@ -11,7 +14,7 @@ from pathlib import Path
 from bench import log, utc_stamp
 
 # Each entry is a module of this package exposing run() -> str (a markdown section). In report order.
-BENCHMARKS = ["ledger", "planning", "allocation", "labels", "exports"]
+BENCHMARKS = ["ledger", "planning", "allocation", "labels", "scan", "exports"]
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
@@ -27,6 +30,8 @@ an operations-per-second figure does. Compare ratios between runs, not raw rates
 
 
 def main(argv: list[str]) -> int:
+    write = "--write" in argv
+    argv = [name for name in argv if name != "--write"]
     unknown = [name for name in argv if name not in BENCHMARKS]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
@@ -41,11 +46,28 @@ def main(argv: list[str]) -> int:
     log(f"all done in {time.perf_counter() - started:.0f} s")
     if argv:
         print("\n".join(sections))
+        if write:
+            OUTPUT.write_text(replace_sections(OUTPUT.read_text(encoding="utf-8"), sections), encoding="utf-8")
+            log(f"updated {OUTPUT}")
         return 0
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(HEADER.format(stamp=utc_stamp()) + "\n" + "\n".join(sections), encoding="utf-8")
     log(f"wrote {OUTPUT}")
     return 0
+
+
+def replace_sections(document: str, sections: list[str]) -> str:
+    """Puts each section where the one with the same first line (its heading) was, or at the end."""
+    parts = re.split(r"(?m)^(?=## )", document)  # the header, then one part per section
+    for section in sections:
+        heading = section.splitlines()[0]
+        at = next((i for i, part in enumerate(parts) if part.splitlines()[:1] == [heading]), None)
+        if at is None:
+            parts[-1] = parts[-1].rstrip("\n") + "\n\n"
+            parts.append(section)
+        else:
+            parts[at] = section + ("\n" if at < len(parts) - 1 else "")
+    return "".join(parts)
 
 
 if __name__ == "__main__":

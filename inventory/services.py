@@ -2,13 +2,20 @@
 
 Every change of a lot's quantity goes through ``_write`` here, which applies a rule from
 ``inventory.ledger`` and writes the ledger line in the same transaction as the new balance.
+
+The write path (lock the lot, write the line, remember the answer) runs SQLAlchemy Core statements
+on the unit of work's connection rather than going through ORM objects: a stock change is a few known
+statements, and the ORM's bookkeeping around them cost more than the statements themselves (see the
+ledger section of docs/benchmarks.md). Reads off that path (depots, items) stay ORM.
 """
 import hashlib
 import json
 import random
 import secrets
 import time
+from collections import namedtuple
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -19,8 +26,11 @@ from common.actor import Actor
 from common.db import UnitOfWork
 from common.errors import IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
 from inventory import chain, ledger
-from inventory.queries import movement_dict
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
+from inventory.queries import movement_dict
+
+LOT, DEPOT, ITEM = Lot.__table__, Depot.__table__, Item.__table__
+MOVEMENT, IDEMPOTENCY = Movement.__table__, IdempotencyRecord.__table__
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,46 @@ class Context:
     idempotency_key: str | None = None
 
 
+@dataclass
+class LockedLot:
+    """A lot row as a stock change holds it, locked for the transaction, with the codes of its depot and
+    item for the answer. ``_write`` keeps quantity and chain_head current after each line it writes."""
+
+    id: int
+    code: str
+    depot_id: int
+    depot_code: str
+    item_id: int
+    item_code: str
+    quantity: int
+    expires_on: date | None
+    chain_head: str
+    received_on: date
+    storage_mode: str
+    partner: str | None
+    unit_price_cents: int | None
+
+
+@dataclass(frozen=True)
+class Line:
+    """A ledger line just written: the values of its row (as ``Movement`` has them) and its id."""
+
+    id: int
+    kind: str
+    lot_id: int
+    depot_id: int
+    item_id: int
+    quantity: int
+    balance_after: int
+    user_id: int
+    created_at: datetime
+    reason: str | None
+    note: str | None
+    reference: str | None
+    idempotency_key: str | None
+    counterpart_id: int | None
+
+
 # ---------------------------------------------------------------- operations
 
 
@@ -58,13 +108,21 @@ def receive(engine, ctx: Context, *, quantity: int, lot: str | None = None, new_
         raise InvalidInput("give either lot (an existing lot code) or new_lot, not both or neither", field="lot")
     params = {"lot": lot, "new_lot": asdict(new_lot) if new_lot else None, "quantity": quantity}
 
-    return _run(engine, ctx, "receive", params, lambda uow: [receive_in(uow, ctx, quantity, lot, new_lot)])
+    def body(uow):
+        target = _create_lot(uow, ctx, new_lot) if new_lot else _locked_lot(uow, lot)
+        return [(_receive_into(uow, ctx, target, quantity), target)]
+
+    return _run(engine, ctx, "receive", params, body)
 
 
-def receive_in(uow, ctx: Context, quantity: int, lot: str | None = None, new_lot: NewLot | None = None) -> Movement:
+def receive_in(uow, ctx: Context, quantity: int, lot: str | None = None, new_lot: NewLot | None = None) -> Line:
     """A receipt inside a caller's transaction (the demo loader and importers batch many)."""
     target = _create_lot(uow, ctx, new_lot) if new_lot else _locked_lot(uow, lot)
-    ctx.actor.require_stock_change(target.depot_id, _depot_code(uow, target.depot_id))
+    return _receive_into(uow, ctx, target, quantity)
+
+
+def _receive_into(uow, ctx: Context, target: LockedLot, quantity: int) -> Line:
+    ctx.actor.require_stock_change(target.depot_id, target.depot_code)
     return _write(uow, ctx, target, ledger.receive(_state(target), quantity))
 
 
@@ -100,26 +158,28 @@ def transfer(engine, ctx: Context, *, lot: str, quantity: int, to_depot: str, to
             raise NotFound(f"no lot with code {lot}", field="lot")
         source = locked[lot]
         destination_depot = _depot_by_code(uow, to_depot, field="to_depot")
-        ctx.actor.require_stock_change(source.depot_id, _depot_code(uow, source.depot_id))
+        ctx.actor.require_stock_change(source.depot_id, source.depot_code)
         ctx.actor.require_stock_change(destination_depot.id, destination_depot.code)
         if destination_depot.id == source.depot_id:
             raise InvalidInput(f"lot {source.code} is already at depot {to_depot}", field="to_depot")
         out = _write(uow, ctx, source, ledger.transfer_out(_state(source), quantity, ctx.today))
-        destination = _destination_lot(uow, source, destination_depot, destination_code, locked.get(destination_code))
-        incoming = _write(uow, ctx, destination, ledger.transfer_in(_state(destination), quantity), counterpart=out)
-        return [out, incoming]
+        destination = _destination_lot(uow, ctx, source, destination_depot, destination_code,
+                                       locked.get(destination_code))
+        incoming = _write(uow, ctx, destination, ledger.transfer_in(_state(destination), quantity),
+                          counterpart_id=out.id)
+        return [(out, source), (incoming, destination)]
 
     return _run(engine, ctx, "transfer", params, body)
 
 
-# ---------------------------------------------------------------- the machinery
+# ---------------------------------------------------------------- one transaction, once
 
 
 def _take_from_lot(engine, ctx: Context, kind: str, lot_code: str, params: dict, rule) -> dict:
     def body(uow):
         lot = _locked_lot(uow, lot_code)
-        ctx.actor.require_stock_change(lot.depot_id, _depot_code(uow, lot.depot_id))
-        return [_write(uow, ctx, lot, rule(_state(lot)))]
+        ctx.actor.require_stock_change(lot.depot_id, lot.depot_code)
+        return [(_write(uow, ctx, lot, rule(_state(lot))), lot)]
 
     return _run(engine, ctx, kind, {"lot": lot_code, **params}, body)
 
@@ -130,6 +190,7 @@ ATTEMPTS = 3
 
 def _run(engine, ctx: Context, kind: str, params: dict, body) -> dict:
     """Runs one operation in one transaction; with an idempotency key, a repeat returns the first answer.
+    ``body(uow)`` does the work and returns the (line, lot) pairs it wrote.
     Two transfers in opposite directions can deadlock on PostgreSQL; the loser is rolled back and run again."""
     fingerprint = hashlib.sha256(
         json.dumps({"kind": kind, **params}, sort_keys=True, default=str).encode()
@@ -157,13 +218,11 @@ def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
             replay = _replay(uow, ctx.actor, key, fingerprint)
             if replay is not None:
                 return replay
-        movements = body(uow)
-        uow.session.flush()
-        result = {"replayed": False, "entries": [_movement_dict(uow, m, ctx.actor) for m in movements]}
-        if key is not None:
-            uow.session.add(IdempotencyRecord(user_id=ctx.actor.user_id, key=key, fingerprint=fingerprint,
-                                              response=json.dumps(result, ensure_ascii=False)))
+        written = body(uow)
+        result = {"replayed": False, "entries": [_entry(line, lot, ctx.actor) for line, lot in written]}
         try:
+            if key is not None:
+                _remember(uow, ctx, fingerprint, result)
             uow.commit()
             return result
         except IntegrityError:
@@ -177,10 +236,13 @@ def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
         return replay
 
 
+_FIND_ANSWER = (sa.select(IDEMPOTENCY.c.fingerprint, IDEMPOTENCY.c.response)
+                .where(IDEMPOTENCY.c.user_id == sa.bindparam("user_id"), IDEMPOTENCY.c.key == sa.bindparam("key")))
+_REMEMBER = sa.insert(IDEMPOTENCY)
+
+
 def _replay(uow, actor: Actor, key: str, fingerprint: str) -> dict | None:
-    record = uow.session.exec(
-        select(IdempotencyRecord).where(IdempotencyRecord.user_id == actor.user_id, IdempotencyRecord.key == key)
-    ).first()
+    record = _connection(uow).execute(_FIND_ANSWER, {"user_id": actor.user_id, "key": key}).first()
     if record is None:
         return None
     if record.fingerprint != fingerprint:
@@ -191,32 +253,96 @@ def _replay(uow, actor: Actor, key: str, fingerprint: str) -> dict | None:
     return {**json.loads(record.response), "replayed": True}
 
 
-def _write(uow, ctx: Context, lot: Lot, change: ledger.Change, counterpart: Movement | None = None) -> Movement:
+def _remember(uow, ctx: Context, fingerprint: str, result: dict) -> None:
+    """Stores the answer under (user, key). A concurrent request with the same key that got here first
+    makes this raise IntegrityError (the unique constraint), and the caller answers as that one did."""
+    _connection(uow).execute(_REMEMBER, {
+        "user_id": ctx.actor.user_id, "key": ctx.idempotency_key, "fingerprint": fingerprint,
+        "response": json.dumps(result, ensure_ascii=False), "created_at": ctx.now})
+
+
+# ---------------------------------------------------------------- writing a line
+
+
+def _connection(uow) -> sa.Connection:
+    """The unit of work's connection, in its transaction (on SQLite begun with BEGIN IMMEDIATE)."""
+    return uow.session.connection()
+
+
+_SET_LOT = (sa.update(LOT).where(LOT.c.id == sa.bindparam("lot_id"))
+            .values(quantity=sa.bindparam("new_quantity"), chain_head=sa.bindparam("new_head")))
+_ADD_LINE = sa.insert(MOVEMENT).returning(MOVEMENT.c.id)
+
+
+def _write(uow, ctx: Context, lot: LockedLot, change: ledger.Change, counterpart_id: int | None = None) -> Line:
+    """Writes one ledger line and the lot's new balance and chain head, in the caller's transaction.
+    The lot must be locked (``_locked_lot``) or created in this transaction. (The demo loader also passes
+    ``Lot`` rows it read in its own transaction, on a database nobody else writes to yet.)"""
     fields = dict(
         kind=change.kind, lot_id=lot.id, depot_id=lot.depot_id, item_id=lot.item_id,
         quantity=change.quantity, balance_after=change.balance_after, user_id=ctx.actor.user_id,
         created_at=ctx.now, reason=change.reason, note=ctx.note, reference=ctx.reference,
-        idempotency_key=ctx.idempotency_key, counterpart_id=counterpart.id if counterpart else None,
+        idempotency_key=ctx.idempotency_key, counterpart_id=counterpart_id,
     )
-    movement = Movement(**fields, prev_hash=lot.chain_head, hash=chain.line_hash(lot.chain_head, fields))
-    lot.quantity, lot.chain_head = change.balance_after, movement.hash
-    uow.session.add(lot)
-    uow.session.add(movement)
-    uow.session.flush()
-    return movement
+    line_hash = chain.line_hash(lot.chain_head, fields)
+    c = _connection(uow)
+    c.execute(_SET_LOT, {"lot_id": lot.id, "new_quantity": change.balance_after, "new_head": line_hash})
+    line_id = c.execute(_ADD_LINE, {**fields, "prev_hash": lot.chain_head, "hash": line_hash}).scalar_one()
+    lot.quantity, lot.chain_head = change.balance_after, line_hash
+    return Line(id=line_id, **fields)
 
 
-def _state(lot: Lot) -> ledger.LotState:
+_Code = namedtuple("_Code", "code")  # what movement_dict reads of a depot and an item
+
+
+def _entry(line: Line, lot: LockedLot, actor: Actor) -> dict:
+    """A line as the answer shows it: the same shape as the ledger listing (the actor wrote every line)."""
+    return movement_dict(line, lot, _Code(lot.depot_code), _Code(lot.item_code), actor)
+
+
+def _state(lot: LockedLot) -> ledger.LotState:
     return ledger.LotState(code=lot.code, quantity=lot.quantity, expires_on=lot.expires_on)
 
 
-def _locked_lot(uow, code: str, field: str = "lot") -> Lot:
+# ---------------------------------------------------------------- lots: locking and creating
+
+_LOT_ROWS = (  # a lot with the codes of its depot and item; FOR UPDATE OF lot: see _lock_in_id_order
+    sa.select(LOT.c.id, LOT.c.code, LOT.c.depot_id, DEPOT.c.code.label("depot_code"), LOT.c.item_id,
+              ITEM.c.code.label("item_code"), LOT.c.quantity, LOT.c.expires_on, LOT.c.chain_head,
+              LOT.c.received_on, LOT.c.storage_mode, LOT.c.partner, LOT.c.unit_price_cents)
+    .join(DEPOT, DEPOT.c.id == LOT.c.depot_id).join(ITEM, ITEM.c.id == LOT.c.item_id)
+    .with_for_update(of=LOT)
+)
+_LOCK_ONE = _LOT_ROWS.where(LOT.c.code == sa.bindparam("code"))
+_LOCK_SEVERAL = _LOT_ROWS.where(LOT.c.code.in_(sa.bindparam("codes", expanding=True))).order_by(LOT.c.id)
+
+
+def _locked_lot(uow, code: str, field: str = "lot") -> LockedLot:
     if not isinstance(code, str) or not code:
         raise InvalidInput("a lot code is required", field=field)
-    lot = uow.session.exec(uow.lock_for_update(select(Lot).where(Lot.code == code))).first()
-    if lot is None:
+    row = _connection(uow).execute(_LOCK_ONE, {"code": code}).first()
+    if row is None:
         raise NotFound(f"no lot with code {code}", field=field)
-    return lot
+    return LockedLot(**row._mapping)
+
+
+def _lock_in_id_order(uow, codes: set[str]) -> dict[str, LockedLot]:
+    """Locks several lots at once, always in id order, so two transfers in opposite directions queue
+    instead of deadlocking. On PostgreSQL ``FOR UPDATE OF lot`` locks the lot rows only (their depot
+    and item rows are just read: locking those would queue every keeper of a depot behind each other);
+    SQLite renders no such clause, as every write transaction holds the database's write lock from its
+    BEGIN IMMEDIATE."""
+    rows = _connection(uow).execute(_LOCK_SEVERAL, {"codes": sorted(codes)})
+    return {row.code: LockedLot(**row._mapping) for row in rows}
+
+
+def _insert_lot(uow, ctx: Context, depot_code: str, item_code: str, **values) -> LockedLot:
+    """A new, empty lot; nobody else sees it before this transaction commits."""
+    row = dict(values, quantity=0, chain_head=chain.GENESIS, created_at=ctx.now)
+    lot_id = _connection(uow).execute(sa.insert(LOT).returning(LOT.c.id), row).scalar_one()
+    held = {f.name for f in dataclass_fields(LockedLot)}
+    return LockedLot(id=lot_id, depot_code=depot_code, item_code=item_code,
+                     **{name: value for name, value in row.items() if name in held})
 
 
 def _depot_by_code(uow, code: str, field: str = "depot") -> Depot:
@@ -226,11 +352,7 @@ def _depot_by_code(uow, code: str, field: str = "depot") -> Depot:
     return depot
 
 
-def _depot_code(uow, depot_id: int) -> str:
-    return uow.session.get(Depot, depot_id).code
-
-
-def _create_lot(uow, ctx: Context, new: NewLot) -> Lot:
+def _create_lot(uow, ctx: Context, new: NewLot) -> LockedLot:
     depot = _depot_by_code(uow, new.depot, field="new_lot.depot")
     item = uow.session.exec(select(Item).where(Item.code == new.item)).first()
     if item is None:
@@ -249,12 +371,9 @@ def _create_lot(uow, ctx: Context, new: NewLot) -> Lot:
     code = new.code or _new_lot_code(uow)
     if uow.session.exec(select(Lot.id).where(Lot.code == code)).first() is not None:
         raise InvalidInput(f"lot code {code} is already in use", field="new_lot.code")
-    lot = Lot(code=code, item_id=item.id, depot_id=depot.id, quantity=0, received_on=new.received_on,
-              expires_on=new.expires_on, storage_mode=new.storage_mode, partner=new.partner, source=new.source,
-              unit_price_cents=new.unit_price_cents, created_at=ctx.now)
-    uow.session.add(lot)
-    uow.session.flush()
-    return lot
+    return _insert_lot(uow, ctx, depot.code, item.code, code=code, item_id=item.id, depot_id=depot.id,
+                       received_on=new.received_on, expires_on=new.expires_on, storage_mode=new.storage_mode,
+                       partner=new.partner, source=new.source, unit_price_cents=new.unit_price_cents)
 
 
 def _new_lot_code(uow) -> str:
@@ -264,14 +383,8 @@ def _new_lot_code(uow) -> str:
             return code
 
 
-def _lock_in_id_order(uow, codes: set[str]) -> dict[str, Lot]:
-    """Locks several lots at once, always in the same order, so two transfers in opposite
-    directions queue instead of deadlocking."""
-    query = uow.lock_for_update(select(Lot).where(Lot.code.in_(codes)).order_by(Lot.id))
-    return {lot.code: lot for lot in uow.session.exec(query).all()}
-
-
-def _destination_lot(uow, source: Lot, depot: Depot, code: str, existing: Lot | None) -> Lot:
+def _destination_lot(uow, ctx: Context, source: LockedLot, depot: Depot, code: str,
+                     existing: LockedLot | None) -> LockedLot:
     if existing is not None:
         same_goods = (existing.item_id, existing.expires_on) == (source.item_id, source.expires_on)
         if existing.depot_id != depot.id or not same_goods:
@@ -279,14 +392,7 @@ def _destination_lot(uow, source: Lot, depot: Depot, code: str, existing: Lot | 
                 f"lot {code} exists but is not this item and expiry at depot {depot.code}", field="to_lot"
             )
         return existing
-    lot = Lot(code=code, item_id=source.item_id, depot_id=depot.id, quantity=0, received_on=source.received_on,
-              expires_on=source.expires_on, storage_mode=source.storage_mode, partner=source.partner,
-              source="transfer", unit_price_cents=source.unit_price_cents, origin_lot_id=source.id)
-    uow.session.add(lot)
-    uow.session.flush()
-    return lot
-
-
-def _movement_dict(uow, m: Movement, actor: Actor) -> dict:
-    s = uow.session  # the lot and depot are in the session already; the actor made every line
-    return movement_dict(m, s.get(Lot, m.lot_id), s.get(Depot, m.depot_id), s.get(Item, m.item_id), actor)
+    return _insert_lot(uow, ctx, depot.code, source.item_code, code=code, item_id=source.item_id, depot_id=depot.id,
+                       received_on=source.received_on, expires_on=source.expires_on,
+                       storage_mode=source.storage_mode, partner=source.partner, source="transfer",
+                       unit_price_cents=source.unit_price_cents, origin_lot_id=source.id)

@@ -2,6 +2,12 @@
 the database write lock. Stock never goes below zero and nothing is recorded twice."""
 import threading
 
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+
+from common.db import UnitOfWork
+from inventory import services
 from tests.conftest import bearer
 from tests.integration.helpers import ledger_lines, lot_quantity, new_lot
 
@@ -78,3 +84,17 @@ def test_simultaneous_first_transfers_to_a_depot_share_one_destination_lot(app, 
     assert len(destinations) == 1
     assert lot_quantity(engine, destinations.pop()) == 2 * THREADS
     assert lot_quantity(engine, code) == 50 - 2 * THREADS
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite has no row locks to look at
+def test_a_lot_locked_for_a_stock_change_leaves_its_depot_and_item_rows_free(engine, county):
+    """Only the lot's row is locked: another keeper's line at the same depot and of the same item (its
+    foreign keys take KEY SHARE locks on those rows) never queues behind a stock change."""
+    code = new_lot(engine, county.keeper, quantity=5)
+    with UnitOfWork(engine) as uow:
+        lot = services._locked_lot(uow, code)
+        with engine.connect() as other:
+            for table, row_id in (("depot", lot.depot_id), ("item", lot.item_id)):
+                other.execute(sa.text(f"select id from {table} where id = :id for key share nowait"), {"id": row_id})
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                other.execute(sa.text("select id from lot where id = :id for update nowait"), {"id": lot.id})
