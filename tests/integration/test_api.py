@@ -1,5 +1,6 @@
 """The JSON API: shapes, field-level errors, permissions, idempotency; on SQLite and PostgreSQL."""
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import bearer, csrf_token, login
 from tests.integration.helpers import lot_quantity, new_lot, snapshot
@@ -29,6 +30,19 @@ def test_a_revoked_token_no_longer_works(client, county):
     assert client.delete("/api/v1/tokens/current", headers=headers).status_code == 204
     r = client.get("/api/v1/me", headers=headers)
     assert r.status_code == 401 and "revoked" in r.json["error"]["message"]
+
+
+def test_the_token_of_a_deactivated_account_no_longer_works(client, engine, county):
+    headers = bearer(county, "keeper")
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    with engine.begin() as c:
+        c.execute(sa.text("update user_account set active = false where username = 'keeper'"))
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_a_token_carries_exactly_the_depots_its_keeper_keeps(client, county):
+    assert client.get("/api/v1/me", headers=bearer(county, "keeper")).json["depots"] == ["T1", "T1-V1"]
+    assert client.get("/api/v1/me", headers=bearer(county, "admin")).json["depots"] == []
 
 
 @pytest.mark.parametrize("path", ["/api/v1/depots", "/api/v1/lots", "/api/v1/ledger", "/api/v1/stock",
