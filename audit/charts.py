@@ -19,7 +19,7 @@ def _nice_max(value: int) -> int:
 def stacked_bars(months: list[str], series: list[tuple[str, list[int]]], *, title: str, unit_label: str,
                  month_label=lambda m: m, width: int = 720, height: int = 280) -> Markup:
     """Units per month stacked by series (categories); each bar carries its total, each segment a <title>."""
-    left, right, top, bottom, legend_h = 56, 12, 16, 40, 22 * ((len(series) + 2) // 3)
+    left, right, top, bottom, legend_h = 56, 12, 16, 62, 22 * ((len(series) + 2) // 3)
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, values in series) for i in range(len(months))]
     ymax = _nice_max(max(totals, default=0))
@@ -51,7 +51,8 @@ def stacked_bars(months: list[str], series: list[tuple[str, list[int]]], *, titl
         if totals[i]:
             parts.append(f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" font-size="10">'
                          f'{totals[i]:,}</text>')
-        parts.append(f'<text x="{left + slot * i + slot / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle">'
+        lx, ly = left + slot * i + slot / 2, top + plot_h + 14  # slanted: twelve "2026年07月" do not fit level
+        parts.append(f'<text x="{lx:.1f}" y="{ly}" text-anchor="end" transform="rotate(-35 {lx:.1f} {ly})">'
                      f'{escape(month_label(month))}</text>')
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#5d6b7a"/>')
     for s, (name, _values) in enumerate(series):

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from audit.charts import stacked_bars
 from audit.exports import Column, Document, Table
-from audit.reports import LedgerQuery
+from audit.movements import LedgerQuery
 from audit.vocab import ACTIONS, LEVELS, REPLACED_BY, TASK_STATUSES
 from inventory.vocab import label
 
@@ -234,11 +234,11 @@ def ledger_rows(query: LedgerQuery, limit: int | None = None):
 
 
 def ledger(query: LedgerQuery, result_params: dict, meta: dict, count: int | None, limit: int | None = None) -> Document:
-    rows = ledger_rows(query, limit)
     words = _words()
+    csv_body = None if limit is not None else (lambda: (text.encode("utf-8") for text in query.csv_lines(*words)))
     return _doc("ledger", _("Movement ledger"), {"params": result_params}, meta, [
-        Table(_("Ledger"), _("Ledger entries"), LEDGER_COLUMNS, rows, count, big=True,
-              csv_body=None if limit is not None else (lambda: query.copy_csv(*words)))],
+        Table(_("Ledger"), _("Ledger entries"), LEDGER_COLUMNS, ledger_rows(query, limit), count, big=True,
+              csv_body=csv_body)],
         notes=[_("Item balance at the depot: the running units of the item at the depot, all its lots together, "
                  "from the balance brought forward before the first date.")])
 

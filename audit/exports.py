@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 FORMATS = ("csv", "xlsx", "pdf")
 MAX_PDF_ROWS = 5000  # a PDF is for reading and printing; more than this goes to CSV / XLSX
 CSV_BATCH = 2000
+PROGRESS_EVERY = 5000  # XLSX rows between progress reports
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
                 "WenQuanYi Zen Hei", "Droid Sans Fallback")
 
@@ -53,7 +54,7 @@ class Table:
     count: int | None = None  # rows, when known before reading them (progress, PDF limit)
     footer: tuple | None = None  # a totals row in column order (PDF and XLSX)
     big: bool = False  # stream it: constant-memory XLSX
-    csv_body: object = None  # a callable giving the CSV rows as bytes from the database itself, or None
+    csv_body: object = None  # a callable giving the CSV lines (no header) as bytes, written faster than rows
 
 
 @dataclass
@@ -140,6 +141,7 @@ def csv_chunks(table: Table, tz: str = "Asia/Shanghai") -> Iterable[bytes]:
 # ---------------------------------------------------------------- XLSX
 
 
+XLSX_MAX_ROWS = 1_048_576  # rows in one sheet, its header included (Excel's limit)
 NUMBER_FORMATS = {"int": "#,##0", "days": "0", "signed": "+#,##0;-#,##0;0", "money": "#,##0.00",
                   "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss", "percent": "0.0%"}
 
@@ -161,29 +163,7 @@ def write_xlsx(doc: Document, path: str, tz: str = "Asia/Shanghai", progress=Non
     bold = workbook.add_format({"bold": True, "top": 1})
     written = 0
     for table in doc.tables:
-        sheet = workbook.add_worksheet(table.sheet[:31])
-        for i, c in enumerate(table.columns):
-            sheet.set_column(i, i, c.width)
-        sheet.set_row(0, 30)
-        for i, c in enumerate(table.columns):
-            sheet.write_string(0, i, str(c.header), header)
-        sheet.freeze_panes(1, 0)
-        cells = [_cell_writer(sheet, c.kind, formats, tz) for c in table.columns]
-        r = 0
-        for r, row in enumerate(table.rows, start=1):
-            for i, value in enumerate(row):
-                if value is not None and value != "":
-                    cells[i](r, i, value)
-            if progress is not None and r % 10000 == 0:
-                progress(written + r)
-        written += r
-        if r:
-            sheet.autofilter(0, 0, r, len(table.columns) - 1)
-        if table.footer is not None:
-            foot = [_cell_writer(sheet, c.kind, bold_formats, tz, text_format=bold) for c in table.columns]
-            for i, value in enumerate(table.footer):
-                if value is not None and value != "":
-                    foot[i](r + 1, i, value)
+        written += _write_table(workbook, table, header, formats, bold_formats, bold, tz, progress, written)
     from flask_babel import gettext as _
 
     info = workbook.add_worksheet(_("Report information")[:31])
@@ -195,6 +175,50 @@ def write_xlsx(doc: Document, path: str, tz: str = "Asia/Shanghai", progress=Non
         info.write_string(i, 1, str(value))
     workbook.close()
     return written
+
+
+def _new_sheet(workbook, table: Table, name: str, header):
+    sheet = workbook.add_worksheet(name)
+    for i, c in enumerate(table.columns):
+        sheet.set_column(i, i, c.width)
+    sheet.set_row(0, 30)
+    for i, c in enumerate(table.columns):
+        sheet.write_string(0, i, str(c.header), header)
+    sheet.freeze_panes(1, 0)
+    return sheet
+
+
+def _write_table(workbook, table: Table, header, formats, bold_formats, bold, tz, progress, before: int) -> int:
+    """One table on its sheet, continued on sheets "<name> (2)", "(3)"… past a sheet's row limit (Excel's
+    1,048,576 rows, one kept for the totals); returns the rows written."""
+    per_sheet = XLSX_MAX_ROWS - 2
+    last = len(table.columns) - 1
+    sheet = _new_sheet(workbook, table, table.sheet[:31], header)
+    cells = [_cell_writer(sheet, c.kind, formats, tz) for c in table.columns]
+    r = done = 0
+    for row in table.rows:
+        if r == per_sheet:
+            sheet.autofilter(0, 0, r, last)
+            sheet = _new_sheet(workbook, table, f"{table.sheet[:24]} ({done // per_sheet + 1})", header)
+            cells = [_cell_writer(sheet, c.kind, formats, tz) for c in table.columns]
+            r = 0
+        r += 1
+        done += 1
+        for i, value in enumerate(row):
+            if value is not None and value != "":
+                cells[i](r, i, value)
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(before + done)
+    if r:
+        sheet.autofilter(0, 0, r, last)
+    if table.footer is not None:  # totals: numbers in their columns' formats, labels (合计, 期末结存) as text
+        foot = [_cell_writer(sheet, c.kind, bold_formats, tz, text_format=bold) for c in table.columns]
+        for i, value in enumerate(table.footer):
+            if isinstance(value, str) and value:
+                sheet.write_string(r + 1, i, value, bold)
+            elif value is not None and value != "":
+                foot[i](r + 1, i, value)
+    return done
 
 
 def _info_lines(doc: Document) -> list[tuple[str, str]]:

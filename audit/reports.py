@@ -5,12 +5,10 @@ Impossible filters (end before start, an unknown depot or item, a window of zero
 ``InvalidInput`` naming the field. Expiry dates are county-local dates; ledger times are shown in the
 county's time zone (``tz``).
 """
-import itertools
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -29,7 +27,6 @@ from inventory.models import CATEGORIES, TIERS, Depot, Item, Lot, Movement
 
 DEFAULT_TZ = "Asia/Shanghai"
 TIMELINE_MONTHS = 12
-LEDGER_BATCH = 5000
 
 
 # ---------------------------------------------------------------- filters
@@ -380,7 +377,7 @@ def _rollup(lines: list[dict]) -> list[dict]:
     return out
 
 
-# ---------------------------------------------------------------- 4. stock cards, the ledger, write-offs
+# ---------------------------------------------------------------- 4. stock cards, write-offs (the ledger: audit.movements)
 
 
 def lot_card(engine, actor: Actor, today: date, lot: str, filters: Filters = Filters(), tz: str = DEFAULT_TZ) -> dict:
@@ -448,169 +445,6 @@ def _card_totals(rows: list[dict], opening: int, closing: int) -> dict:
     return {"opening": opening, "closing": closing, "lines": len(rows),
             "in": sum(r["quantity"] for r in rows if r["quantity"] > 0),
             "out": -sum(r["quantity"] for r in rows if r["quantity"] < 0)}
-
-
-# The movement ledger (台账) streams: one row at a time, never the whole ledger in memory.
-LEDGER_KEYS = ("id", "time", "depot", "depot_name", "item", "item_name", "unit", "lot", "kind", "quantity",
-               "lot_balance", "balance", "user", "reason", "reference", "note")
-
-
-@lru_cache(maxsize=16)
-def fixed_offset_minutes(tz: str) -> int | None:
-    """The zone's UTC offset in minutes when it has not changed since 1992 nor will through 2049
-    (Asia/Shanghai: 480; China dropped daylight saving after 1991), else None; a fixed offset lets SQLite
-    shift ledger times itself."""
-    zone = ZoneInfo(tz)
-    offsets = {zone.utcoffset(datetime(y, m, 15)) for y in range(1992, 2050) for m in (1, 4, 7, 10)}
-    if len(offsets) != 1:
-        return None
-    return int(offsets.pop().total_seconds() // 60)
-
-
-def _local_time_sql(dialect: str, tz: str):
-    """SQL that gives a ledger line's county-local time as 'YYYY-MM-DD HH:MM:SS' text, or None when only
-    Python can (SQLite with a zone that has daylight saving)."""
-    if dialect == "postgresql":
-        return sa.func.to_char(sa.func.timezone(tz, Movement.created_at), "YYYY-MM-DD HH24:MI:SS")
-    minutes = fixed_offset_minutes(tz)
-    if minutes is None:
-        return None
-    return sa.func.strftime("%Y-%m-%d %H:%M:%S", sa.type_coerce(Movement.created_at, sa.String),
-                            f"{minutes:+d} minutes")
-
-
-class LedgerQuery:
-    """The movement ledger for the filters: ``count()``, and ``rows()`` — tuples in ``LEDGER_KEYS`` order,
-    oldest first, with the running balance of each item at each depot (brought forward from before the
-    range) — streamed in batches from a server-side cursor. Raises on bad filters when made."""
-
-    def __init__(self, engine, actor: Actor, filters: Filters = Filters(), tz: str = DEFAULT_TZ,
-                 kinds: tuple[str, ...] | None = None):
-        self.engine, self.actor, self.filters, self.tz, self.kinds = engine, actor, filters, tz, kinds
-        with Session(engine) as s:
-            self.scope = _scope(s, actor, filters)
-        self.where = self.scope + _time_window(filters, tz)
-        if kinds:
-            self.where.append(Movement.kind.in_(kinds))
-
-    def _from(self, *columns):
-        return (sa.select(*columns).select_from(Movement).join(Lot, Lot.id == Movement.lot_id)
-                .join(Depot, Depot.id == Movement.depot_id).join(Item, Item.id == Movement.item_id)
-                .join(User, User.id == Movement.user_id).where(*self.where))
-
-    def count(self) -> int:
-        with self.engine.connect() as c:
-            return int(c.execute(self._from(sa.func.count())).scalar_one())
-
-    def statement(self, limit: int | None = None):
-        """The SELECT the rows come from (its last two columns are the depot and item ids)."""
-        local = _local_time_sql(self.engine.dialect.name, self.tz)
-        time_column = local if local is not None else Movement.created_at
-        query = self._from(Movement.id, time_column, Depot.code, Depot.name, Item.code, Item.name_zh, Item.unit,
-                           Lot.code, Movement.kind, Movement.quantity, Movement.balance_after, User.username,
-                           Movement.reason, Movement.reference, Movement.note, Movement.depot_id,
-                           Movement.item_id).order_by(Movement.id)
-        return query.limit(limit) if limit is not None else query
-
-    def rows(self, limit: int | None = None, kind_words: dict | None = None, reason_words: dict | None = None):
-        """``kind_words`` / ``reason_words``: the words to put for the stored codes (exports), else the codes."""
-        kinds, reasons = kind_words or {}, reason_words or {}
-        local = _local_time_sql(self.engine.dialect.name, self.tz)
-        query = self.statement(limit)
-        zone = ZoneInfo(self.tz)
-        with self.engine.connect() as c:
-            balances = self._opening(c) if not self.kinds else {}
-            result = c.execution_options(stream_results=True, yield_per=LEDGER_BATCH).execute(query)
-            try:
-                batches = _raw_batches(result) if local is not None else result.partitions()
-                for batch in batches:
-                    for r in batch:
-                        key = (r[15], r[16])
-                        balance = balances.get(key, 0) + r[9]
-                        balances[key] = balance
-                        at = r[1] if local is not None else r[1].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-                        yield (r[0], at, r[2], r[3], r[4], r[5], r[6], r[7], kinds.get(r[8], r[8]), r[9], r[10],
-                               balance, r[11], reasons.get(r[12], r[12]), r[13], r[14])
-            finally:
-                result.close()
-
-    def copy_csv(self, kind_words: dict, reason_words: dict):
-        """PostgreSQL only: the same rows as CSV bytes (no header) straight from ``COPY (SELECT …) TO STDOUT``,
-        the running balances summed by a window function and the words put in by CASE, so the lines never
-        pass through Python one by one; None where this does not apply (SQLite, a kind filter)."""
-        if self.engine.dialect.name != "postgresql" or self.kinds:
-            return None
-        balance = sa.func.sum(Movement.quantity).over(partition_by=(Movement.depot_id, Movement.item_id),
-                                                      order_by=Movement.id)
-        opening = None
-        if self.filters.start is not None:
-            start = local_midnight_utc(self.filters.start, self.tz)
-            opening = (sa.select(Movement.depot_id, Movement.item_id, sa.func.sum(Movement.quantity).label("units"))
-                       .select_from(Movement).join(Depot, Depot.id == Movement.depot_id)
-                       .join(Item, Item.id == Movement.item_id).where(*self.scope, Movement.created_at < start)
-                       .group_by(Movement.depot_id, Movement.item_id).subquery("opening"))
-            balance = balance + sa.func.coalesce(opening.c.units, 0)
-        kind = sa.case(kind_words, value=Movement.kind, else_=Movement.kind) if kind_words else Movement.kind
-        reason = sa.case(reason_words, value=Movement.reason, else_=Movement.reason) if reason_words else Movement.reason
-        query = self._from(Movement.id, _local_time_sql("postgresql", self.tz), Depot.code, Depot.name, Item.code,
-                           Item.name_zh, Item.unit, Lot.code, kind, Movement.quantity, Movement.balance_after, balance,
-                           User.username, reason, Movement.reference, Movement.note)
-        if opening is not None:
-            query = query.outerjoin(opening, sa.and_(opening.c.depot_id == Movement.depot_id,
-                                                     opening.c.item_id == Movement.item_id))
-        compiled = query.order_by(Movement.id).compile(dialect=self.engine.dialect)
-        return self._copy(str(compiled), compiled.params)
-
-    def _copy(self, sql: str, params: dict):
-        raw = self.engine.raw_connection()
-        try:
-            with raw.driver_connection.cursor() as cursor:
-                with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-                    for data in copy:
-                        yield bytes(data)
-        finally:
-            raw.close()
-
-    def _opening(self, c) -> dict[tuple[int, int], int]:
-        """Units of each item at each depot in scope before the range starts (nothing without a start)."""
-        if self.filters.start is None:
-            return {}
-        start = local_midnight_utc(self.filters.start, self.tz)
-        scope = [*self.scope, Movement.created_at < start]
-        query = (sa.select(Movement.depot_id, Movement.item_id, sa.func.sum(Movement.quantity)).select_from(Movement)
-                 .join(Depot, Depot.id == Movement.depot_id).join(Item, Item.id == Movement.item_id)
-                 .where(*scope).group_by(Movement.depot_id, Movement.item_id))
-        return {(d, i): int(u) for d, i, u in c.execute(query)}
-
-
-def _raw_batches(result):
-    """Batches of rows read from the DB-API cursor itself, skipping SQLAlchemy's row objects (a third of the
-    export's time on a million lines); right when every column is text or a whole number as the driver
-    gives it. SQLAlchemy's streaming strategy reads one row ahead: that one comes first. Should its buffer
-    hold more than that (another SQLAlchemy version), the rows are read the usual way."""
-    first = result.fetchmany(1)
-    if len(getattr(result.cursor_strategy, "_rowbuffer", ())):
-        return itertools.chain([first], result.partitions())
-    cursor = result.cursor
-    if cursor is None:
-        return [first]
-
-    def batches():
-        yield [tuple(r) for r in first]
-        while batch := cursor.fetchmany(LEDGER_BATCH):
-            yield batch
-
-    return batches()
-
-
-def ledger(engine, actor: Actor, today: date, filters: Filters = Filters(), tz: str = DEFAULT_TZ,
-           limit: int | None = None) -> dict:
-    """The movement ledger as a plain result (the first ``limit`` lines; exports stream ``LedgerQuery``)."""
-    q = LedgerQuery(engine, actor, filters, tz)
-    rows = [dict(zip(LEDGER_KEYS, r)) for r in q.rows(limit)]
-    return {"params": _params(filters, today), "total": q.count(), "rows": rows,
-            "totals": {"lines": len(rows), "in": sum(r["quantity"] for r in rows if r["quantity"] > 0),
-                       "out": -sum(r["quantity"] for r in rows if r["quantity"] < 0)}}
 
 
 def write_offs(engine, actor: Actor, today: date, filters: Filters = Filters(), tz: str = DEFAULT_TZ) -> dict:

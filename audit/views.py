@@ -11,10 +11,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from accounts.auth import login_required_page, require_actor
-from audit import documents, exports, reports, rotation, web
+from audit import documents, exports, movements, reports, rotation, web
 from audit.vocab import ACTIONS, TASK_STATUSES
 from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER, Actor
-from common.errors import InvalidInput
+from common.errors import InvalidInput, NotFound
 from common.web import engine, request_now, request_today
 from inventory import integrity, queries
 from inventory.models import CATEGORIES, TIERS
@@ -57,7 +57,7 @@ def report(name: str):
         meta = {"generated_at": request_now().astimezone(ZoneInfo(web.tz())), "seal": None}
         if name == "ledger":
             f = web.parse_filters(request.args)
-            query = reports.LedgerQuery(engine(), actor, f, web.tz())
+            query = movements.LedgerQuery(engine(), actor, f, web.tz())
             count = query.count()
             doc = documents.ledger(query, reports._params(f, request_today()), meta, count,
                                    limit=web.PAGE_LEDGER_LINES)
@@ -81,7 +81,17 @@ def report(name: str):
 def export(name: str, fmt: str):
     if fmt not in exports.FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(exports.FORMATS)}, got {fmt!r}", field="format")
-    return web.export(name, request.args, require_actor(), fmt)
+    return web.export(name, request.args, require_actor(), fmt, progress_token=request.args.get("progress") or None)
+
+
+@bp.route("/exports/<token>/progress")
+@login_required_page
+def export_progress(token: str):
+    """Rows written so far of the XLSX this user's page asked for with ``progress=<token>``."""
+    state = web.Progress(require_actor(), token).read()
+    if state is None:
+        raise NotFound("no export in progress with this token (not started, or already sent)", field="progress")
+    return state
 
 
 def _changeable(actor: Actor) -> set[str] | bool:

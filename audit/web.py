@@ -1,5 +1,6 @@
 """What the audit pages and the audit API share: reading the filters from a query string, running a
 report, and answering with JSON, CSV, XLSX or PDF."""
+import json
 import os
 import re
 import tempfile
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, render_template, request, stream_with_context
 
-from audit import documents, exports, reports
+from audit import documents, exports, movements, reports
 from audit.reports import Filters
 from common.actor import Actor
 from common.errors import InvalidInput
@@ -115,7 +116,7 @@ def run(name: str, args, actor: Actor, *, full: bool = True) -> dict:
         return reports.write_offs(eng, actor, today, f, tz())
     if name == "ledger":
         limit = PAGE_LEDGER_LINES if not full else min(_int(args, "limit") or API_LEDGER_LIMIT, MAX_API_LEDGER_LIMIT)
-        return reports.ledger(eng, actor, today, f, tz(), limit=limit)
+        return movements.ledger(eng, actor, today, f, tz(), limit=limit)
     raise InvalidInput(f"no report {name}; reports: {', '.join(REPORTS)}", field="report")
 
 
@@ -135,7 +136,7 @@ def document(name: str, args, actor: Actor, fmt: str) -> exports.Document:
     with_seal = fmt != "csv"
     if name == "ledger":
         f = parse_filters(args)
-        query = reports.LedgerQuery(engine(), actor, f, tz())
+        query = movements.LedgerQuery(engine(), actor, f, tz())
         count = query.count()
         if fmt == "pdf":
             exports.require_pdf(count)
@@ -147,13 +148,50 @@ def document(name: str, args, actor: Actor, fmt: str) -> exports.Document:
     return BUILDERS[name](result, meta(actor, with_seal))
 
 
-def export(name: str, args, actor: Actor, fmt: str) -> Response:
+def export(name: str, args, actor: Actor, fmt: str, progress_token: str | None = None) -> Response:
     doc = document(name, args, actor, fmt)
     if fmt == "csv":
         return csv_response(doc)
     if fmt == "xlsx":
-        return xlsx_response(doc)
+        return xlsx_response(doc, Progress(actor, progress_token) if progress_token else None)
     return pdf_response(doc)
+
+
+# ---------------------------------------------------------------- progress of an XLSX being written
+
+
+class Progress:
+    """How far an XLSX export has got, for the page that asked for it: a small JSON file under the instance
+    folder (one per user and page-chosen token), so a poll answered by any worker of the server reads it.
+    The CSV needs none: it streams, and the page counts its lines as they arrive."""
+
+    TOKEN = re.compile(r"[A-Za-z0-9-]{8,64}")
+
+    def __init__(self, actor: Actor, token: str):
+        if not self.TOKEN.fullmatch(token):
+            raise InvalidInput("progress must be 8 to 64 letters, digits or dashes", field="progress")
+        folder = os.path.join(current_app.instance_path, "export-progress")
+        os.makedirs(folder, exist_ok=True)
+        self.path = os.path.join(folder, f"{actor.user_id}-{token}.json")
+
+    def update(self, done: int, total: int | None) -> None:
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="ascii") as f:
+            json.dump({"done": done, "total": total}, f)
+        os.replace(temporary, self.path)
+
+    def read(self) -> dict | None:
+        try:
+            with open(self.path, encoding="ascii") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def clear(self) -> None:
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
 
 
 def _disposition(doc: exports.Document, fmt: str) -> dict:
@@ -170,17 +208,24 @@ def csv_response(doc: exports.Document) -> Response:
     return Response(stream_with_context(exports.csv_chunks(table, tz())), mimetype=MIME["csv"], headers=headers)
 
 
-def xlsx_response(doc: exports.Document) -> Response:
-    """Written to a temporary file (constant memory for the ledger), then sent with its length, so the page
-    can show the download's progress; the file is removed once sent."""
+def xlsx_response(doc: exports.Document, progress: Progress | None = None) -> Response:
+    """Written to a temporary file (constant memory for the ledger; the rows written so far kept in
+    ``progress`` for the page to poll), then sent with its length, so the page can show the download's
+    progress too; the file is removed once sent."""
     fd, path = tempfile.mkstemp(prefix="reliefdepot-", suffix=".xlsx")
     os.close(fd)
+    total = sum(t.count or 0 for t in doc.tables) or None
     try:
-        exports.write_xlsx(doc, path, tz())
+        if progress is not None:
+            progress.update(0, total)
+        exports.write_xlsx(doc, path, tz(), progress=progress and (lambda done: progress.update(done, total)))
         size = os.path.getsize(path)
     except BaseException:
         os.unlink(path)
         raise
+    finally:
+        if progress is not None:
+            progress.clear()
 
     def chunks():
         try:

@@ -55,7 +55,9 @@ def _sqlite_writes_take_the_lock_up_front(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A long read (an export) asks for ``read_only``: a deferred BEGIN reads a snapshot (WAL) and never
+        # holds the write lock, so keepers' writes do not wait for it.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
 class UnitOfWork:

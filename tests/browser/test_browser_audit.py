@@ -4,6 +4,7 @@ import csv
 import io
 import re
 
+import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -46,3 +47,20 @@ def test_the_ledger_export_downloads_through_the_page_with_its_progress(live_ser
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][:2] == ["行号", "时间"] and [r[8] for r in rows[1:]] == ["入库", "入库", "入库", "出库", "调出"]
     desktop.screenshot(path=f"{SHOTS}/reliefdepot-desktop-ledger.png", full_page=True)
+
+
+def test_an_xlsx_export_downloads_through_the_page_while_it_asks_how_far_it_got(live_server, desktop):
+    log_in(desktop, live_server, "auditor", "auditor-pass")
+    desktop.goto(live_server + "/audit/ledger?depot=T1")
+    asked = []
+    desktop.on("request", lambda r: asked.append(r.url) if "/audit/exports/" in r.url else None)
+    with desktop.expect_download() as caught:
+        desktop.locator("a[data-export]", has_text="XLSX").click()
+    download = caught.value
+    assert re.fullmatch(r"ledger-\d{8}-\d{4}\.xlsx", download.suggested_filename)
+    expect(desktop.locator("#export-progress .export-status")).to_contain_text("已下载")
+    with open(download.path(), "rb") as f:
+        sheet = openpyxl.load_workbook(io.BytesIO(f.read()))["台账"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("行号", "时间") and [r[8] for r in rows[1:]] == ["入库", "入库", "入库", "出库", "调出"]
+    assert all(re.search(r"/audit/exports/[0-9a-z]+-[0-9a-z]+/progress$", url) for url in asked)

@@ -4,15 +4,22 @@ import csv
 import io
 import re
 import subprocess
-from datetime import datetime
+import threading
+from datetime import date, datetime, timedelta
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
 
+from audit import documents, exports, movements
+from audit.reports import Filters
 from common import clock
 from common.i18n_build import compile_catalogs
-from tests.conftest import bearer
-from tests.integration.test_audit_reports import NOW, audit_county  # noqa: F401  (the fixture)
+from inventory import services
+from inventory.models import Movement
+from tests.conftest import bearer, login
+from tests.integration.test_audit_reports import NOW, TODAY, audit_county  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.usefixtures("audit_county")
 
@@ -170,8 +177,6 @@ def test_every_report_exports_as_pdf(client, audit_county, tmp_path):
 
 
 def test_a_pdf_repeats_the_table_header_on_every_page(client, engine, audit_county, tmp_path):
-    from audit import exports
-
     book = exports.Document(slug="t", title="测试", params=[], generated_at=datetime(2026, 7, 1, 10),
                             seal=None, tables=[exports.Table("t", "表", [exports.Column("n", "序号", "int")],
                                                              [(i,) for i in range(400)], 400)])
@@ -198,3 +203,108 @@ def test_the_ledger_csv_brings_the_balance_forward_from_before_the_first_date(cl
     assert [(row[7], row[9], row[11], row[13]) for row in everything[1:]] == [
         ("L-W-200", "100", "100", ""), ("L-TENT", "40", "40", ""), ("L-TENT", "-2", "38", "核销"),
         ("L-TENT", "10", "48", "")]
+
+
+# ------------------------------------------------------------------ the ledger's fast CSV
+
+
+TRICKY_NOTE = 'a,"b"\nc'  # a comma, quotes and a line break: all three must be quoted by the CSV
+
+
+def test_free_text_with_commas_quotes_and_line_breaks_reads_back_from_the_ledger_csv(client, engine, audit_county):
+    services.issue(engine, services.Context(actor=audit_county.admin, now=NOW + timedelta(days=3), today=TODAY,
+                                            note=TRICKY_NOTE, reference="FF,2"), lot="L-TENT", quantity=1)
+    r = get(client, audit_county, "/audit/ledger.csv?depot=C1&item=TENT")
+    assert r.get_data().count(b'"a,""b""\nc"') == 1
+    rows = read_csv(r)
+    assert [(row[8], row[9], row[11], row[14], row[15]) for row in rows[1:]] == [
+        ("入库", "40", "40", "", ""), ("报损", "-2", "38", "HX-9", ""), ("入库", "10", "48", "", ""),
+        ("出库", "-1", "47", "FF,2", TRICKY_NOTE)]
+
+
+def test_the_ledger_csv_is_exactly_what_the_csv_module_writes_of_the_ledger_rows(client, engine, audit_county):
+    services.issue(engine, services.Context(actor=audit_county.admin, now=NOW + timedelta(days=3), today=TODAY,
+                                            note=TRICKY_NOTE, reference='"R"'), lot="L-W-200", quantity=4)
+    with client.application.test_request_context(), force_locale("zh_Hans_CN"):
+        query = movements.LedgerQuery(engine, audit_county.auditor, Filters(start=date(2026, 7, 2)))
+        fast = "".join(query.csv_lines(*documents._words()))
+        expected = io.StringIO()
+        csv.writer(expected, lineterminator="\r\n").writerows(documents.ledger_rows(query))
+    assert fast == expected.getvalue()
+    assert fast.splitlines()[-2:] == ["17,2026-07-04 10:00:00,C1,县级储备库,WATER,瓶装饮用水,箱,L-W-200,出库,-4,96,96,"
+                                      'admin,,"""R""","a,""b""', 'c"']
+
+
+def test_the_ledger_is_read_from_the_drivers_cursor_without_row_objects(engine, audit_county):
+    statement = sa.select(Movement.id, Movement.kind).order_by(Movement.id)
+    with engine.connect() as c:
+        result = c.execution_options(stream_results=True, yield_per=3).execute(statement)
+        batches, fast = movements.driver_batches(result)
+        ids = [row[0] for batch in batches for row in batch]
+        result.close()
+    assert fast, "SQLAlchemy buffered more than one row ahead: the export reads Row objects, about a second slower"
+    assert ids == list(range(1, 17))
+
+
+def test_ledger_times_are_county_time_in_a_zone_with_daylight_saving_too(engine, audit_county):
+    query = movements.LedgerQuery(engine, audit_county.auditor, Filters(depot="C1"), "Europe/Berlin")
+    assert [r[1] for r in query.rows()] == ["2026-07-01 04:00:00", "2026-07-01 04:00:00", "2026-07-01 06:00:00",
+                                            "2026-07-03 04:00:00"]
+    assert [line.split(",")[1] for line in "".join(query.csv_lines()).splitlines()] == [
+        "2026-07-01 04:00:00", "2026-07-01 04:00:00", "2026-07-01 06:00:00", "2026-07-03 04:00:00"]
+
+
+# ------------------------------------------------------------------ PDF fonts, XLSX progress
+
+
+def test_the_pdf_embeds_its_chinese_font(client, audit_county, tmp_path):
+    path = tmp_path / "expiry.pdf"
+    path.write_bytes(get(client, audit_county, "/audit/expiry.pdf").get_data())
+    listed = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()
+    fonts = [line for line in listed[2:] if line.strip()]
+    assert any("CJK" in line or "WenQuanYi" in line for line in fonts), listed
+    # columns: name, type, encoding, emb, sub, uni, object; "emb" is the fourth from the end
+    assert all(line.split()[-4] == "yes" for line in fonts), listed
+
+
+def test_the_page_follows_an_xlsx_export_while_it_is_written(client, app, audit_county, monkeypatch):
+    from audit import web
+
+    monkeypatch.setattr(exports, "PROGRESS_EVERY", 5)
+    assert login(client, "auditor", "auditor-pass").status_code == 302
+    poller, keeper = app.test_client(), app.test_client()
+    login(poller, "auditor", "auditor-pass")
+    login(keeper, "keeper", "keeper-pass")
+    reached, carry_on, answers, original = threading.Event(), threading.Event(), [], web.Progress.update
+
+    def update(self, done, total):  # the export pauses once, 5 of its 16 rows written
+        original(self, done, total)
+        if done == 5:
+            reached.set()
+            carry_on.wait(30)
+
+    monkeypatch.setattr(web.Progress, "update", update)
+    export = threading.Thread(target=lambda: answers.append(client.get("/audit/ledger.xlsx?progress=tok-12345678")))
+    export.start()
+    try:
+        assert reached.wait(30)
+        r = poller.get("/audit/exports/tok-12345678/progress")
+        assert r.status_code == 200 and r.get_json() == {"done": 5, "total": 16}
+        assert keeper.get("/audit/exports/tok-12345678/progress").status_code == 404  # another user's export
+    finally:
+        carry_on.set()
+        export.join(30)
+    assert answers[0].status_code == 200 and read_xlsx(answers[0])["台账"].max_row == 17
+    assert poller.get("/audit/exports/tok-12345678/progress").status_code == 404  # cleared once written
+    assert client.get("/audit/ledger.xlsx?progress=../../etc").status_code == 422
+
+
+def test_the_stock_card_xlsx_has_its_lines_and_the_closing_balance_under_them(client, audit_county):
+    book = read_xlsx(get(client, audit_county, "/audit/stock-card.xlsx?depot=C1&item=TENT"))
+    rows = list(book["库存卡"].iter_rows(values_only=True))
+    assert rows[0][:6] == ("时间", "批次", "类型", "数量", "批次结存", "结存")
+    assert [r[:6] for r in rows[1:]] == [
+        (datetime(2026, 7, 1, 10, 0), "L-TENT", "入库", 40, 40, 40),
+        (datetime(2026, 7, 1, 12, 0), "L-TENT", "报损", -2, 38, 38),
+        (datetime(2026, 7, 3, 10, 0), "L-TENT", "入库", 10, 48, 48),
+        ("期末结存", None, None, None, None, 48)]

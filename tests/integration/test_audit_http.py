@@ -221,12 +221,18 @@ def test_an_auditor_reads_and_exports_everything_and_changes_nothing(client, eng
     accepted = client.post("/api/v1/rotation/tasks", json={"lot": "L-J-80"}, headers=admin).get_json()
     client.post(f"/api/v1/rotation/tasks/{accepted['id']}/accept", headers=admin)
     auditor = bearer(audit_county, "auditor")
-    for name in ("expiry", "rotation", "sufficiency", "ledger", "write-offs"):
+    for name in ("expiry", "rotation", "sufficiency", "ledger", "write-offs", "stock-card?lot=L-W-45&",
+                 "stock-card?depot=C1&item=TENT&"):
+        path, _, query = name.partition("?")
         for fmt in ("json", "csv", "xlsx"):
-            assert client.get(f"/api/v1/reports/{name}?format={fmt}", headers=auditor).status_code == 200, (name, fmt)
+            r = client.get(f"/api/v1/reports/{path}?{query}format={fmt}", headers=auditor)
+            assert r.status_code == 200, (name, fmt)
+    assert client.get("/api/v1/reports/ledger?format=pdf", headers=auditor).status_code == 200
     before = snapshot(engine)
     writes = [("/api/v1/rotation/tasks", {"lot": "L-W-20"}), (f"/api/v1/rotation/tasks/{open_task['id']}/accept", None),
-              (f"/api/v1/rotation/tasks/{accepted['id']}/done", None)]
+              (f"/api/v1/rotation/tasks/{accepted['id']}/done", None),
+              ("/api/v1/ledger", {"kind": "issue", "lot": "L-W-20", "quantity": 1}),
+              ("/api/v1/ledger", {"kind": "write_off", "lot": "L-W-OLD", "quantity": 1, "reason": "expired"})]
     for path, body in writes:
         r = client.post(path, json=body, headers=auditor)
         assert r.status_code == 403 and r.get_json()["error"]["code"] == "read_only", path

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from audit import reports
+from audit import movements, reports
 from audit.reports import Filters
 from common.db import UnitOfWork
 from common.errors import InvalidInput, NotYourDepot
@@ -244,7 +244,7 @@ def test_the_stock_card_of_an_item_at_a_depot_runs_its_balance_from_the_balance_
 
 def test_the_movement_ledger_has_running_balances_per_item_and_depot_for_any_dates(engine, audit_county):
     auditor = audit_county.auditor
-    everything = reports.ledger(engine, auditor, TODAY)
+    everything = movements.ledger(engine, auditor, TODAY)
     assert everything["total"] == 16
     t1_water = [(r["lot"], r["kind"], r["quantity"], r["balance"]) for r in everything["rows"]
                 if (r["depot"], r["item"]) == ("T1", "WATER")]
@@ -252,10 +252,10 @@ def test_the_movement_ledger_has_running_balances_per_item_and_depot_for_any_dat
     first = everything["rows"][0]
     assert (first["time"], first["depot_name"], first["item_name"], first["user"]) == (
         "2026-07-01 10:00:00", "玉龙镇储备站", "瓶装饮用水", "admin")
-    later = reports.ledger(engine, auditor, TODAY, Filters(start=date(2026, 7, 2), end=date(2026, 7, 31)))
+    later = movements.ledger(engine, auditor, TODAY, Filters(start=date(2026, 7, 2), end=date(2026, 7, 31)))
     assert [(r["lot"], r["quantity"], r["lot_balance"], r["balance"], r["time"]) for r in later["rows"]] == [
         ("L-TENT", 10, 48, 48, "2026-07-03 10:00:00")]
-    first_day = reports.ledger(engine, auditor, TODAY, Filters(end=date(2026, 7, 1), depot="T2"))
+    first_day = movements.ledger(engine, auditor, TODAY, Filters(end=date(2026, 7, 1), depot="T2"))
     assert [(r["lot"], r["kind"], r["balance"]) for r in first_day["rows"]] == [
         ("L-W-45", "receive", 30), ("L-W-AG", "receive", 80), ("L-HELMET", "receive", 25), ("L-W-45", "issue", 75)]
 
@@ -268,3 +268,13 @@ def test_the_write_off_register_lists_reasons_values_and_approvals(engine, audit
     assert [(r["reason"], r["units"]) for r in result["by_reason"]] == [("expired", 3), ("approved", 2)]
     keeper = reports.write_offs(engine, audit_county.keeper, TODAY)
     assert [r["lot"] for r in keeper["rows"]] == ["L-W-OLD"]
+
+
+def test_a_keeper_records_stock_while_a_long_ledger_export_is_being_read(engine, audit_county, monkeypatch):
+    monkeypatch.setattr(movements, "BATCH", 2)
+    export = movements.LedgerQuery(engine, audit_county.auditor).rows()
+    first = [next(export) for _ in range(3)]  # mid-stream: the export's transaction is open
+    services.issue(engine, ctx(audit_county.keeper2, now=LATER), lot="L-W-45", quantity=1)  # does not wait for it
+    rest = list(export)
+    assert [r[0] for r in first + rest] == list(range(1, 17))  # the export reads the ledger as it was
+    assert [r[0] for r in movements.LedgerQuery(engine, audit_county.auditor).rows()][-1] == 17

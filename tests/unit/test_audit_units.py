@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import openpyxl
 import pytest
 
-from audit import exports, reports, settings
+from audit import exports, movements, reports, settings
 from audit.charts import stacked_bars
 from audit.exports import Column, Document, Table
 from common.errors import InvalidInput
@@ -57,9 +57,9 @@ def test_report_settings_are_checked():
 
 
 def test_county_time_is_shifted_by_the_database_only_for_a_zone_without_daylight_saving():
-    assert reports.fixed_offset_minutes("Asia/Shanghai") == 480
-    assert reports.fixed_offset_minutes("UTC") == 0
-    assert reports.fixed_offset_minutes("Europe/Berlin") is None
+    assert movements.fixed_offset_minutes("Asia/Shanghai") == 480
+    assert movements.fixed_offset_minutes("UTC") == 0
+    assert movements.fixed_offset_minutes("Europe/Berlin") is None
 
 
 @pytest.mark.parametrize("kind, value, plain, grouped", [
@@ -121,3 +121,26 @@ def test_the_timeline_chart_is_svg_with_a_bar_per_month_and_series():
     assert "生活类" in svg and ">15<" in svg  # July's total over its bar
     empty = stacked_bars(["2026-07"], [], title="到期", unit_label="数量")
     assert 'class="bar"' not in empty
+
+
+@pytest.mark.parametrize("text", ["plain", "", "a,b", 'say "hi"', "two\nlines", "cr\rhere", " spaced ", "中文，逗号",
+                                  '",\r\n'])
+def test_a_csv_field_is_quoted_as_the_csv_module_quotes_it(text):
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(["x", text])  # as the exports write (it quotes \r and \n)
+    assert "x," + movements.csv_field(text) + "\r\n" == buffer.getvalue()
+
+
+def test_a_table_longer_than_an_xlsx_sheet_continues_on_more_sheets_with_the_header(tmp_path, monkeypatch):
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 4)  # a header, two rows, a row kept for the totals
+    doc = Document(slug="t", title="长表", params=[], generated_at=datetime(2026, 7, 1, 10), seal=None, tables=[
+        Table("明细", "明细", COLUMNS[:2], ((f"L-{i}", i) for i in range(1, 6)), 5, ("合计", 15), big=True)])
+    path = tmp_path / "long.xlsx"
+    assert exports.write_xlsx(doc, str(path)) == 5
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[:3] == ["明细", "明细 (2)", "明细 (3)"]
+    values = [[[c.value for c in row] for row in book[name].iter_rows()] for name in book.sheetnames[:3]]
+    assert values == [[["批次", "数量"], ["L-1", 1], ["L-2", 2]],
+                      [["批次", "数量"], ["L-3", 3], ["L-4", 4]],
+                      [["批次", "数量"], ["L-5", 5], ["合计", 15]]]
+    assert all(book[name].freeze_panes == "A2" for name in book.sheetnames[:3])
