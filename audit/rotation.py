@@ -7,7 +7,6 @@ a move is a transfer, a drill, a donation and a return to the supplier are issue
 """
 from datetime import date, datetime, timedelta
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from accounts.models import User
@@ -109,11 +108,10 @@ def accept(engine, actor: Actor, now: datetime, task_id: int) -> dict:
 
 
 def complete(engine, actor: Actor, now: datetime, today: date, task_id: int) -> dict:
-    """Marks an accepted task done and takes its units out through the inventory services.
-
-    The task is claimed first (accepted → done, committed), so two people marking it at once cannot both
-    take the units; if the stock change is then refused (the lot ran short or expired, a keeper who does not
-    keep the destination), the claim is undone and the refusal answered."""
+    """Marks an accepted task done and takes its units out through the inventory services, in one
+    transaction: the task row is locked first, so two people marking it at once cannot both take the
+    units, and a refused stock change (the lot ran short or expired, a keeper who does not keep the
+    destination) leaves the task as it was."""
     with UnitOfWork(engine) as uow:
         task = _task(uow, task_id, lock=True)
         lot = uow.session.get(Lot, task.lot_id)
@@ -124,25 +122,19 @@ def complete(engine, actor: Actor, now: datetime, today: date, task_id: int) -> 
         quantity = min(task.quantity, lot.quantity)
         if quantity <= 0:
             raise TaskStateConflict(f"lot {lot.code} is empty; nothing is left to rotate", field="task")
+        ctx = services.Context(actor=actor, now=now, today=today, note=NOTES[task.action],
+                               reference=reference_of(task_id))
+        if task.action == "move":
+            entries = services.transfer_in(uow, ctx, lot=lot.code, quantity=quantity,
+                                           to_depot=_depot_code(uow.session, task.to_depot_id))
+        else:
+            entries = services.issue_in(uow, ctx, lot=lot.code, quantity=quantity)
         task.status, task.done_by, task.done_at, task.done_quantity = "done", actor.user_id, now, quantity
         uow.session.add(task)
+        uow.session.flush()
+        answer = {**_task_dict(uow.session, task), "entries": entries}
         uow.commit()
-        lot_code, action, to_depot = lot.code, task.action, _depot_code(uow.session, task.to_depot_id)
-    ctx = services.Context(actor=actor, now=now, today=today, note=NOTES[action], reference=reference_of(task_id))
-    try:
-        if action == "move":
-            result = services.transfer(engine, ctx, lot=lot_code, quantity=quantity, to_depot=to_depot)
-        else:
-            result = services.issue(engine, ctx, lot=lot_code, quantity=quantity)
-    except BaseException:
-        with UnitOfWork(engine) as uow:
-            uow.session.execute(sa.update(RotationTask).where(RotationTask.id == task_id,
-                                                              RotationTask.status == "done")
-                                .values(status="accepted", done_by=None, done_at=None, done_quantity=None))
-            uow.commit()
-        raise
-    with Session(engine) as s:
-        return {**_task_dict(s, s.get(RotationTask, task_id)), "entries": result["entries"]}
+    return answer
 
 
 def list_tasks(engine, actor: Actor, status: str | None = None, limit: int = 200) -> list[dict]:

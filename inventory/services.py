@@ -150,38 +150,55 @@ def transfer(engine, ctx: Context, *, lot: str, quantity: int, to_depot: str, to
     """Moves units to another depot as a pair of lines that are written together or not at all.
     The units arrive in a lot of the destination that keeps the origin's item, expiry and terms."""
     params = {"lot": lot, "quantity": quantity, "to_depot": to_depot, "to_lot": to_lot}
+    return _run(engine, ctx, "transfer", params, lambda uow: _transfer(uow, ctx, lot, quantity, to_depot, to_lot))
 
-    def body(uow):
-        destination_code = to_lot or f"{lot}-{to_depot}"
-        locked = _lock_in_id_order(uow, {lot, destination_code})
-        if lot not in locked:
-            raise NotFound(f"no lot with code {lot}", field="lot")
-        source = locked[lot]
-        destination_depot = _depot_by_code(uow, to_depot, field="to_depot")
-        ctx.actor.require_stock_change(source.depot_id, source.depot_code)
-        ctx.actor.require_stock_change(destination_depot.id, destination_depot.code)
-        if destination_depot.id == source.depot_id:
-            raise InvalidInput(f"lot {source.code} is already at depot {to_depot}", field="to_depot")
-        out = _write(uow, ctx, source, ledger.transfer_out(_state(source), quantity, ctx.today))
-        destination = _destination_lot(uow, ctx, source, destination_depot, destination_code,
-                                       locked.get(destination_code))
-        incoming = _write(uow, ctx, destination, ledger.transfer_in(_state(destination), quantity),
-                          counterpart_id=out.id)
-        return [(out, source), (incoming, destination)]
 
-    return _run(engine, ctx, "transfer", params, body)
+def _transfer(uow, ctx: Context, lot: str, quantity: int, to_depot: str, to_lot: str | None) -> list:
+    destination_code = to_lot or f"{lot}-{to_depot}"
+    locked = _lock_in_id_order(uow, {lot, destination_code})
+    if lot not in locked:
+        raise NotFound(f"no lot with code {lot}", field="lot")
+    source = locked[lot]
+    destination_depot = _depot_by_code(uow, to_depot, field="to_depot")
+    ctx.actor.require_stock_change(source.depot_id, source.depot_code)
+    ctx.actor.require_stock_change(destination_depot.id, destination_depot.code)
+    if destination_depot.id == source.depot_id:
+        raise InvalidInput(f"lot {source.code} is already at depot {to_depot}", field="to_depot")
+    out = _write(uow, ctx, source, ledger.transfer_out(_state(source), quantity, ctx.today))
+    destination = _destination_lot(uow, ctx, source, destination_depot, destination_code,
+                                   locked.get(destination_code))
+    incoming = _write(uow, ctx, destination, ledger.transfer_in(_state(destination), quantity),
+                      counterpart_id=out.id)
+    return [(out, source), (incoming, destination)]
+
+
+# Inside a caller's transaction: for a use case that changes stock together with its own rows (a rotation
+# task marked done with the lines it causes). They return the ledger entries written.
+
+
+def issue_in(uow, ctx: Context, *, lot: str, quantity: int) -> list[dict]:
+    return _entries(_take(uow, ctx, lot, lambda state: ledger.issue(state, quantity, ctx.today)), ctx.actor)
+
+
+def transfer_in(uow, ctx: Context, *, lot: str, quantity: int, to_depot: str) -> list[dict]:
+    return _entries(_transfer(uow, ctx, lot, quantity, to_depot, None), ctx.actor)
 
 
 # ---------------------------------------------------------------- one transaction, once
 
 
 def _take_from_lot(engine, ctx: Context, kind: str, lot_code: str, params: dict, rule) -> dict:
-    def body(uow):
-        lot = _locked_lot(uow, lot_code)
-        ctx.actor.require_stock_change(lot.depot_id, lot.depot_code)
-        return [(_write(uow, ctx, lot, rule(_state(lot))), lot)]
+    return _run(engine, ctx, kind, {"lot": lot_code, **params}, lambda uow: _take(uow, ctx, lot_code, rule))
 
-    return _run(engine, ctx, kind, {"lot": lot_code, **params}, body)
+
+def _take(uow, ctx: Context, lot_code: str, rule) -> list:
+    lot = _locked_lot(uow, lot_code)
+    ctx.actor.require_stock_change(lot.depot_id, lot.depot_code)
+    return [(_write(uow, ctx, lot, rule(_state(lot))), lot)]
+
+
+def _entries(written: list, actor: Actor) -> list[dict]:
+    return [_entry(line, lot, actor) for line, lot in written]
 
 
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
@@ -219,7 +236,7 @@ def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
             if replay is not None:
                 return replay
         written = body(uow)
-        result = {"replayed": False, "entries": [_entry(line, lot, ctx.actor) for line, lot in written]}
+        result = {"replayed": False, "entries": _entries(written, ctx.actor)}
         try:
             if key is not None:
                 _remember(uow, ctx, fingerprint, result)

@@ -183,6 +183,33 @@ def test_a_refused_stock_change_leaves_the_task_accepted_and_the_ledger_unchange
         assert s.get(RotationTask, task["id"]).status == "accepted"
 
 
+def test_marking_a_task_done_is_one_transaction_with_its_ledger_lines(engine, audit_county, monkeypatch):
+    """Should anything fail after the stock change was written, neither the lines nor the task's new
+    status are kept: the task stays accepted and can be marked done again."""
+    from audit import rotation
+    from inventory import services
+
+    keeper = audit_county.keeper
+    task = rotation.propose(engine, keeper, NOW, NOW.date(), lot="L-W-20")
+    rotation.accept(engine, keeper, NOW, task["id"])
+    before = snapshot(engine)
+    real_issue_in = services.issue_in
+
+    def issue_then_fail(*args, **kwargs):
+        real_issue_in(*args, **kwargs)
+        raise RuntimeError("the machine stops here")
+
+    monkeypatch.setattr(services, "issue_in", issue_then_fail)
+    with pytest.raises(RuntimeError):
+        rotation.complete(engine, keeper, NOW, NOW.date(), task["id"])
+    assert snapshot(engine) == before
+    with Session(engine) as s:
+        assert s.get(RotationTask, task["id"]).status == "accepted"
+    monkeypatch.setattr(services, "issue_in", real_issue_in)
+    done = rotation.complete(engine, keeper, NOW, NOW.date(), task["id"])
+    assert done["status"] == "done" and [e["quantity"] for e in done["entries"]] == [-12]
+
+
 def test_tasks_are_proposed_only_for_lots_and_depots_one_may_change(client, audit_county):
     assert client.post("/api/v1/rotation/tasks", json={"lot": "L-W-45"},
                        headers=bearer(audit_county, "keeper")).status_code == 403
