@@ -144,7 +144,6 @@ class LedgerQuery:
 
     def count(self) -> int:
         with self.engine.connect() as c:
-            c.execution_options(read_only=True)
             return int(c.execute(self._joined(sa.select(sa.func.count()).select_from(Movement))).scalar_one())
 
     def dump_statement(self):
@@ -173,7 +172,6 @@ class LedgerQuery:
         query, timed_by_sql = self._lines(as_csv, limit)
         zone = ZoneInfo(self.tz)
         with self.engine.connect() as c:
-            c.execution_options(read_only=True)  # SQLite: a snapshot, not the write lock, for as long as it takes
             names = _Names(c, render, render_user, self._opening(c))
             result = c.execution_options(stream_results=True, yield_per=BATCH).execute(query)
             try:

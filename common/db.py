@@ -32,6 +32,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+WRITES = "reliefdepot_writes"  # execution option of a unit of work's connection: SQLite takes the write lock
+
+
 def make_engine(url: str, **kwargs) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
@@ -42,8 +45,9 @@ def make_engine(url: str, **kwargs) -> sa.Engine:
 
 def _sqlite_writes_take_the_lock_up_front(engine: sa.Engine) -> None:
     """SQLite upgrades a read lock to a write lock lazily, which deadlocks two writers that both read
-    first. BEGIN IMMEDIATE makes every transaction queue for the write lock instead (busy timeout 30 s),
-    which is what SELECT ... FOR UPDATE gives us on PostgreSQL."""
+    first. A unit of work (the only writer) therefore begins with BEGIN IMMEDIATE and queues for the write
+    lock (busy timeout 30 s), which is what SELECT ... FOR UPDATE gives us on PostgreSQL. Everything else
+    only reads: a deferred BEGIN reads a snapshot (WAL) and never waits for, nor holds up, a writer."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
@@ -55,9 +59,7 @@ def _sqlite_writes_take_the_lock_up_front(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        # A long read (an export) asks for ``read_only``: a deferred BEGIN reads a snapshot (WAL) and never
-        # holds the write lock, so keepers' writes do not wait for it.
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
 
 
 class UnitOfWork:
@@ -73,7 +75,8 @@ class UnitOfWork:
         self.session: Session | None = None
 
     def __enter__(self) -> "UnitOfWork":
-        self.session = Session(self.engine, expire_on_commit=False, autoflush=True)
+        self.session = Session(self.engine.execution_options(**{WRITES: True}), expire_on_commit=False,
+                               autoflush=True)
         return self
 
     def __exit__(self, *exc) -> None:
