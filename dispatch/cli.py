@@ -57,8 +57,9 @@ def allocate(problem, output: Path | None) -> None:
 @click.option("--if-empty", is_flag=True, help="Load only when the database has no depots (make run).")
 def demo(if_empty):
     """Load the demo county (1 county depot, 20 towns, 305 villages, 45 items, ~90,000 units)."""
-    from dispatch.demo import load_dispatch_demo
-    from inventory.demo import DEMO_USERS, is_empty, load_demo
+    from common.db import UnitOfWork
+    from dispatch.demo import load_dispatch_demo_in
+    from inventory.demo import DEMO_USERS, is_empty, load_demo_in, summary
 
     if not is_empty(current_app.extensions["engine"]):
         if if_empty:
@@ -67,8 +68,12 @@ def demo(if_empty):
         raise click.ClickException("the database already holds depots; load the demo into an empty database")
     today = clock.local_today(clock.now(), current_app.config["TIMEZONE"])
     click.echo("载入演示县 loading the demo county …")
-    totals = load_demo(current_app.extensions["engine"], today)
-    load_dispatch_demo(current_app.extensions["engine"])
+    engine = current_app.extensions["engine"]
+    with UnitOfWork(engine) as uow:  # all of it or nothing: a failed load leaves the database empty
+        load_demo_in(uow, today)
+        load_dispatch_demo_in(uow)
+        uow.commit()
+    totals = summary(engine)
     click.echo(f"{totals['depots']} depots, {totals['items']} items, {totals['lots']} lots, {totals['units']} units")
     for username, password, role, kept in DEMO_USERS:
         click.echo(f"  {role:<10} {username:<10} {password}" + (f"  keeps {', '.join(kept)}" if kept else ""))

@@ -19,19 +19,24 @@ SHELTERS = [  # code, name, town, capacity
 
 
 def load_dispatch_demo(engine) -> None:
-    rng = random.Random(7)
     with UnitOfWork(engine) as uow:
-        s = uow.session
-        admin = s.exec(select(User).where(User.username == "admin")).one()
-        load_defaults(uow, admin.id)
-        items = dict(s.exec(select(Item.code, Item.id)).all())
-        towns = s.exec(select(Depot).where(Depot.tier == "town").order_by(Depot.code)).all()
-        for town in towns:
-            for code, quantity in FLOOR_ITEMS.items():
-                s.add(ReserveFloor(depot_id=town.id, item_id=items[code], quantity=quantity))
-        by_code = {t.code: t for t in towns}
-        for code, name, town, capacity in SHELTERS:
-            t = by_code[town]
-            add_shelter(uow, code, name, town, round(t.lat + rng.uniform(-0.02, 0.02), 5),
-                        round(t.lon + rng.uniform(-0.02, 0.02), 5), capacity, t.name.removesuffix("应急物资储备站"))
+        load_dispatch_demo_in(uow)
         uow.commit()
+
+
+def load_dispatch_demo_in(uow) -> None:
+    """Default levels and norms, floors at the town stations and four shelters, in the caller's transaction."""
+    rng = random.Random(7)
+    s = uow.session
+    admin = s.exec(select(User).where(User.username == "admin")).one()
+    load_defaults(uow, admin.id)
+    items = dict(s.exec(select(Item.code, Item.id)).all())
+    towns = s.exec(select(Depot).where(Depot.tier == "town").order_by(Depot.code)).all()
+    for town in towns:
+        for code, quantity in FLOOR_ITEMS.items():
+            s.add(ReserveFloor(depot_id=town.id, item_id=items[code], quantity=quantity))
+    by_code = {t.code: t for t in towns}
+    for code, name, town, capacity in SHELTERS:
+        t = by_code[town]
+        add_shelter(uow, code, name, town, round(t.lat + rng.uniform(-0.02, 0.02), 5),
+                    round(t.lon + rng.uniform(-0.02, 0.02), 5), capacity, t.name.removesuffix("应急物资储备站"))

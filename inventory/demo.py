@@ -53,49 +53,54 @@ def county_quantity(weight_kg: float, rng: random.Random) -> int:
 
 
 def load_demo(engine, today: date) -> dict:
-    rng = random.Random(SEED)
-    now = datetime.combine(today, time(9, 0), tzinfo=timezone(timedelta(hours=8)))
     with UnitOfWork(engine) as uow:
-        s = uow.session
-        depots = _depots(uow, rng)
-        items = {i.code: i for i in (add_item(uow, f) for f in read_catalog())}
-        for username, password, role, kept in DEMO_USERS:
-            add_user(uow, username, password, role, display_name=username, depots=kept)
-        s.flush()
-        from accounts.models import User
-        admin = actor_for(s, s.exec(select(User).where(User.username == "admin")).one())
-        counter = iter(range(1, 10**6))
-
-        def receipt(depot: Depot, item: Item, quantity: int, mode="physical", partner=None, source="purchase"):
-            received, expires = _dates(item, today, rng)
-            price = rng.choice([None, round(item.weight_kg * rng.randint(8, 40) * 100)])
-            new = NewLot(item=item.code, depot=depot.code, received_on=received, expires_on=expires,
-                         code=f"L{next(counter):06d}", storage_mode=mode, partner=partner, source=source,
-                         unit_price_cents=price)
-            when = datetime.combine(received, time(10, 0), tzinfo=now.tzinfo)
-            ctx = Context(actor=admin, now=min(when, now), today=today, note="期初入库 opening stock")
-            return receive_in(uow, ctx, quantity, new_lot=new)
-
-        county, towns, villages = depots
-        for item in items.values():
-            for _ in range(rng.randint(2, 4)):
-                receipt(county, item, county_quantity(item.weight_kg, rng))
-        receipt(county, items["LV-1001"], 800, "agreement", "县城百货超市（协议储备）")
-        receipt(county, items["LV-1101"], 600, "agreement", "县城百货超市（协议储备）")
-        receipt(county, items["LV-1301"], 200, "agreement", "仁和大药房（代储）")
-        receipt(county, items["LV-0201"], 1000, "capacity", "县被服厂（产能储备）")
-        receipt(county, items["LV-0401"], 300, source="donation")
-        for town in towns:
-            for code in TOWN_ITEMS:
-                receipt(town, items[code], rng.randint(40, 160))
-            for code in (BIG3 if town.key_town else SMALL4):
-                receipt(town, items[code], rng.randint(2, 6) if code in BIG3 else rng.randint(20, 60))
-        for village in villages:
-            for code in rng.sample(VILLAGE_ITEMS, 3):
-                receipt(village, items[code], rng.randint(5, 30))
-        _history(uow, admin, now, today, rng)
+        load_demo_in(uow, today)
         uow.commit()
     return summary(engine)
+
+
+def load_demo_in(uow, today: date) -> None:
+    """The demo county's depots, catalog, users and stock, inside the caller's transaction."""
+    rng = random.Random(SEED)
+    now = datetime.combine(today, time(9, 0), tzinfo=timezone(timedelta(hours=8)))
+    s = uow.session
+    depots = _depots(uow, rng)
+    items = {i.code: i for i in (add_item(uow, f) for f in read_catalog())}
+    for username, password, role, kept in DEMO_USERS:
+        add_user(uow, username, password, role, display_name=username, depots=kept)
+    s.flush()
+    from accounts.models import User
+    admin = actor_for(s, s.exec(select(User).where(User.username == "admin")).one())
+    counter = iter(range(1, 10**6))
+
+    def receipt(depot: Depot, item: Item, quantity: int, mode="physical", partner=None, source="purchase"):
+        received, expires = _dates(item, today, rng)
+        price = rng.choice([None, round(item.weight_kg * rng.randint(8, 40) * 100)])
+        new = NewLot(item=item.code, depot=depot.code, received_on=received, expires_on=expires,
+                     code=f"L{next(counter):06d}", storage_mode=mode, partner=partner, source=source,
+                     unit_price_cents=price)
+        when = datetime.combine(received, time(10, 0), tzinfo=now.tzinfo)
+        ctx = Context(actor=admin, now=min(when, now), today=today, note="期初入库 opening stock")
+        return receive_in(uow, ctx, quantity, new_lot=new)
+
+    county, towns, villages = depots
+    for item in items.values():
+        for _ in range(rng.randint(2, 4)):
+            receipt(county, item, county_quantity(item.weight_kg, rng))
+    receipt(county, items["LV-1001"], 800, "agreement", "县城百货超市（协议储备）")
+    receipt(county, items["LV-1101"], 600, "agreement", "县城百货超市（协议储备）")
+    receipt(county, items["LV-1301"], 200, "agreement", "仁和大药房（代储）")
+    receipt(county, items["LV-0201"], 1000, "capacity", "县被服厂（产能储备）")
+    receipt(county, items["LV-0401"], 300, source="donation")
+    for town in towns:
+        for code in TOWN_ITEMS:
+            receipt(town, items[code], rng.randint(40, 160))
+        for code in (BIG3 if town.key_town else SMALL4):
+            receipt(town, items[code], rng.randint(2, 6) if code in BIG3 else rng.randint(20, 60))
+    for village in villages:
+        for code in rng.sample(VILLAGE_ITEMS, 3):
+            receipt(village, items[code], rng.randint(5, 30))
+    _history(uow, admin, now, today, rng)
 
 
 def _depots(uow, rng: random.Random):

@@ -9,6 +9,24 @@ from accounts.models import KeeperDepot, User
 from inventory.models import Depot, Item, Lot, Movement
 
 
+def test_a_demo_load_that_fails_part_way_leaves_the_database_empty(runner, engine, monkeypatch):
+    import dispatch.demo
+
+    def broken(uow):
+        raise RuntimeError("the shelters file is missing")
+
+    monkeypatch.setattr(dispatch.demo, "load_dispatch_demo_in", broken)
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
+    with Session(engine) as s:
+        assert s.exec(select(sa.func.count()).select_from(Depot)).one() == 0
+        assert s.exec(select(sa.func.count()).select_from(Movement)).one() == 0
+    monkeypatch.undo()
+    assert runner.invoke(args=["demo", "--if-empty"]).exit_code == 0  # and a second try loads it whole
+    with Session(engine) as s:
+        assert s.exec(select(sa.func.count()).select_from(Depot)).one() == 326
+
+
 def test_the_demo_county_has_the_published_shape(runner, engine):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
