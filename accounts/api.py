@@ -6,7 +6,7 @@ from accounts import services
 from accounts.auth import NotAuthenticated, bearer_token, require_actor
 from common.api import Blueprint
 from common.errors import Forbidden, InvalidInput
-from common.web import engine
+from common.web import engine, request_now
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Tokens and the current user")
 
@@ -74,6 +74,46 @@ def revoke_current_token():
     if token is None:
         raise InvalidInput("send the token to revoke as Authorization: Bearer <token>", field="Authorization")
     services.revoke_token(engine(), actor, token)
+
+
+class TokenListQuery(Schema):
+    username = fields.Str(validate=validate.Length(min=1, max=64),
+                          metadata={"description": "only this user's tokens (administrators; others may name "
+                                                   "only themselves)"})
+
+
+class TokenInfoSchema(Schema):
+    id = fields.Int(metadata={"description": "what DELETE /api/v1/tokens/{token_id} takes"})
+    name = fields.Str(metadata={"description": "the name given when it was issued (`device: <id>` for the "
+                                               "scanning page's device tokens)"})
+    kind = fields.Str(metadata={"description": "`device` (the scanning page on a phone) or `api`"})
+    device = fields.Str(allow_none=True, metadata={"description": "the device id of a device token"})
+    username = fields.Str(metadata={"description": "whose token it is"})
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when it was last sent, to within an hour (written at most once an hour); null if "
+                       "not used since this was recorded"})
+
+
+@blp.route("/tokens", methods=["GET"])
+@blp.arguments(TokenListQuery, location="query")
+@blp.response(200, TokenInfoSchema(many=True))
+def list_tokens(args):
+    """Live (not revoked) tokens: one's own; administrators every user's (?username= for one user's)
+
+    Never the tokens themselves nor their hashes. A lost phone's token is found here (kind `device`,
+    when it was issued and last used) and revoked with DELETE /api/v1/tokens/{token_id}."""
+    return services.list_tokens(engine(), require_actor(), args.get("username"))
+
+
+@blp.route("/tokens/<int:token_id>", methods=["DELETE"])
+@blp.response(204)
+def revoke_token(token_id):
+    """Revoke a token by its id: one's own, or anyone's (administrators)
+
+    It stops working at once, on every request that sends it. Revoking a token already revoked changes
+    nothing and is answered the same; someone else's token is a 403 for anyone but an administrator."""
+    services.revoke_token_id(engine(), require_actor(), token_id, now=request_now())
 
 
 @blp.route("/me")

@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from accounts import services
 from common.actor import Actor
 from common.errors import DomainError
+from common.web import request_now
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -40,7 +41,7 @@ def current_actor() -> Actor | None:
     if "actor" not in g:
         token = bearer_token()
         if token is not None:
-            g.actor = services.actor_for_token(current_app.extensions["engine"], token)
+            g.actor = services.actor_for_token(current_app.extensions["engine"], token, now=request_now())
             g.via_token = True
         else:
             g.actor = current_user.actor if current_user.is_authenticated else None

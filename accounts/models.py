@@ -39,3 +39,5 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the token was last sent, to the hour: written at most once an hour (services.actor_for_token).
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,16 +1,21 @@
 """Accounts, depot bindings and API tokens."""
 import hashlib
+import logging
 import secrets
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import ApiToken, KeeperDepot, User
+from common import clock
 from common.actor import ADMIN, KEEPER, ROLES, Actor
-from common.db import UnitOfWork, utcnow
+from common.db import WRITES, UnitOfWork, UTCDateTime, utcnow
 from common.errors import Forbidden, InvalidInput, NotFound
 from inventory.models import Depot
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 8
 PASSWORD_METHOD = "scrypt"  # werkzeug's default; the test suite swaps in a cheap one for speed
@@ -107,26 +112,57 @@ def issue_device_token(engine, actor: Actor, device: str) -> tuple[str, str]:
 
 
 # Every API request with a bearer token runs this: one Core statement (the user and the depots they keep,
-# a row per depot) rather than ORM queries, which cost more than the lookup itself.
+# a row per depot) rather than ORM queries, which cost more than the lookup itself. It also reads the
+# token's id and last_used_at, so that marking the token used costs nothing on most requests.
+_TOKENS = ApiToken.__table__
+_USERS = User.__table__
 _TOKEN_ACTOR = (
-    sa.select(User.__table__.c.id, User.__table__.c.username, User.__table__.c.role,
-              KeeperDepot.__table__.c.depot_id)
-    .select_from(ApiToken.__table__.join(User.__table__, User.__table__.c.id == ApiToken.__table__.c.user_id)
-                 .outerjoin(KeeperDepot.__table__, KeeperDepot.__table__.c.user_id == User.__table__.c.id))
-    .where(ApiToken.__table__.c.token_hash == sa.bindparam("token_hash"),
-           ApiToken.__table__.c.revoked_at.is_(None), User.__table__.c.active.is_(True))
+    sa.select(_USERS.c.id, _USERS.c.username, _USERS.c.role, KeeperDepot.__table__.c.depot_id,
+              _TOKENS.c.id.label("token_id"), _TOKENS.c.last_used_at)
+    .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+                 .outerjoin(KeeperDepot.__table__, KeeperDepot.__table__.c.user_id == _USERS.c.id))
+    .where(_TOKENS.c.token_hash == sa.bindparam("token_hash"),
+           _TOKENS.c.revoked_at.is_(None), _USERS.c.active.is_(True))
+)
+
+LAST_USED_EVERY = timedelta(hours=1)
+"""last_used_at is written at most this often per token: a write an hour, not one a request."""
+
+# Conditional, so that of several requests finding the mark stale at once only one writes it.
+_MARK_USED = (
+    _TOKENS.update()
+    .where(_TOKENS.c.id == sa.bindparam("token_id"),
+           sa.or_(_TOKENS.c.last_used_at.is_(None),
+                  _TOKENS.c.last_used_at < sa.bindparam("stale_before", type_=UTCDateTime)))
+    .values(last_used_at=sa.bindparam("now", type_=UTCDateTime))
 )
 
 
-def actor_for_token(engine, token: str) -> Actor | None:
-    """The actor a live token of an active user stands for; None for any other token."""
+def actor_for_token(engine, token: str, now: datetime | None = None) -> Actor | None:
+    """The actor a live token of an active user stands for; None for any other token.
+
+    Marks the token used (``last_used_at``) when its mark is more than an hour old: one SELECT on most
+    requests, a short UPDATE of its own at most once an hour per token."""
     with engine.connect() as conn:
         rows = conn.execute(_TOKEN_ACTOR, {"token_hash": _hash_token(token)}).all()
     if not rows:
         return None
-    user_id, username, role, _ = rows[0]
+    user_id, username, role, _, token_id, last_used_at = rows[0]
+    now = now or clock.now()
+    if last_used_at is None or last_used_at < now - LAST_USED_EVERY:
+        _mark_used(engine, token_id, now)
     depot_ids = frozenset(row.depot_id for row in rows if row.depot_id is not None)
     return Actor(user_id=user_id, username=username, role=role, depot_ids=depot_ids)
+
+
+def _mark_used(engine, token_id: int, now: datetime) -> None:
+    """Best effort: a request is not refused because its token's usage mark could not be written
+    (SQLite busy beyond its timeout, say); the next request tries again."""
+    try:
+        with engine.execution_options(**{WRITES: True}).begin() as conn:
+            conn.execute(_MARK_USED, {"token_id": token_id, "stale_before": now - LAST_USED_EVERY, "now": now})
+    except sa.exc.OperationalError:
+        log.warning("could not mark API token %s used", token_id, exc_info=True)
 
 
 def revoke_token(engine, actor: Actor, token: str) -> None:
@@ -139,6 +175,56 @@ def revoke_token(engine, actor: Actor, token: str) -> None:
         api_token.revoked_at = utcnow()
         uow.session.add(api_token)
         uow.commit()
+
+
+def token_kind(name: str) -> str:
+    """"device" for the scanning page's tokens (named ``device: <id>``), "api" for the others."""
+    return "device" if name.startswith(DEVICE_TOKEN_PREFIX) else "api"
+
+
+def list_tokens(engine, actor: Actor, username: str | None = None) -> list[dict]:
+    """The live (not revoked) tokens the actor may see: their own; administrators everyone's, or one
+    user's with ``username``. Never the token nor its hash. Newest first."""
+    if actor.role != ADMIN:
+        if username not in (None, "", actor.username):
+            raise Forbidden("only administrators see other users' tokens", field="username")
+        username = actor.username
+    query = (select(ApiToken.id, ApiToken.name, ApiToken.created_at, ApiToken.last_used_at, User.username,
+                    User.display_name)
+             .join(User, User.id == ApiToken.user_id)
+             .where(ApiToken.revoked_at.is_(None))
+             .order_by(User.username, ApiToken.created_at.desc(), ApiToken.id.desc()))
+    if username:
+        query = query.where(User.username == username)
+    with Session(engine) as s:
+        rows = s.exec(query).all()
+    return [{"id": row.id, "name": row.name, "kind": token_kind(row.name),
+             "device": row.name[len(DEVICE_TOKEN_PREFIX):] if token_kind(row.name) == "device" else None,
+             "username": row.username, "display_name": row.display_name, "created_at": row.created_at,
+             "last_used_at": row.last_used_at} for row in rows]
+
+
+def revoke_token_id(engine, actor: Actor, token_id: int, now: datetime | None = None) -> dict:
+    """Revoke one token by its id (what /account/tokens and DELETE /api/v1/tokens/<id> show): one's own,
+    or anyone's for administrators. Revoking a token already revoked changes nothing (a retried DELETE
+    is answered the same). Returns the token as list_tokens shows it, with ``revoked_now``."""
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        row = s.exec(uow.lock_for_update(select(ApiToken).where(ApiToken.id == token_id))).first()
+        if row is None:
+            raise NotFound(f"no token with id {token_id}", field="id")
+        if row.user_id != actor.user_id and actor.role != ADMIN:
+            raise Forbidden("you can revoke only your own tokens")
+        owner = s.get(User, row.user_id)
+        revoked_now = row.revoked_at is None
+        if revoked_now:
+            row.revoked_at = now or clock.now()
+            s.add(row)
+        uow.commit()
+        if revoked_now and row.user_id != actor.user_id:
+            log.info("%s revoked token %s (%s) of %s", actor.username, row.id, row.name, owner.username)
+        return {"id": row.id, "name": row.name, "kind": token_kind(row.name), "username": owner.username,
+                "revoked_now": revoked_now}
 
 
 def depot_codes(engine, actor: Actor) -> list[str]:

@@ -1,4 +1,4 @@
-"""Log in and out (HTML forms with CSRF tokens)."""
+"""Log in and out, and one's devices and tokens (HTML forms with CSRF tokens)."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,8 +9,9 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from accounts import services
-from accounts.auth import SessionUser
-from common.web import engine
+from accounts.auth import SessionUser, login_required_page, require_actor
+from common.actor import ADMIN
+from common.web import engine, request_now
 
 bp = Blueprint("accounts", __name__)
 
@@ -46,3 +47,40 @@ def login():
 def logout():
     logout_user()
     return redirect(url_for("accounts.login"))
+
+
+# ---------------------------------------------------------------- devices and tokens (a lost phone)
+
+
+def _tokens_url(username: str | None):
+    return url_for("accounts.tokens", username=username) if username else url_for("accounts.tokens")
+
+
+@bp.route("/account/tokens")
+@login_required_page
+def tokens():
+    """The signed-in user's live tokens, each with a revoke button; administrators also every user's
+    (``?username=`` for one user's)."""
+    actor = require_actor()
+    wanted = (request.args.get("username") or "").strip()[:64] if actor.role == ADMIN else ""
+    return render_template(
+        "account_tokens.html", own=services.list_tokens(engine(), actor, actor.username),
+        everyone=services.list_tokens(engine(), actor, wanted or None) if actor.role == ADMIN else None,
+        username_filter=wanted)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required_page
+def revoke_token(token_id: int):
+    """One token revoked (the form's CSRF token is checked by CSRFProtect before this runs); someone
+    else's only by an administrator (else the error page, 403, nothing changed)."""
+    actor = require_actor()
+    token = services.revoke_token_id(engine(), actor, token_id, now=request_now())
+    if token["revoked_now"]:
+        flash(_("Token “%(name)s” of %(username)s is revoked; it no longer works.", name=token["name"],
+                username=token["username"]), "success")
+    else:
+        flash(_("Token “%(name)s” of %(username)s was already revoked.", name=token["name"],
+                username=token["username"]), "success")
+    back = (request.form.get("username") or "").strip()[:64] if actor.role == ADMIN else ""
+    return redirect(_tokens_url(back))

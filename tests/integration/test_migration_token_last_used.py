@@ -1,0 +1,88 @@
+"""Migration 0007 on a database that already holds API tokens: each keeps its row (live or revoked) with
+no last use yet, the column takes an aware time, and it goes down again; on SQLite (batch mode) and
+PostgreSQL."""
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from accounts import services
+from common.migrate import alembic_config, upgrade
+from tests.conftest import PG_URL
+
+TOKENS = [(1, "phone", "a" * 64, None), (2, "device: 3f0c9a52", "b" * 64, None),
+          (3, "old", "c" * 64, "2026-07-01 04:00:00+00:00")]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request, tmp_path):
+    """An empty database: a new SQLite file, or a PostgreSQL schema of its own, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.db'}"
+        return
+    schema = f"rdmig_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as c:
+        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as c:
+        c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _columns(engine, table: str) -> set[str]:
+    with engine.connect() as c:
+        return {col["name"] for col in sa.inspect(c).get_columns(table)}
+
+
+def _indexes(engine, table: str) -> set[str]:
+    with engine.connect() as c:
+        return {ix["name"] for ix in sa.inspect(c).get_indexes(table)}
+
+
+def _rows(engine) -> list[tuple]:
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(sa.text(
+            "select id, user_id, name, token_hash, revoked_at is not null from api_token order by id")).all()]
+
+
+def test_0007_adds_an_empty_last_used_to_every_token_and_goes_down_again(fresh_url):
+    upgrade(fresh_url, "0006")
+    engine = sa.create_engine(fresh_url)
+    try:
+        with engine.begin() as c:
+            c.execute(sa.text("insert into user_account (id, username, display_name, password_hash, role, active, "
+                              "created_at) values (1, 'keeper', 'keeper', 'x', 'keeper', true, "
+                              "'2026-07-01 02:00:00+00:00')"))
+            for token_id, name, token_hash, revoked_at in TOKENS:
+                c.execute(sa.text("insert into api_token (id, user_id, name, token_hash, created_at, revoked_at) "
+                                  "values (:id, 1, :name, :hash, '2026-07-01 02:00:00+00:00', :revoked)"),
+                          {"id": token_id, "name": name, "hash": token_hash, "revoked": revoked_at})
+        before = _rows(engine)
+        indexes = _indexes(engine, "api_token")
+
+        upgrade(fresh_url, "0007")
+        assert "last_used_at" in _columns(engine, "api_token")
+        assert _rows(engine) == before and _indexes(engine, "api_token") == indexes
+        with engine.connect() as c:
+            assert c.execute(sa.text("select count(*) from api_token where last_used_at is null")).scalar() == 3
+        # the application's own statement marks a token used (the column holds an aware UTC time)
+        now = datetime(2026, 7, 1, 2, 30, tzinfo=timezone.utc)
+        services._mark_used(engine, 1, now)
+        with engine.connect() as c:
+            marked = c.execute(sa.select(services._TOKENS.c.last_used_at).where(services._TOKENS.c.id == 1)).scalar()
+        assert marked == now
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as c:  # the token hash stays unique
+            c.execute(sa.text("insert into api_token (user_id, name, token_hash, created_at) "
+                              "values (1, 'again', :hash, '2026-07-01 02:00:00+00:00')"), {"hash": "a" * 64})
+
+        command.downgrade(alembic_config(fresh_url), "0006")
+        assert "last_used_at" not in _columns(engine, "api_token")
+        assert _rows(engine) == before and _indexes(engine, "api_token") == indexes
+        upgrade(fresh_url)  # and up again, to the head
+        assert "last_used_at" in _columns(engine, "api_token")
+    finally:
+        engine.dispose()
