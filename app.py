@@ -5,6 +5,7 @@ gunicorn: ``gunicorn 'app:create_app()'``; CLI: ``flask --app app <command>``.
 import os
 import secrets
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, request, send_from_directory
@@ -43,6 +44,10 @@ def _settings(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # A keeper's phone stays logged in for a month; queued scans go with the device token meanwhile,
+        # and /account/tokens ends every login of a lost phone at once.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),

@@ -20,15 +20,15 @@ class NotAuthenticated(DomainError):
 
 
 class SessionUser(UserMixin):
-    def __init__(self, actor: Actor):
+    def __init__(self, actor: Actor, session_id: str):
         self.actor = actor
-        self.id = str(actor.user_id)
+        self.id = session_id  # "<user id>.<session epoch>": see services.sign_out_everywhere
 
 
 @login_manager.user_loader
-def _load(user_id: str):
-    actor = services.load_actor(current_app.extensions["engine"], int(user_id))
-    return SessionUser(actor) if actor else None
+def _load(session_id: str):
+    actor = services.actor_for_session(current_app.extensions["engine"], session_id)
+    return SessionUser(actor, session_id) if actor else None
 
 
 def bearer_token() -> str | None:

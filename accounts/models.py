@@ -17,6 +17,8 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=16)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Part of every login session's id: raising it ends every login of the user in every browser.
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class KeeperDepot(SQLModel, table=True):

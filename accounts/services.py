@@ -26,14 +26,6 @@ def actor_for(session: Session, user: User) -> Actor:
     return Actor(user_id=user.id, username=user.username, role=user.role, depot_ids=depot_ids)
 
 
-def load_actor(engine, user_id: int) -> Actor | None:
-    with Session(engine) as s:
-        user = s.get(User, user_id)
-        if user is None or not user.active:
-            return None
-        return actor_for(s, user)
-
-
 def add_user(uow, username: str, password: str, role: str, display_name: str | None = None,
              depots: list[str] = ()) -> User:
     if role not in ROLES:
@@ -65,6 +57,44 @@ def create_user(engine, actor: Actor, **kwargs) -> int:
         user = add_user(uow, **kwargs)
         uow.commit()
         return user.id
+
+
+def session_id(engine, actor: Actor) -> str:
+    """The id a login session keeps: the user and their session epoch (``sign_out_everywhere``)."""
+    with Session(engine) as s:
+        return f"{actor.user_id}.{s.get(User, actor.user_id).session_epoch}"
+
+
+def actor_for_session(engine, session_id: str) -> Actor | None:
+    """The actor of a login session, or None once the user is inactive or signed out everywhere."""
+    user_id, _, epoch = session_id.partition(".")
+    if not user_id.isdigit() or not (epoch or "0").isdigit():
+        return None
+    with Session(engine) as s:
+        user = s.get(User, int(user_id))
+        if user is None or not user.active or user.session_epoch != int(epoch or 0):
+            return None
+        return actor_for(s, user)
+
+
+def sign_out_everywhere(engine, actor: Actor, username: str, now) -> int:
+    """Ends every login of ``username`` in every browser and revokes all their live tokens (a lost
+    phone still logged in). One's own, or anyone's for an administrator. Returns the tokens revoked."""
+    with UnitOfWork(engine) as uow:
+        user = uow.session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            raise NotFound(f"no user {username}", field="username")
+        if user.id != actor.user_id and actor.role != ADMIN:
+            raise Forbidden("you can sign out only yourself")
+        user.session_epoch += 1
+        uow.session.add(user)
+        live = uow.session.exec(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                        ApiToken.revoked_at.is_(None))).all()
+        for token in live:
+            token.revoked_at = now
+            uow.session.add(token)
+        uow.commit()
+        return len(live)
 
 
 def authenticate(engine, username: str, password: str) -> Actor | None:

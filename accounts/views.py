@@ -34,7 +34,7 @@ def login():
     if form.validate_on_submit():
         actor = services.authenticate(engine(), form.username.data, form.password.data)
         if actor is not None:
-            login_user(SessionUser(actor), remember=True)
+            login_user(SessionUser(actor, services.session_id(engine(), actor)), remember=True)
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong username or password."), "error")
         status = 401
@@ -84,3 +84,20 @@ def revoke_token(token_id: int):
                 username=token["username"]), "success")
     back = (request.form.get("username") or "").strip()[:64] if actor.role == ADMIN else ""
     return redirect(_tokens_url(back))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required_page
+def sign_out_everywhere():
+    """Every login of a user ended in every browser and all their tokens revoked: one's own (then back to
+    the login page), or anyone's for an administrator (``username`` in the form)."""
+    actor = require_actor()
+    username = (request.form.get("username") or "").strip()[:64] or actor.username
+    revoked = services.sign_out_everywhere(engine(), actor, username, now=request_now())
+    if username == actor.username:
+        logout_user()
+        flash(_("You are signed out on every device; %(n)s tokens were revoked.", n=revoked), "success")
+        return redirect(url_for("accounts.login"))
+    flash(_("%(username)s is signed out on every device; %(n)s tokens were revoked.", username=username,
+            n=revoked), "success")
+    return redirect(_tokens_url(username))

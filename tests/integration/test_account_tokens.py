@@ -346,3 +346,51 @@ def test_a_revoked_token_is_not_marked(app, engine, county, frozen):
     assert api.get("/api/v1/me", headers=bearer(county, "keeper")).status_code == 401
     with engine.connect() as c:
         assert c.execute(sa.text("select last_used_at from api_token where id = :id"), {"id": target}).scalar() is None
+
+
+# ------------------------------------------------------------------ signing out on every device
+
+
+def sign_out_form(client, **extra):
+    data = {"csrf_token": csrf_token(client, "/account/tokens"), **extra}
+    return client.post("/account/sign-out-everywhere", data=data)
+
+
+def test_signing_out_everywhere_ends_every_login_of_the_user_and_revokes_their_tokens(app, county, frozen):
+    lost_phone = logged_in(app, "keeper")  # still logged in in the lost phone's browser
+    phone_token = device_token(app, "keeper", "lost-phone")
+    desk = logged_in(app, "keeper")
+    colleague = logged_in(app, "keeper2")
+    assert lost_phone.get("/scan").status_code == 200
+    live = len(listed(desk))
+    assert live >= 1
+    r = sign_out_form(desk)
+    assert r.status_code == 302 and r.headers["Location"] == "/login"
+    assert f"您已在所有设备上退出登录；吊销了 {live} 个令牌。" in text(desk.get("/login"))
+    for client in (lost_phone, desk):
+        r = client.get("/scan")
+        assert r.status_code == 302 and r.headers["Location"].startswith("/login"), "still logged in"
+    assert not works(app, phone_token)
+    assert colleague.get("/scan").status_code == 200  # another user's login is untouched
+    again = logged_in(app, "keeper")  # a fresh login works as before
+    assert again.get("/scan").status_code == 200
+
+
+def test_only_an_administrator_signs_out_someone_else(app, county, engine, frozen):
+    victim = logged_in(app, "keeper2")
+    keeper = logged_in(app, "keeper")
+    before = table_counts(engine)
+    assert sign_out_form(keeper, username="keeper2").status_code == 403
+    assert table_counts(engine) == before and victim.get("/scan").status_code == 200
+    admin = logged_in(app, "admin")
+    r = sign_out_form(admin, username="keeper2")
+    assert r.status_code == 302 and r.headers["Location"] == "/account/tokens?username=keeper2"
+    assert "keeper2 已在所有设备上退出登录" in text(admin.get(r.headers["Location"]))
+    assert victim.get("/scan").status_code == 302
+    assert sign_out_form(admin, username="nobody").status_code == 404
+
+
+def test_signing_out_everywhere_needs_the_forms_csrf_token(app, county):
+    client = logged_in(app, "keeper")
+    assert client.post("/account/sign-out-everywhere", data={}).status_code == 400
+    assert client.get("/scan").status_code == 200

@@ -86,3 +86,24 @@ def test_0007_adds_an_empty_last_used_to_every_token_and_goes_down_again(fresh_u
         assert "last_used_at" in _columns(engine, "api_token")
     finally:
         engine.dispose()
+
+
+def test_0008_starts_every_user_at_session_epoch_0_so_their_logins_stay_valid_and_goes_down_again(fresh_url):
+    upgrade(fresh_url, "0007")
+    engine = sa.create_engine(fresh_url)
+    try:
+        with engine.begin() as c:
+            c.execute(sa.text("insert into user_account (id, username, display_name, password_hash, role, active, "
+                              "created_at) values (1, 'keeper', 'keeper', 'x', 'keeper', true, "
+                              "'2026-07-01 02:00:00+00:00')"))
+        upgrade(fresh_url, "0008")
+        with engine.connect() as c:
+            assert c.execute(sa.text("select session_epoch from user_account")).scalar_one() == 0
+        # a login session issued before the column (its id the bare user id) still finds its user
+        assert services.actor_for_session(engine, "1").username == "keeper"
+        assert services.actor_for_session(engine, "1.0").username == "keeper"
+        assert services.actor_for_session(engine, "1.1") is None
+        command.downgrade(alembic_config(fresh_url), "0007")
+        assert "session_epoch" not in _columns(engine, "user_account")
+    finally:
+        engine.dispose()
