@@ -1,35 +1,44 @@
 """The administrator's pages for the planning rules: response levels, per-capita norms (versioned),
-reserve floors, shelters and planning settings.
+reserve floors, shelters, imported travel times and planning settings.
 
 Thin edges over ``dispatch.settings``, the services the JSON API uses. Administrators, dispatchers and
 auditors read; only administrators change: a POST from anyone else is a 403 before its form is read,
 and the services check the role again. A rejected form comes back with status 422, each message next
 to its field in the page's language (by the service's message code), and nothing stored (each service
 is one transaction).
+
+Travel times: the import is the importer of the API's ``PUT /api/v1/travel-times.csv``
+(``dispatch.importers``); listing the imported times and removing them all are small queries here, as no
+service offers them yet.
 """
 import math
 import re
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from sqlmodel import Session, delete, func, select
 from wtforms import (
     BooleanField, FieldList, FloatField, FormField, IntegerField, SelectField, SelectMultipleField, StringField,
     widgets,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, Actor
+from common.db import UnitOfWork
 from common.errors import DomainError, NotFound
 from common.web import engine, request_now
-from dispatch import settings
-from dispatch.models import LEVELS, NORM_BASES
+from dispatch import importers, settings
+from dispatch.models import LEVELS, NORM_BASES, Shelter, TravelTime
 from dispatch.norms import LevelRule, NormRule
+from dispatch.travel import estimate_minutes
 from dispatch.views import READERS, _add_errors, _type_choices, bp, error_text
 from dispatch.vocab import SETTINGS, dispatch_label
 from inventory import queries
+from inventory.models import Depot
 from inventory.views import item_name
 
 
@@ -93,7 +102,7 @@ def admin_index():
     return render_template("admin_index.html", levels=settings.read_levels(eng), versions=versions[:1],
                            version_count=len(versions), floors=len(settings.list_floors(eng)),
                            shelters=len(settings.list_shelters(eng)), values=settings.read_settings(eng),
-                           can_edit=actor.role == ADMIN)
+                           travel_overrides=_count_travel_times(eng), can_edit=actor.role == ADMIN)
 
 
 # ---------------------------------------------------------------- response levels
@@ -471,3 +480,124 @@ def admin_settings():
         form = SettingsForm(formdata=None,
                             **{k: (_number(v) if isinstance(v, float) else v) for k, v in values.items()})
     return render_template("admin_settings.html", values=values, form=form, groups=SETTING_GROUPS), status
+
+
+# ---------------------------------------------------------------- travel times
+
+TRAVEL_PAGE_SIZE = 100
+TRAVEL_SETTINGS = ("detour_factor", "speed_county_kmh", "speed_town_kmh", "speed_village_kmh", "handling_minutes")
+
+
+class TravelImportForm(FlaskForm):
+    file = FileField("file", validators=[FileRequired()])
+
+
+class TravelClearForm(FlaskForm):
+    confirm = BooleanField("confirm", validators=[
+        DataRequired(_l("Tick the box to confirm that every imported travel time is removed."))])
+
+
+@bp.route("/admin/travel")
+@login_required_page
+def admin_travel():
+    return _travel_page(_reader())
+
+
+@bp.route("/admin/travel/import", methods=["POST"])
+@login_required_page
+def admin_travel_import():
+    """The file goes to the importer the API's PUT /api/v1/travel-times.csv uses: it replaces every imported
+    time, all rows or none."""
+    actor = _admin()
+    form = TravelImportForm(prefix="import")
+    if form.validate():
+        try:
+            count = importers.import_travel_times(engine(), actor, form.file.data.read())
+        except DomainError as e:
+            if e.status == 403 or not (e.field == "file" or (e.field or "").startswith("row ")):
+                raise
+            _add_errors(form.file, [error_text(e)])
+        else:
+            flash(_("%(num)s travel times imported from the file; they replace the ones imported before.", num=count),
+                  "success")
+            return redirect(url_for(".admin_travel"))
+    return _travel_page(actor, import_form=form, status=422)
+
+
+@bp.route("/admin/travel/clear", methods=["POST"])
+@login_required_page
+def admin_travel_clear():
+    actor = _admin()
+    form = TravelClearForm(prefix="clear")
+    if not form.validate():
+        return _travel_page(actor, clear_form=form, status=422)
+    count = _clear_travel_times(engine(), actor)
+    if count:
+        flash(_("All %(num)s imported travel times are removed: plans made from now on estimate every route from "
+                "coordinates.", num=count), "success")
+    else:
+        flash(_("There were no imported travel times to remove."), "info")
+    return redirect(url_for(".admin_travel"))
+
+
+def _travel_page(actor: Actor, *, import_form: TravelImportForm | None = None,
+                 clear_form: TravelClearForm | None = None, status: int = 200):
+    eng = engine()
+    depot_filter = (request.args.get("depot") or "").strip() or None
+    site_filter = (request.args.get("site") or "").strip() or None
+    values = settings.read_settings(eng)
+    total, matching, page, pages, rows = _list_travel_times(eng, settings.PlanningSettings(**values), depot_filter,
+                                                            site_filter, request.args.get("page", type=int) or 1)
+    if actor.role == ADMIN:
+        import_form = import_form or TravelImportForm(prefix="import", formdata=None)
+        clear_form = clear_form or TravelClearForm(prefix="clear", formdata=None)
+    return render_template("admin_travel.html", values=values, setting_names=TRAVEL_SETTINGS, total=total,
+                           matching=matching, rows=rows, page=page, pages=pages, depot_filter=depot_filter,
+                           site_filter=site_filter, import_form=import_form, clear_form=clear_form), status
+
+
+def _count_travel_times(eng) -> int:
+    with Session(eng) as s:
+        return s.exec(select(func.count()).select_from(TravelTime)).one()
+
+
+def _list_travel_times(eng, planning: settings.PlanningSettings, depot: str | None, site: str | None,
+                       page: int) -> tuple[int, int, int, int, list[dict]]:
+    """One page of the imported travel times (depot code, then site code), filtered by an exact depot and
+    site code: (all of them, those matching, the page, pages, rows). Each row also carries the minutes the
+    coordinates would give, None where the depot or site has no coordinates."""
+    with Session(eng) as s:
+        total = s.exec(select(func.count()).select_from(TravelTime)).one()
+        query = select(TravelTime.site_code, TravelTime.minutes, Depot).join(Depot, Depot.id == TravelTime.depot_id)
+        if depot:
+            query = query.where(Depot.code == depot)
+        if site:
+            query = query.where(TravelTime.site_code == site)
+        matching = total if not (depot or site) else s.exec(select(func.count()).select_from(query.subquery())).one()
+        pages = max(1, math.ceil(matching / TRAVEL_PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        found = s.exec(query.order_by(Depot.code, TravelTime.site_code)
+                       .limit(TRAVEL_PAGE_SIZE).offset((page - 1) * TRAVEL_PAGE_SIZE)).all()
+        codes = sorted({code for code, _minutes, _depot in found})
+        places = {d.code: (d.name, d.lat, d.lon, False) for d in s.exec(select(Depot).where(Depot.code.in_(codes)))}
+        places.update({sh.code: (sh.name, sh.lat, sh.lon, True)
+                       for sh in s.exec(select(Shelter).where(Shelter.code.in_(codes)))})
+    travel = planning.travel()
+    rows = []
+    for code, minutes, d in found:
+        name, lat, lon, shelter = places.get(code, (None, None, None, False))
+        estimate = None if None in (d.lat, d.lon, lat, lon) else estimate_minutes(travel, d.tier, (d.lat, d.lon),
+                                                                                    (lat, lon))
+        rows.append({"depot": {"code": d.code, "name": d.name, "tier": d.tier, "kind": d.kind, "key_town": d.key_town},
+                     "site": code, "site_name": name, "shelter": shelter, "minutes": minutes, "estimate": estimate})
+    return total, matching, page, pages, rows
+
+
+def _clear_travel_times(eng, actor: Actor) -> int:
+    """Removes every imported travel time in one transaction; returns how many there were."""
+    actor.require_role(ADMIN)
+    with UnitOfWork(eng) as uow:
+        count = uow.session.exec(select(func.count()).select_from(TravelTime)).one()
+        uow.session.exec(delete(TravelTime))
+        uow.commit()
+    return count

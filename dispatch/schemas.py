@@ -82,6 +82,8 @@ class IncidentSchema(Schema):
     sites = fields.List(fields.Nested(SiteSchema), required=True)
     suggested_level = fields.Str(dump_only=True)
     people = fields.Int(dump_only=True)
+    declared_by = fields.Str(dump_only=True, allow_none=True,
+                             metadata={"description": "username of the account that declared the incident"})
     level_changes = fields.List(fields.Dict(), dump_only=True)
 
 
