@@ -1,6 +1,6 @@
-"""Migration 0007 on a database that already holds API tokens: each keeps its row (live or revoked) with
-no last use yet, the column takes an aware time, and it goes down again; on SQLite (batch mode) and
-PostgreSQL."""
+"""Migrations on databases that already hold data, on SQLite (batch mode) and PostgreSQL: 0006 names the
+user of every level change, 0007 gives every token an empty last use, 0008 starts every user at session
+epoch 0; the rows stay, and each goes down again."""
 import uuid
 from datetime import datetime, timezone
 
@@ -12,6 +12,8 @@ from accounts import services
 from common.migrate import alembic_config, upgrade
 from tests.conftest import PG_URL
 
+USERS = [(1, "admin", "admin"), (2, "dispatcher", "dispatcher")]
+CHANGES = [(1, "IV", "III", "水位上涨", 2), (2, "III", "II", "堤防险情", 1)]
 TOKENS = [(1, "phone", "a" * 64, None), (2, "device: 3f0c9a52", "b" * 64, None),
           (3, "old", "c" * 64, "2026-07-01 04:00:00+00:00")]
 
@@ -47,6 +49,46 @@ def _rows(engine) -> list[tuple]:
     with engine.connect() as c:
         return [tuple(r) for r in c.execute(sa.text(
             "select id, user_id, name, token_hash, revoked_at is not null from api_token order by id")).all()]
+
+
+def test_0006_names_the_user_of_every_level_change_and_goes_down_again(fresh_url):
+    upgrade(fresh_url, "0005")
+    engine = sa.create_engine(fresh_url)
+    try:
+        with engine.begin() as c:
+            for user_id, username, role in USERS:
+                c.execute(sa.text("insert into user_account (id, username, display_name, password_hash, role, active, "
+                                  "created_at) values (:id, :u, :u, 'x', :r, true, '2026-07-01 02:00:00+00:00')"),
+                          {"id": user_id, "u": username, "r": role})
+            c.execute(sa.text("insert into incident (id, type, title, level, declared_at, days, created_by, "
+                              "created_at) values (1, 'flood', '7·15', 'II', '2026-07-01 02:00:00+00:00', 3, 2, "
+                              "'2026-07-01 02:00:00+00:00')"))
+            for change_id, old, new, reason, user_id in CHANGES:
+                c.execute(sa.text("insert into level_change (id, incident_id, from_level, to_level, reason, user_id, "
+                                  "created_at) values (:id, 1, :old, :new, :reason, :user, "
+                                  "'2026-07-01 03:00:00+00:00')"),
+                          {"id": change_id, "old": old, "new": new, "reason": reason, "user": user_id})
+
+        upgrade(fresh_url, "0006")
+        with engine.connect() as c:
+            rows = c.execute(sa.text("select id, from_level, to_level, reason, user_id, username from level_change "
+                                     "order by id")).all()
+        assert [tuple(r) for r in rows] == [(1, "IV", "III", "水位上涨", 2, "dispatcher"),
+                                            (2, "III", "II", "堤防险情", 1, "admin")]
+        assert "ix_level_change_user_id" in _indexes(engine, "level_change")
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as c:  # a change always names its user
+            c.execute(sa.text("insert into level_change (incident_id, from_level, to_level, reason, user_id, "
+                              "created_at) values (1, 'II', 'I', 'x', 1, '2026-07-01 04:00:00+00:00')"))
+
+        command.downgrade(alembic_config(fresh_url), "0005")
+        assert "username" not in _columns(engine, "level_change")
+        assert "ix_level_change_user_id" not in _indexes(engine, "level_change")
+        with engine.connect() as c:
+            assert c.execute(sa.text("select count(*) from level_change")).scalar() == 2
+        upgrade(fresh_url)  # and up again, to the head
+        assert "username" in _columns(engine, "level_change")
+    finally:
+        engine.dispose()
 
 
 def test_0007_adds_an_empty_last_used_to_every_token_and_goes_down_again(fresh_url):
