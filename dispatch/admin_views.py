@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlmodel import Session, delete, func, select
 from wtforms import (
     BooleanField, FieldList, FloatField, FormField, IntegerField, SelectField, SelectMultipleField, StringField,
     widgets,
@@ -28,17 +27,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, Actor
-from common.db import UnitOfWork
 from common.errors import DomainError, NotFound
 from common.web import engine, request_now
-from dispatch import importers, settings
-from dispatch.models import LEVELS, NORM_BASES, Shelter, TravelTime
+from dispatch import importers, settings, travel_times
+from dispatch.models import LEVELS, NORM_BASES
 from dispatch.norms import LevelRule, NormRule
-from dispatch.travel import estimate_minutes
 from dispatch.views import READERS, _add_errors, _type_choices, bp, error_text
 from dispatch.vocab import SETTINGS, dispatch_label
 from inventory import queries
-from inventory.models import Depot
 from inventory.views import item_name
 
 
@@ -102,7 +98,7 @@ def admin_index():
     return render_template("admin_index.html", levels=settings.read_levels(eng), versions=versions[:1],
                            version_count=len(versions), floors=len(settings.list_floors(eng)),
                            shelters=len(settings.list_shelters(eng)), values=settings.read_settings(eng),
-                           travel_overrides=_count_travel_times(eng), can_edit=actor.role == ADMIN)
+                           travel_overrides=travel_times.count(eng), can_edit=actor.role == ADMIN)
 
 
 # ---------------------------------------------------------------- response levels
@@ -484,7 +480,6 @@ def admin_settings():
 
 # ---------------------------------------------------------------- travel times
 
-TRAVEL_PAGE_SIZE = 100
 TRAVEL_SETTINGS = ("detour_factor", "speed_county_kmh", "speed_town_kmh", "speed_village_kmh", "handling_minutes")
 
 
@@ -531,7 +526,7 @@ def admin_travel_clear():
     form = TravelClearForm(prefix="clear")
     if not form.validate():
         return _travel_page(actor, clear_form=form, status=422)
-    count = _clear_travel_times(engine(), actor)
+    count = travel_times.clear(engine(), actor)
     if count:
         flash(_("All %(num)s imported travel times are removed: plans made from now on estimate every route from "
                 "coordinates.", num=count), "success")
@@ -546,7 +541,7 @@ def _travel_page(actor: Actor, *, import_form: TravelImportForm | None = None,
     depot_filter = (request.args.get("depot") or "").strip() or None
     site_filter = (request.args.get("site") or "").strip() or None
     values = settings.read_settings(eng)
-    total, matching, page, pages, rows = _list_travel_times(eng, settings.PlanningSettings(**values), depot_filter,
+    total, matching, page, pages, rows = travel_times.page(eng, settings.PlanningSettings(**values), depot_filter,
                                                             site_filter, request.args.get("page", type=int) or 1)
     if actor.role == ADMIN:
         import_form = import_form or TravelImportForm(prefix="import", formdata=None)
@@ -554,50 +549,3 @@ def _travel_page(actor: Actor, *, import_form: TravelImportForm | None = None,
     return render_template("admin_travel.html", values=values, setting_names=TRAVEL_SETTINGS, total=total,
                            matching=matching, rows=rows, page=page, pages=pages, depot_filter=depot_filter,
                            site_filter=site_filter, import_form=import_form, clear_form=clear_form), status
-
-
-def _count_travel_times(eng) -> int:
-    with Session(eng) as s:
-        return s.exec(select(func.count()).select_from(TravelTime)).one()
-
-
-def _list_travel_times(eng, planning: settings.PlanningSettings, depot: str | None, site: str | None,
-                       page: int) -> tuple[int, int, int, int, list[dict]]:
-    """One page of the imported travel times (depot code, then site code), filtered by an exact depot and
-    site code: (all of them, those matching, the page, pages, rows). Each row also carries the minutes the
-    coordinates would give, None where the depot or site has no coordinates."""
-    with Session(eng) as s:
-        total = s.exec(select(func.count()).select_from(TravelTime)).one()
-        query = select(TravelTime.site_code, TravelTime.minutes, Depot).join(Depot, Depot.id == TravelTime.depot_id)
-        if depot:
-            query = query.where(Depot.code == depot)
-        if site:
-            query = query.where(TravelTime.site_code == site)
-        matching = total if not (depot or site) else s.exec(select(func.count()).select_from(query.subquery())).one()
-        pages = max(1, math.ceil(matching / TRAVEL_PAGE_SIZE))
-        page = min(max(page, 1), pages)
-        found = s.exec(query.order_by(Depot.code, TravelTime.site_code)
-                       .limit(TRAVEL_PAGE_SIZE).offset((page - 1) * TRAVEL_PAGE_SIZE)).all()
-        codes = sorted({code for code, _minutes, _depot in found})
-        places = {d.code: (d.name, d.lat, d.lon, False) for d in s.exec(select(Depot).where(Depot.code.in_(codes)))}
-        places.update({sh.code: (sh.name, sh.lat, sh.lon, True)
-                       for sh in s.exec(select(Shelter).where(Shelter.code.in_(codes)))})
-    travel = planning.travel()
-    rows = []
-    for code, minutes, d in found:
-        name, lat, lon, shelter = places.get(code, (None, None, None, False))
-        estimate = None if None in (d.lat, d.lon, lat, lon) else estimate_minutes(travel, d.tier, (d.lat, d.lon),
-                                                                                    (lat, lon))
-        rows.append({"depot": {"code": d.code, "name": d.name, "tier": d.tier, "kind": d.kind, "key_town": d.key_town},
-                     "site": code, "site_name": name, "shelter": shelter, "minutes": minutes, "estimate": estimate})
-    return total, matching, page, pages, rows
-
-
-def _clear_travel_times(eng, actor: Actor) -> int:
-    """Removes every imported travel time in one transaction; returns how many there were."""
-    actor.require_role(ADMIN)
-    with UnitOfWork(eng) as uow:
-        count = uow.session.exec(select(func.count()).select_from(TravelTime)).one()
-        uow.session.exec(delete(TravelTime))
-        uow.commit()
-    return count
