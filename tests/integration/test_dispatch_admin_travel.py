@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from common import clock
 from common.i18n_build import compile_catalogs
-from dispatch import admin_views, importers, incidents, settings
+from dispatch import importers, incidents, settings, travel_times
 from dispatch.models import TravelTime
 from dispatch.travel import TravelSettings, estimate_minutes
 from inventory.models import Depot
@@ -250,7 +250,7 @@ def test_removing_them_all_needs_the_confirmation(client, engine, routed):
 
 
 def test_the_list_is_filtered_by_depot_and_site_and_paged(client, engine, routed, monkeypatch):
-    monkeypatch.setattr(admin_views, "TRAVEL_PAGE_SIZE", 5)
+    monkeypatch.setattr(travel_times, "PAGE_SIZE", 5)
     lines = [f"{d},{s},{10 + i}" for i, (d, s) in enumerate(
         (d, s) for d in ("C1", "T1", "T2", "T1-V1") for s in ("S-T2-1", "T1-V1", "T1-V2", "T2-V1"))]
     importers.import_travel_times(engine, routed.admin, ("depot,site,minutes\n" + "\n".join(lines)).encode())
