@@ -101,3 +101,26 @@ def markdown_table(header: list[str], rows: list[list[str]], text_columns: int =
              "|" + "|".join("---" if i < text_columns else "---:" for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def status_kb(field: str) -> int | None:
+    """A line of /proc/self/status in kB (VmRSS: resident now; VmHWM: the peak since exec or the last
+    ``reset_peak``); None where there is no such file."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak() -> bool:
+    """Resets this process's VmHWM to what it holds now (Linux 4.0+); False where the kernel refuses."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False

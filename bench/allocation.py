@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import log, machine, markdown_table, median, utc_stamp
+from bench import log, machine, markdown_table, median, reset_peak, status_kb, utc_stamp
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = ("county", "city", "province")
@@ -208,24 +208,8 @@ def fill_spreads(problem, plan: dict, short_items: set[str]) -> dict:
 
 
 def _status_mb(key: str) -> float | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak() -> bool:
-    """Reset this process's peak RSS (VmHWM) mark; False where the kernel does not allow it."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
+    kb = status_kb(key)
+    return None if kb is None else kb / 1024
 
 
 def _timed(function, *args):
@@ -252,7 +236,7 @@ def measure(scale: str) -> dict:
     # first parse and solve: memory
     out["generate_peak_mb"] = _status_mb("VmHWM")  # this process's own peak so far (generation)
     gc.collect()
-    out["peak_reset"] = _reset_peak()
+    out["peak_reset"] = reset_peak()
     started = time.perf_counter()
     problem = parse_problem(doc)
     parsed = time.perf_counter()
@@ -308,7 +292,7 @@ def measure(scale: str) -> dict:
             times[name].append(spent[name] / TURNS[scale])
         if scale in GLOP_SCALES and r < GLOP_ROUNDS[scale]:
             if r == 0:
-                out["glop_peak_reset"] = _reset_peak()
+                out["glop_peak_reset"] = reset_peak()
             times["glop"].append(once("glop"))
             if r == 0:
                 out["glop_peak_mb"] = _status_mb("VmHWM")

@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from bench import log, machine, markdown_table, median, utc_stamp
+from bench import log, machine, markdown_table, median, reset_peak, status_kb, utc_stamp
 from bench.ledger import on_both_databases
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
@@ -203,28 +203,6 @@ def dump_csv(app, url: str, sql: str, path: str) -> int:
     return os.path.getsize(path)
 
 
-def _status_kb(field: str) -> int | None:
-    """A line of /proc/self/status in kB (VmRSS: resident now; VmHWM: the peak since exec or the last reset)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _reset_peak() -> bool:
-    """Resets this process's VmHWM to what it holds now (Linux 4.0+); False where the kernel refuses."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 class _RssSampler(threading.Thread):
     """Reads VmRSS every 20 ms: a check on VmHWM that needs no kernel support."""
 
@@ -234,7 +212,7 @@ class _RssSampler(threading.Thread):
 
     def run(self):
         while not self.stop.wait(0.02):
-            self.peak_kb = max(self.peak_kb, _status_kb("VmRSS") or 0)
+            self.peak_kb = max(self.peak_kb, status_kb("VmRSS") or 0)
 
 
 def xlsx_child(url: str, path: str) -> None:
@@ -254,8 +232,8 @@ def xlsx_child(url: str, path: str) -> None:
         documents.ledger(movements.LedgerQuery(app.extensions["engine"], _auditor(), reports.Filters(), TZ), {},
                          {"generated_at": datetime.now(timezone.utc), "seal": None}, None)
     gc.collect()
-    before = _status_kb("VmRSS")
-    reset = _reset_peak()
+    before = status_kb("VmRSS")
+    reset = reset_peak()
     sampler = _RssSampler()
     sampler.start()
     started = time.perf_counter()
@@ -266,7 +244,7 @@ def xlsx_child(url: str, path: str) -> None:
         doc = documents.ledger(query, {}, meta, query.count())
         rows = exports.write_xlsx(doc, path, TZ)
     seconds = time.perf_counter() - started
-    hwm = _status_kb("VmHWM")
+    hwm = status_kb("VmHWM")
     sampler.stop.set()
     sampler.join()
     peak = max(hwm or 0, sampler.peak_kb)

@@ -24,7 +24,6 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-import time
 import uuid
 from datetime import date, timedelta
 from itertools import cycle
