@@ -43,7 +43,8 @@ def is_expired(expires_on: date | None, today: date) -> bool:
 
 def _positive(quantity, field: str = "quantity") -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-        raise InvalidInput(f"{field} must be a whole number greater than 0, got {quantity!r}", field=field)
+        raise InvalidInput(f"{field} must be a whole number greater than 0, got {quantity!r}", field=field,
+                           message_code="quantity_not_positive", params={"value": str(quantity)})
     return quantity
 
 
@@ -53,12 +54,13 @@ def _take(lot: LotState, quantity: int, kind: str, today: date | None, reason: s
         raise LotExpired(
             f"lot {lot.code} expired on {lot.expires_on.isoformat()}; it cannot be issued or moved, "
             "only written off",
-            field="lot",
+            field="lot", message_code="lot_expired", params={"lot": lot.code, "expired": lot.expires_on.isoformat()},
         )
     if quantity > lot.quantity:
         raise InsufficientStock(
             f"lot {lot.code} holds {lot.quantity}, cannot take {quantity}",
-            field="quantity",
+            field="quantity", message_code="lot_holds_less",
+            params={"lot": lot.code, "available": lot.quantity, "quantity": quantity},
             available=lot.quantity,
         )
     return Change(kind, -quantity, lot.quantity - quantity, reason)
@@ -94,7 +96,8 @@ def count(lot: LotState, counted: int) -> Change:
     """A stock-take (盘点): the difference between counted and recorded becomes the adjustment.
     A count that matches is still recorded (quantity 0) as proof the shelf was counted."""
     if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
-        raise InvalidInput(f"counted must be a whole number of 0 or more, got {counted!r}", field="counted")
+        raise InvalidInput(f"counted must be a whole number of 0 or more, got {counted!r}", field="counted",
+                           message_code="counted_negative", params={"value": str(counted)})
     return Change(COUNT, counted - lot.quantity, counted)
 
 
@@ -102,6 +105,7 @@ def write_off(lot: LotState, quantity: int, reason: str) -> Change:
     """Expired, damaged or lost units leave the books (报损/报废); expired lots may only leave this way."""
     if reason not in WRITE_OFF_REASONS:
         raise InvalidInput(
-            f"reason must be one of {', '.join(WRITE_OFF_REASONS)}, got {reason!r}", field="reason"
+            f"reason must be one of {', '.join(WRITE_OFF_REASONS)}, got {reason!r}", field="reason",
+            message_code="reason_unknown", params={"value": str(reason)},
         )
     return _take(lot, quantity, WRITE_OFF, today=None, reason=reason)

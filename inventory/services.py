@@ -157,13 +157,14 @@ def _transfer(uow, ctx: Context, lot: str, quantity: int, to_depot: str, to_lot:
     destination_code = to_lot or f"{lot}-{to_depot}"
     locked = _lock_in_id_order(uow, {lot, destination_code})
     if lot not in locked:
-        raise NotFound(f"no lot with code {lot}", field="lot")
+        raise NotFound(f"no lot with code {lot}", field="lot", message_code="no_such_lot", params={"lot": lot})
     source = locked[lot]
     destination_depot = _depot_by_code(uow, to_depot, field="to_depot")
     ctx.actor.require_stock_change(source.depot_id, source.depot_code)
     ctx.actor.require_stock_change(destination_depot.id, destination_depot.code)
     if destination_depot.id == source.depot_id:
-        raise InvalidInput(f"lot {source.code} is already at depot {to_depot}", field="to_depot")
+        raise InvalidInput(f"lot {source.code} is already at depot {to_depot}", field="to_depot",
+                           message_code="lot_already_there", params={"lot": source.code, "depot": to_depot})
     out = _write(uow, ctx, source, ledger.transfer_out(_state(source), quantity, ctx.today))
     destination = _destination_lot(uow, ctx, source, destination_depot, destination_code,
                                    locked.get(destination_code))
@@ -339,7 +340,7 @@ def _locked_lot(uow, code: str, field: str = "lot") -> LockedLot:
         raise InvalidInput("a lot code is required", field=field)
     row = _connection(uow).execute(_LOCK_ONE, {"code": code}).first()
     if row is None:
-        raise NotFound(f"no lot with code {code}", field=field)
+        raise NotFound(f"no lot with code {code}", field=field, message_code="no_such_lot", params={"lot": code})
     return LockedLot(**row._mapping)
 
 
@@ -365,7 +366,7 @@ def _insert_lot(uow, ctx: Context, depot_code: str, item_code: str, **values) ->
 def _depot_by_code(uow, code: str, field: str = "depot") -> Depot:
     depot = uow.session.exec(select(Depot).where(Depot.code == code)).first()
     if depot is None:
-        raise NotFound(f"no depot with code {code}", field=field)
+        raise NotFound(f"no depot with code {code}", field=field, message_code="no_such_depot", params={"depot": code})
     return depot
 
 

@@ -190,6 +190,7 @@ def _template_helpers(state) -> None:
         unit_label=unit_label,
         url_with=url_with,
     )
+    state.app.extensions.setdefault("error_messages", {}).update(vocab.ERROR_MESSAGES)
 
 
 @bp.app_context_processor

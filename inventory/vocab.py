@@ -114,6 +114,19 @@ ERROR_TITLES = {
     500: _l("Something went wrong"),
 }
 
+# The messages of the stock rules' domain errors by their stable message code (see common/errors.py), in
+# the words of a page: error pages and the scanning page fill them in with the error's parameters.
+ERROR_MESSAGES = {
+    "quantity_not_positive": _l("The quantity must be a whole number greater than 0 (got %(value)s)."),
+    "counted_negative": _l("The counted quantity must be a whole number of 0 or more (got %(value)s)."),
+    "reason_unknown": _l("Choose a write-off reason from the list (got %(value)s)."),
+    "lot_expired": _l("Lot %(lot)s expired on %(expired)s: it can only be written off, not issued or moved."),
+    "lot_holds_less": _l("Lot %(lot)s holds only %(available)s; %(quantity)s cannot be taken from it."),
+    "no_such_lot": _l("No lot has the code %(lot)s."),
+    "no_such_depot": _l("No depot has the code %(depot)s."),
+    "lot_already_there": _l("Lot %(lot)s is already at depot %(depot)s."),
+}
+
 ERROR_HINTS = {
     "csrf": _l("The form's security token is missing or has expired. Reload the page and try again."),
     "not_your_depot": _l("This depot is not one you keep. A depot keeper sees only the depots they keep."),

@@ -49,7 +49,8 @@ def page():
     return render_template(
         "scan.html", config=_page_config(actor), vendor_missing=vendor.missing(),
         reasons=[(r, vocab.label("reason", r)) for r in WRITE_OFF_REASONS if r != "approved" or actor.role == ADMIN],
-        units_en=vocab.UNITS_EN if english else {})
+        units_en=vocab.UNITS_EN if english else {},
+        messages={code: str(message) for code, message in vocab.ERROR_MESSAGES.items()})
 
 
 def _page_config(actor) -> dict:

@@ -51,6 +51,16 @@ function errorText(error) {
   return (error && T.errors[error.code]) || T.errors.other;
 }
 
+// The server's own words for a refusal, in the page's language where its message code is known
+// (inventory/vocab.py ERROR_MESSAGES, with the error's parameters), else as the server said it.
+function errorDetail(error) {
+  if (!error) return "";
+  const template = error.message_code && T.messages[error.message_code];
+  if (!template) return error.message || "";
+  const params = error.params || {};
+  return template.replace(/%\((\w+)\)s/g, (m, k) => (k in params ? params[k] : m));
+}
+
 // ---------------------------------------------------------------- a scan or a typed code
 
 async function handle(text) {
@@ -100,9 +110,9 @@ async function showLot(code, bare) {
   if (found.lot) return render(found.lot, found.fresh);
   hideLot();
   if (found.status === 404) return say(fill(bare ? T.unknown : T.unknownLot, { code }), T.unknownHint);
-  if (found.status === 403) return say(T.notYourLot, found.error ? found.error.message : "");
+  if (found.status === 403) return say(T.notYourLot, errorDetail(found.error));
   if (found.offline || found.status === 401 || found.status >= 500) return say(fill(T.offlineUnknown, { code }));
-  return say(errorText(found.error), found.error ? found.error.message : "");
+  return say(errorText(found.error), errorDetail(found.error));
 }
 
 function hideLot() {
@@ -288,7 +298,7 @@ function outboxRow(item) {
   if (item.state === "sent") li.append(Object.assign(document.createElement("p"), { className: "outbox-result", textContent: describeResult(item) }));
   if (item.state === "rejected") {
     const why = Object.assign(document.createElement("p"), { className: "outbox-error", textContent: `${errorText(item.error)} ${T.resolve}` });
-    const detail = Object.assign(document.createElement("p"), { className: "muted outbox-detail", textContent: (item.error && item.error.message) || "" });
+    const detail = Object.assign(document.createElement("p"), { className: "muted outbox-detail", textContent: errorDetail(item.error) });
     const retry = Object.assign(document.createElement("button"), { type: "button", className: "button", textContent: T.retry });
     const dismiss = Object.assign(document.createElement("button"), { type: "button", className: "button", textContent: T.dismiss });
     retry.addEventListener("click", () => outbox.retry(item.seq));

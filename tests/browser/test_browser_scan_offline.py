@@ -122,6 +122,7 @@ def test_a_rule_broken_on_arrival_comes_back_as_a_message_to_resolve(keeper, eng
     expect(rejected).to_have_count(1)
     expect(rejected.locator(".outbox-state")).to_have_text("服务器未接受")
     expect(rejected.locator(".outbox-error")).to_contain_text("批次库存已不足")
+    expect(rejected.locator(".outbox-detail")).to_have_text("批次 LOT-WATER-T1 仅有 20，不能从中取出 40。")
     expect(rejected).to_contain_text("出库 40 箱 · LOT-WATER-T1")
     expect(page.locator("#message")).to_contain_text("服务器未接受")
     expect(page.locator("#confirmation")).to_be_hidden()

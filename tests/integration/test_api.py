@@ -135,6 +135,14 @@ def test_a_broken_rule_is_a_specific_4xx_and_writes_nothing(client, engine, coun
     assert snapshot(engine) == before
 
 
+def test_a_broken_stock_rule_names_its_message_code_and_values_for_translation(client, engine, county):
+    code = new_lot(engine, county.admin, depot="T1", quantity=3)
+    r = post_op(client, county, "keeper", {"kind": "issue", "lot": code, "quantity": 4})
+    error = r.json["error"]
+    assert (error["message_code"], error["params"]) == ("lot_holds_less", {"lot": code, "available": 3, "quantity": 4})
+    assert error["message"] == f"lot {code} holds 3, cannot take 4"  # the API keeps the English message
+
+
 def test_an_unknown_lot_is_a_404(client, county):
     r = post_op(client, county, "keeper", {"kind": "issue", "lot": "NOPE", "quantity": 1})
     assert r.status_code == 404 and r.json["error"]["field"] == "lot"

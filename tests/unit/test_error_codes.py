@@ -1,5 +1,6 @@
-"""The dispatch services' domain errors carry a stable message code and parameters, and every code has a
-message pages can say in their language, with exactly the parameters the error carries."""
+"""The dispatch services' and the stock rules' domain errors carry a stable message code and parameters,
+and every code has a message pages can say in their language, with exactly the parameters the error
+carries."""
 import ast
 import re
 from dataclasses import replace
@@ -11,15 +12,17 @@ from common.errors import DomainError, InvalidInput
 from dispatch.norms import DEFAULT_LEVELS, check_levels
 from dispatch.settings import PlanningSettings, check_settings
 from dispatch.vocab import ERROR_MESSAGES
+from inventory.vocab import ERROR_MESSAGES as STOCK_MESSAGES
 
-DISPATCH = Path(__file__).resolve().parents[2] / "dispatch"
+ROOT = Path(__file__).resolve().parents[2]
+DISPATCH = ROOT / "dispatch"
 
 
-def raised_codes() -> list[tuple[str, str, set[str] | None]]:
+def raised_codes(package: Path = DISPATCH) -> list[tuple[str, str, set[str] | None]]:
     """(file:line, message code, parameter names or None when not a literal dict) of every error the
     dispatch package raises with a message code; an f-string code is expanded over its known values."""
     found = []
-    for path in sorted(DISPATCH.glob("*.py")):
+    for path in sorted(package.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
@@ -90,3 +93,16 @@ def test_bad_settings_name_their_field_and_code(changes, field, code):
     with pytest.raises(InvalidInput) as e:
         check_settings(replace(PlanningSettings(), **changes))
     assert (e.value.field, e.value.message_code) == (field, code)
+
+
+@pytest.mark.parametrize("where, code, names", raised_codes(ROOT / "inventory"))
+def test_every_stock_rule_code_has_a_message_with_the_parameters_the_error_carries(where, code, names):
+    assert code in STOCK_MESSAGES, f"{where}: {code} has no message in inventory.vocab.ERROR_MESSAGES"
+    placeholders = set(re.findall(r"%\((\w+)\)s", str(STOCK_MESSAGES[code])))
+    assert names is not None and placeholders <= names, f"{where}: {code} names {placeholders} it does not carry"
+
+
+def test_every_stock_message_is_raised_somewhere_and_the_rules_raise_them():
+    raised = {code for _, code, _ in raised_codes(ROOT / "inventory")}
+    assert set(STOCK_MESSAGES) == raised
+    assert {"lot_holds_less", "lot_expired", "quantity_not_positive"} <= raised
