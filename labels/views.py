@@ -11,6 +11,7 @@ from datetime import date
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 
 from accounts.auth import login_required_page, require_actor
+from common.actor import KEEPER
 from common.errors import DomainError, InvalidInput, NotFound
 from common.web import engine, request_now, request_today
 from inventory import queries
@@ -59,10 +60,14 @@ def _label_prints(code: str) -> dict:
 @bp.route("/l/<path:code>")
 @login_required_page
 def scan_lot(code: str):
-    """A lot label: the lot's stock card (the scanning page will take this over)."""
+    """A lot label opened by a phone's own camera app: for a keeper the scanning page with the lot and
+    what they may record there; for everyone else the lot's stock card."""
     def find():
         payloads.check_code(code, "lot")
-        queries.get_lot(engine(), require_actor(), code, request_today())
+        actor = require_actor()
+        queries.get_lot(engine(), actor, code, request_today())
+        if actor.role == KEEPER:
+            return redirect(url_for("scan.page", code=code))
         return redirect(url_for("inventory.lot", code=code))
 
     return _scanned("lot", code, find)

@@ -110,3 +110,17 @@ def test_an_auditor_sees_any_lot_read_only(browser, scan_server):
     expect(page.locator("#lot-readonly")).to_have_text("只读：您的角色不能登记出入库。")
     expect(page.locator("#actions")).to_be_hidden()
     context.close()
+
+
+def test_a_label_opened_by_the_phones_own_camera_app_shows_the_lot_ready_to_record(browser, scan_server):
+    """The phone's camera app opens the label's URL in the browser: a keeper lands on the scanning page
+    with that lot and its actions, no second scan needed."""
+    base, _ = scan_server
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, base, "keeper", "keeper-pass")
+    page.goto(base + "/l/LOT-WATER-T1")
+    expect(page).to_have_url(base + "/scan?code=LOT-WATER-T1")
+    expect(page.locator("#lot-code")).to_have_text("LOT-WATER-T1")
+    expect(page.locator("#lot").get_by_role("button", name="出库")).to_be_visible()
+    context.close()

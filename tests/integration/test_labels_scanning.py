@@ -1,6 +1,7 @@
 """Opening what a label's QR code carries (/l/, /d/, /o/), on SQLite and PostgreSQL: a known code leads
 to its page, an unknown one to a clear 404 page, a malformed one to a clear 422 page, never a 500."""
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -33,8 +34,13 @@ def as_keeper(client):
     assert login(client, "keeper", "keeper-pass").status_code == 302
 
 
-def test_a_lot_label_opens_the_lots_stock_card(client, lots):
+def test_a_lot_label_opens_the_scanning_page_for_a_keeper_and_the_stock_card_for_everyone_else(client, lots):
     as_keeper(client)
+    r = client.get("/l/LOT-A1")
+    assert r.status_code == 302 and r.headers["Location"] == "/scan?code=LOT-A1"
+    assert client.get(r.headers["Location"]).status_code == 200
+    client.post("/logout")
+    assert login(client, "auditor", "auditor-pass").status_code == 302
     r = client.get("/l/LOT-A1")
     assert r.status_code == 302 and r.headers["Location"] == "/lots/LOT-A1"
     assert client.get(r.headers["Location"]).status_code == 200
@@ -44,6 +50,11 @@ def test_a_percent_encoded_code_opens_its_lot(client, lots):
     as_keeper(client)
     url = payloads.lot_url(BASE, lots["odd"])
     assert url.isascii()
+    r = client.get(url[len(BASE):])
+    location = urlsplit(r.headers["Location"])
+    assert r.status_code == 302 and location.path == "/scan" and parse_qs(location.query) == {"code": ["批次 7"]}
+    client.post("/logout")
+    assert login(client, "admin", "admin-pass").status_code == 302
     r = client.get(url[len(BASE):])
     assert r.status_code == 302 and r.headers["Location"] == "/lots/%E6%89%B9%E6%AC%A1%207"
     assert "批次 7" in text(client.get(r.headers["Location"]))
@@ -115,7 +126,7 @@ def test_a_lot_of_a_depot_the_keeper_does_not_keep_gets_the_403_page_with_the_re
 def test_codes_read_back_from_label_urls_open_the_same_pages(client, lots):
     """What payloads builds, the routes open: lot, depot and shelf."""
     as_keeper(client)
-    for url, location in ((payloads.lot_url(BASE, "LOT-A1"), "/lots/LOT-A1"),
+    for url, location in ((payloads.lot_url(BASE, "LOT-A1"), "/scan?code=LOT-A1"),
                           (payloads.depot_url(BASE, "T1-V1"), "/depots/T1-V1"),
                           (payloads.shelf_url(BASE, "T1", "B-2"), "/depots/T1?shelf=B-2")):
         r = client.get(url[len(BASE):])
