@@ -27,7 +27,8 @@ class Actor:
 
     def require_read_depot(self, depot_id: int, depot_code: str = "") -> None:
         if not self.can_read_depot(depot_id):
-            raise NotYourDepot(f"depot {depot_code or depot_id} is not one you keep")
+            raise NotYourDepot(f"depot {depot_code or depot_id} is not one you keep",
+                               message_code="depot_not_kept", params={"depot": str(depot_code or depot_id)})
 
     def require_stock_change(self, depot_id: int, depot_code: str = "") -> None:
         """Only administrators and the keepers of a depot change its stock."""
@@ -36,16 +37,18 @@ class Actor:
         if self.role == KEEPER:
             if depot_id not in self.depot_ids:
                 raise NotYourDepot(
-                    f"you do not keep depot {depot_code or depot_id}; a keeper records stock only for their own depots"
+                    f"you do not keep depot {depot_code or depot_id}; a keeper records stock only for their own depots",
+                    message_code="depot_not_kept_for_stock", params={"depot": str(depot_code or depot_id)},
                 )
             return
         if self.role == AUDITOR:
-            raise ReadOnlyRole("auditors read and export; they cannot change stock")
+            raise ReadOnlyRole("auditors read and export; they cannot change stock", message_code="auditor_reads_only")
         raise Forbidden(f"role {self.role} cannot record stock movements directly")
 
     def require_role(self, *roles: str) -> None:
         if self.role not in roles:
             if self.role == AUDITOR:
-                raise ReadOnlyRole("auditors read and export; they cannot change anything")
+                raise ReadOnlyRole("auditors read and export; they cannot change anything",
+                                   message_code="auditor_reads_only")
             raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {self.role}")
 

@@ -114,7 +114,7 @@ ERROR_TITLES = {
     500: _l("Something went wrong"),
 }
 
-# The messages of the stock rules' domain errors by their stable message code (see common/errors.py), in
+# The messages of the stock rules' (and common/actor.py's) domain errors by their stable message code (see common/errors.py), in
 # the words of a page: error pages and the scanning page fill them in with the error's parameters.
 ERROR_MESSAGES = {
     "quantity_not_positive": _l("The quantity must be a whole number greater than 0 (got %(value)s)."),
@@ -125,6 +125,10 @@ ERROR_MESSAGES = {
     "no_such_lot": _l("No lot has the code %(lot)s."),
     "no_such_depot": _l("No depot has the code %(depot)s."),
     "lot_already_there": _l("Lot %(lot)s is already at depot %(depot)s."),
+    # who may touch what (common/actor.py)
+    "depot_not_kept": _l("Depot %(depot)s is not one you keep."),
+    "depot_not_kept_for_stock": _l("You do not keep depot %(depot)s: a keeper records stock only at their own depots."),
+    "auditor_reads_only": _l("Auditors read and export; they cannot change anything."),
 }
 
 ERROR_HINTS = {

@@ -95,7 +95,11 @@ def test_bad_settings_name_their_field_and_code(changes, field, code):
     assert (e.value.field, e.value.message_code) == (field, code)
 
 
-@pytest.mark.parametrize("where, code, names", raised_codes(ROOT / "inventory"))
+def stock_codes():
+    return raised_codes(ROOT / "inventory") + raised_codes(ROOT / "common")
+
+
+@pytest.mark.parametrize("where, code, names", stock_codes())
 def test_every_stock_rule_code_has_a_message_with_the_parameters_the_error_carries(where, code, names):
     assert code in STOCK_MESSAGES, f"{where}: {code} has no message in inventory.vocab.ERROR_MESSAGES"
     placeholders = set(re.findall(r"%\((\w+)\)s", str(STOCK_MESSAGES[code])))
@@ -103,6 +107,6 @@ def test_every_stock_rule_code_has_a_message_with_the_parameters_the_error_carri
 
 
 def test_every_stock_message_is_raised_somewhere_and_the_rules_raise_them():
-    raised = {code for _, code, _ in raised_codes(ROOT / "inventory")}
+    raised = {code for _, code, _ in stock_codes()}
     assert set(STOCK_MESSAGES) == raised
-    assert {"lot_holds_less", "lot_expired", "quantity_not_positive"} <= raised
+    assert {"lot_holds_less", "lot_expired", "quantity_not_positive", "depot_not_kept_for_stock"} <= raised
