@@ -1,4 +1,6 @@
-"""Small builders the integration tests share."""
+"""Small builders and page readers the integration tests share."""
+import html
+import re
 from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
@@ -47,3 +49,29 @@ def snapshot(engine) -> tuple:
     with Session(engine) as s:
         lots = s.exec(select(Lot.code, Lot.quantity).order_by(Lot.code)).all()
     return table_counts(engine), lots
+
+
+def text(response) -> str:
+    """The page's visible text on one line, entities decoded."""
+    body = response.get_data(as_text=True)
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    return cell_text(body)
+
+
+def cell_text(fragment: str) -> str:
+    """An HTML fragment's text on one line, entities decoded."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+def table_rows(response, table_class: str) -> list[dict[str, str]]:
+    """Every body row of the table with this class (all its tbody), as {column label: cell text}."""
+    body = response.get_data(as_text=True)
+    table = re.search(rf'<table class="[^"]*\b{table_class}\b[^"]*">(.*?)</table>', body, flags=re.S)
+    assert table, f"no table .{table_class} on the page"
+    rows = []
+    for tbody in re.findall(r"<tbody\b[^>]*>(.*?)</tbody>", table.group(1), flags=re.S):
+        for row in re.findall(r"<tr\b[^>]*>(.*?)</tr>", tbody, flags=re.S):
+            cells = re.findall(r'<td\b[^>]*data-label="([^"]*)"[^>]*>(.*?)</td>', row, flags=re.S)
+            if cells:
+                rows.append({html.unescape(k): cell_text(v) for k, v in cells})
+    return rows

@@ -1,7 +1,6 @@
 """A lost phone: one's live tokens listed and revoked at /account/tokens and through GET /api/v1/tokens and
 DELETE /api/v1/tokens/<id> (one's own; administrators anyone's), and when each token was last used
 (written at most once an hour); on SQLite and PostgreSQL."""
-import html
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -9,16 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from common import clock
-from common.i18n_build import compile_catalogs
 from tests.conftest import bearer, csrf_token, login
-from tests.integration.helpers import table_counts
+from tests.integration.helpers import table_counts, text
 
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
 
 
 @pytest.fixture
@@ -30,12 +23,6 @@ def frozen(monkeypatch):
 
     monkeypatch.setattr(clock, "now", lambda: Frozen.now)
     return Frozen
-
-
-def text(response) -> str:
-    body = response.get_data(as_text=True)
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
 
 
 def auth(token: str) -> dict:

@@ -15,18 +15,12 @@ from flask_babel import force_locale
 from audit import documents, exports, movements
 from audit.reports import Filters
 from common import clock
-from common.i18n_build import compile_catalogs
 from inventory import services
 from inventory.models import Movement
 from tests.conftest import bearer, login
 from tests.integration.test_audit_reports import NOW, TODAY, audit_county  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.usefixtures("audit_county")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)

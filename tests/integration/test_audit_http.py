@@ -9,19 +9,12 @@ from sqlmodel import Session, select
 from audit import exports
 from audit.models import RotationTask
 from common import clock
-from common.i18n_build import compile_catalogs
 from inventory.models import Movement
 from tests.conftest import bearer, csrf_token, login
-from tests.integration.helpers import ledger_lines, lot_quantity, snapshot
+from tests.integration.helpers import ledger_lines, lot_quantity, snapshot, table_rows, text
 from tests.integration.test_audit_reports import NOW, audit_county  # noqa: F401  (the fixture)
-from tests.integration.test_pages import table_rows, text
 
 pytestmark = pytest.mark.usefixtures("audit_county")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,11 @@ from datetime import datetime, timezone
 import pytest
 
 from common import clock
-from common.i18n_build import compile_catalogs
 from dispatch import incidents, planning, settings
 from dispatch.norms import NormRule
 from tests.conftest import bearer, csrf_token, login
-from tests.integration.helpers import new_lot, table_counts
-from tests.integration.test_dispatch_pages import field_errors, post_forms_present, table_rows, text
+from tests.integration.helpers import new_lot, table_counts, table_rows, text
+from tests.integration.test_dispatch_pages import field_errors, post_forms_present
 
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
 
@@ -22,11 +21,6 @@ NORMS = [
     NormRule("TENT", "household", 1, source="12 m² tent per household"),
     NormRule("WATER", "person", 0.1, per_day=True),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)

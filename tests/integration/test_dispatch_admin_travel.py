@@ -11,22 +11,16 @@ import pytest
 from sqlmodel import Session, select
 
 from common import clock
-from common.i18n_build import compile_catalogs
 from dispatch import importers, incidents, settings, travel_times
 from dispatch.models import TravelTime
 from dispatch.travel import TravelSettings, estimate_minutes
 from inventory.models import Depot
 from tests.conftest import bearer, csrf_token, login
-from tests.integration.helpers import table_counts
-from tests.integration.test_dispatch_pages import field_errors, post_forms_present, table_rows, text
+from tests.integration.helpers import table_counts, table_rows, text
+from tests.integration.test_dispatch_pages import field_errors, post_forms_present
 
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)
 FIRST = "depot,site,minutes\nC1,T1-V1,95\nT2,S-T2-1,40\n".encode()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)

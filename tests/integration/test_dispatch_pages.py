@@ -10,11 +10,10 @@ from datetime import date, datetime, timezone
 import pytest
 
 from common import clock
-from common.i18n_build import compile_catalogs
 from dispatch import importers, incidents, planning, settings
 from dispatch.norms import NormRule
 from tests.conftest import csrf_token, login
-from tests.integration.helpers import new_lot, table_counts
+from tests.integration.helpers import cell_text, new_lot, table_counts, table_rows, text
 
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
 
@@ -24,11 +23,6 @@ NORMS = [
     NormRule("PUMP", "site", 1, incident_types=("flood",)),  # nobody holds a pump: never met
 ]
 TRAVEL = b"depot,site,minutes\nC1,T1-V1,60\nC1,T1-V2,70\nC1,T2-V1,80\nT1,T1-V1,20\nT1,T1-V2,25\nT2,T2-V1,15\n"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)
@@ -67,33 +61,8 @@ def planned(engine, stocked, incident_id):
 # ------------------------------------------------------------------ helpers
 
 
-def text(response) -> str:
-    """The page's visible text on one line, entities decoded."""
-    body = response.get_data(as_text=True)
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
-
-
-def _clean(fragment: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
-
-
-def table_rows(response, table_class: str) -> list[dict[str, str]]:
-    """Every body row of the table with this class (all its tbody), as {column label: cell text}."""
-    body = response.get_data(as_text=True)
-    table = re.search(rf'<table class="[^"]*\b{table_class}\b[^"]*">(.*?)</table>', body, flags=re.S)
-    assert table, f"no table .{table_class} on the page"
-    rows = []
-    for tbody in re.findall(r"<tbody\b[^>]*>(.*?)</tbody>", table.group(1), flags=re.S):
-        for row in re.findall(r"<tr\b[^>]*>(.*?)</tr>", tbody, flags=re.S):
-            cells = re.findall(r'<td\b[^>]*data-label="([^"]*)"[^>]*>(.*?)</td>', row, flags=re.S)
-            if cells:
-                rows.append({html.unescape(k): _clean(v) for k, v in cells})
-    return rows
-
-
 def field_errors(response) -> list[str]:
-    return [_clean(m) for m in re.findall(r'<p class="field-error">(.*?)</p>', response.get_data(as_text=True), re.S)]
+    return [cell_text(m) for m in re.findall(r'<p class="field-error">(.*?)</p>', response.get_data(as_text=True), re.S)]
 
 
 def post_forms(client, path: str, data: dict, page: str = "/incidents"):
@@ -290,7 +259,7 @@ def test_the_incident_page_shows_the_level_sites_and_needs_grouped_by_site(clien
         [("玉龙村储备点", "300"), ("桃园村储备点", "100")]
     body = r.get_data(as_text=True)
     groups = re.findall(r'<th colspan="4" scope="rowgroup">(.*?)</th>', body, flags=re.S)
-    assert [_clean(g) for g in groups] == ["玉龙村储备点 T1-V1 · 300 人", "桃园村储备点 T1-V2 · 100 人"]
+    assert [cell_text(g) for g in groups] == ["玉龙村储备点 T1-V1 · 300 人", "桃园村储备点 T1-V2 · 100 人"]
     needs = [(row["物资"], row["定额需求"], row["本点库存"], row["待调入"]) for row in table_rows(r, "needs")]
     assert needs == [
         ("排水泵 Drainage pump", "1 台", "—", "1 台"),
@@ -352,7 +321,7 @@ def test_replacing_the_sites_from_the_page(client, engine, stocked, incident_id)
     assert "受灾地点已更新" in text(page)
     body = page.get_data(as_text=True)
     tiles = re.search(r'<dl class="summary-tiles incident-tiles">(.*?)</dl>', body, re.S).group(1)
-    assert _clean(tiles) == "响应级别 IV级 按人数建议 III级 安置人数 1,250 受灾地点 2"
+    assert cell_text(tiles) == "响应级别 IV级 按人数建议 III级 安置人数 1,250 受灾地点 2"
 
 
 # ------------------------------------------------------------------ the plan
@@ -369,13 +338,13 @@ def test_requesting_a_plan_shows_fill_rates_unmet_reasons_and_outflows(client, e
         assert words in page, words
     # 110 tents wanted, 40 held; 120 cases of water wanted, 100 may come; 2 pumps, none anywhere
     tiles = re.search(r'<dl class="summary-tiles plan-totals">(.*?)</dl>', r.get_data(as_text=True), re.S).group(1)
-    assert _clean(tiles) == "需求量 232 计划送达 140 缺口 92 总体满足率 60.3%"
+    assert cell_text(tiles) == "需求量 232 计划送达 140 缺口 92 总体满足率 60.3%"
     matrix = table_rows(r, "fill-matrix")
     assert [row["地点"] for row in matrix] == ["玉龙村储备点 T1-V1", "桃园村储备点 T1-V2"]
     assert {row["排水泵"] for row in matrix} == {"0%"}
     assert all(80 <= int(row["瓶装饮用水"].rstrip("%")) < 100 for row in matrix)  # 100 cases shared fairly
     totals_row = re.search(r"<tfoot>(.*?)</tfoot>", r.get_data(as_text=True), re.S).group(1)
-    assert _clean(totals_row) == "全部地点 0% 36% 83% 60%"  # pumps, tents, water (item code order), all items
+    assert cell_text(totals_row) == "全部地点 0% 36% 83% 60%"  # pumps, tents, water (item code order), all items
     assert 'class="fill fill-low"' in r.get_data(as_text=True) and 'class="fill fill-high"' in r.get_data(as_text=True)
 
     unmet = {(row["地点"], row["物资"].split()[0]): row for row in table_rows(r, "unmet")}

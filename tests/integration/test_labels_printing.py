@@ -14,21 +14,15 @@ from sqlmodel import Session, select
 
 from accounts.models import User
 from common import clock
-from common.i18n_build import compile_catalogs
 from labels import sheets
 from labels.models import LabelPrint
 from tests.conftest import csrf_token, login
 from inventory import services
-from tests.integration.helpers import ctx, new_lot, table_counts
+from tests.integration.helpers import ctx, new_lot, table_counts, text
 
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
 BASE = "http://testserver"
 DPI = 200
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)
@@ -103,11 +97,6 @@ def prints(engine) -> list[tuple]:
     with Session(engine) as s:
         rows = s.exec(select(LabelPrint, User).join(User, User.id == LabelPrint.user_id).order_by(LabelPrint.id)).all()
         return [(p.kind, p.lot_id is not None, p.shelf, p.layout, p.copies, u.username, p.printed_at) for p, u in rows]
-
-
-def text(response) -> str:
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).replace("&amp;", "&").strip()
 
 
 ITEMS = {"WATER": "瓶装饮用水", "TENT": "救灾帐篷", "PUMP": "排水泵"}

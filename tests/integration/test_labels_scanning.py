@@ -1,26 +1,14 @@
 """Opening what a label's QR code carries (/l/, /d/, /o/), on SQLite and PostgreSQL: a known code leads
 to its page, an unknown one to a clear 404 page, a malformed one to a clear 422 page, never a 500."""
-import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from common.i18n_build import compile_catalogs
 from labels import payloads
 from tests.conftest import login
-from tests.integration.helpers import new_lot
+from tests.integration.helpers import new_lot, text
 
 BASE = "http://testserver"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
-
-
-def text(response) -> str:
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).replace("&#39;", "'").strip()
 
 
 @pytest.fixture

@@ -35,6 +35,11 @@ def fresh_url(request, tmp_path):
     admin.dispose()
 
 
+# user 1, as the columns stood before 0008 (the tables of 0007 and 0008 refer to it)
+KEEPER_ROW = sa.text("insert into user_account (id, username, display_name, password_hash, role, active, created_at) "
+                     "values (1, 'keeper', 'keeper', 'x', 'keeper', true, '2026-07-01 02:00:00+00:00')")
+
+
 def _columns(engine, table: str) -> set[str]:
     with engine.connect() as c:
         return {col["name"] for col in sa.inspect(c).get_columns(table)}
@@ -96,9 +101,7 @@ def test_0007_adds_an_empty_last_used_to_every_token_and_goes_down_again(fresh_u
     engine = sa.create_engine(fresh_url)
     try:
         with engine.begin() as c:
-            c.execute(sa.text("insert into user_account (id, username, display_name, password_hash, role, active, "
-                              "created_at) values (1, 'keeper', 'keeper', 'x', 'keeper', true, "
-                              "'2026-07-01 02:00:00+00:00')"))
+            c.execute(KEEPER_ROW)
             for token_id, name, token_hash, revoked_at in TOKENS:
                 c.execute(sa.text("insert into api_token (id, user_id, name, token_hash, created_at, revoked_at) "
                                   "values (:id, 1, :name, :hash, '2026-07-01 02:00:00+00:00', :revoked)"),
@@ -135,9 +138,7 @@ def test_0008_starts_every_user_at_session_epoch_0_so_their_logins_stay_valid_an
     engine = sa.create_engine(fresh_url)
     try:
         with engine.begin() as c:
-            c.execute(sa.text("insert into user_account (id, username, display_name, password_hash, role, active, "
-                              "created_at) values (1, 'keeper', 'keeper', 'x', 'keeper', true, "
-                              "'2026-07-01 02:00:00+00:00')"))
+            c.execute(KEEPER_ROW)
         upgrade(fresh_url, "0008")
         with engine.connect() as c:
             assert c.execute(sa.text("select session_epoch from user_account")).scalar_one() == 0

@@ -1,6 +1,5 @@
 """The HTML pages: Chinese by default, English on request, only for people logged in, each keeper
 only their own depots; on SQLite and PostgreSQL."""
-import html
 import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,18 +10,14 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from common import clock
-from common.i18n_build import TRANSLATIONS, compile_catalogs
+from common.i18n_build import TRANSLATIONS
 from inventory import services
 from tests.conftest import csrf_token, login
+from tests.integration.helpers import table_rows, text
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
 TODAY = date(2026, 7, 1)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
 
 
 @pytest.fixture(autouse=True)
@@ -42,27 +37,6 @@ def receive_new(engine, actor, depot, item, quantity, expires_on=None, code=None
     result = services.receive(engine, ctx(actor), quantity=quantity, new_lot=services.NewLot(
         item=item, depot=depot, received_on=date(2026, 6, 1), expires_on=expires_on, code=code, **kw))
     return result["entries"][0]["lot"]
-
-
-def text(response) -> str:
-    """The page's visible text on one line, entities decoded."""
-    body = response.get_data(as_text=True)
-    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body))).strip()
-
-
-def table_rows(response, table_class: str) -> list[dict[str, str]]:
-    """The body rows of the table with this class, as {column label: cell text}."""
-    body = response.get_data(as_text=True)
-    table = re.search(rf'<table class="[^"]*\b{table_class}\b[^"]*">(.*?)</table>', body, flags=re.S)
-    assert table, f"no table .{table_class} on the page"
-    tbody = re.search(r"<tbody>(.*?)</tbody>", table.group(1), flags=re.S).group(1)
-    rows = []
-    for row in re.findall(r"<tr\b[^>]*>(.*?)</tr>", tbody, flags=re.S):
-        cells = re.findall(r'<td\b[^>]*data-label="([^"]*)"[^>]*>(.*?)</td>', row, flags=re.S)
-        rows.append({html.unescape(k): re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", v))).strip()
-                     for k, v in cells})
-    return rows
 
 
 @pytest.fixture

@@ -3,16 +3,8 @@ worker, and the front-end files installed from npm and served by the app (no CDN
 import json
 import re
 
-import pytest
-
-from common.i18n_build import compile_catalogs
 from scan import vendor
 from tests.conftest import login
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogs():
-    compile_catalogs()
 
 
 def page_config(response) -> dict:
