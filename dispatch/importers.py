@@ -44,6 +44,14 @@ def whole_number(row: dict, column: str, line: int, low: int = 0) -> int:
     return int(value)
 
 
+def known_depot(depots: dict[str, int], code: str, line: int) -> int:
+    """The id of the depot a file's row names, or the error naming the row and the column."""
+    if code not in depots:
+        raise InvalidInput(f"row {line}, column depot: no depot with code {code!r}", field=f"row {line}.depot",
+                           message_code="file_depot_unknown", params={"row": line, "depot": code})
+    return depots[code]
+
+
 def site_rows(data: bytes) -> list[dict]:
     """site,people → [{"site", "people"}]; row numbers count the header as row 1, as a spreadsheet does."""
     return [{"site": (row["site"] or "").strip(), "people": whole_number(row, "people", n)}
@@ -63,9 +71,7 @@ def import_travel_times(engine, actor: Actor, data: bytes, replace: bool = True)
         parsed = []
         for n, row in enumerate(rows, start=2):
             depot, site = (row["depot"] or "").strip(), (row["site"] or "").strip()
-            if depot not in depots:
-                raise InvalidInput(f"row {n}, column depot: no depot with code {depot!r}", field=f"row {n}.depot",
-                                   message_code="file_depot_unknown", params={"row": n, "depot": depot})
+            depot_id = known_depot(depots, depot, n)
             if site not in sites:
                 raise InvalidInput(f"row {n}, column site: no village point or shelter {site!r}", field=f"row {n}.site",
                                    message_code="file_site_unknown", params={"row": n, "site": site})
@@ -73,7 +79,7 @@ def import_travel_times(engine, actor: Actor, data: bytes, replace: bool = True)
                 raise InvalidInput(f"row {n}: {depot} → {site} appears twice", field=f"row {n}",
                                    message_code="file_route_twice", params={"row": n, "depot": depot, "site": site})
             seen.add((depot, site))
-            parsed.append(TravelTime(depot_id=depots[depot], site_code=site, minutes=whole_number(row, "minutes", n)))
+            parsed.append(TravelTime(depot_id=depot_id, site_code=site, minutes=whole_number(row, "minutes", n)))
         if replace:
             s.exec(delete(TravelTime))
         else:

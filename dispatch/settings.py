@@ -309,7 +309,7 @@ MAX_FLOOR = 10_000_000
 def import_floors(engine, actor: Actor, data: bytes) -> int:
     """depot,item,quantity (UTF-8 CSV): sets the floor of each row's depot and item; other floors stay as
     they are. All rows or none: the first bad row is named and nothing is stored."""
-    from dispatch.importers import read_csv, whole_number
+    from dispatch.importers import known_depot, read_csv, whole_number
 
     actor.require_role(ADMIN)
     rows = read_csv(data, ("depot", "item", "quantity"))
@@ -321,9 +321,7 @@ def import_floors(engine, actor: Actor, data: bytes) -> int:
         parsed = []
         for n, row in enumerate(rows, start=2):
             depot, item = (row["depot"] or "").strip(), (row["item"] or "").strip()
-            if depot not in depots:
-                raise InvalidInput(f"row {n}, column depot: no depot with code {depot!r}", field=f"row {n}.depot",
-                                   message_code="file_depot_unknown", params={"row": n, "depot": depot})
+            depot_id = known_depot(depots, depot, n)
             if item not in items:
                 raise InvalidInput(f"row {n}, column item: no item with code {item!r}", field=f"row {n}.item",
                                    message_code="file_item_unknown", params={"row": n, "item": item})
@@ -334,7 +332,7 @@ def import_floors(engine, actor: Actor, data: bytes) -> int:
             seen[depot, item] = n
             quantity = whole_number(row, "quantity", n)
             _check_floor(quantity, f"row {n}.quantity", row=n)
-            parsed.append(ReserveFloor(depot_id=depots[depot], item_id=items[item], quantity=quantity))
+            parsed.append(ReserveFloor(depot_id=depot_id, item_id=items[item], quantity=quantity))
         for floor in parsed:
             s.merge(floor)
         uow.commit()
