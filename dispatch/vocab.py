@@ -92,7 +92,8 @@ ERROR_MESSAGES = {
     "floor_negative": _l("A floor is a whole number of units, 0 or more."),
     "floor_too_large": _l("A floor is at most %(max)s units."),
     # shelters
-    "shelter_code_invalid": _l("A code is 1 to 32 characters without spaces."),
+    "shelter_code_invalid": _l("A code is 1 to 32 ASCII letters, digits, '-', '_' or '.', starting with a letter or "
+                               "digit."),
     "shelter_code_taken": _l("The code %(code)s is already used by a shelter or a depot."),
     "shelter_unknown": _l("No shelter has the code %(code)s."),
     "shelter_name_needed": _l("Give the shelter a name of at most 100 characters."),
