@@ -21,6 +21,9 @@ def read_csv(data: bytes, columns: tuple[str, ...]) -> list[dict]:
     except UnicodeDecodeError as e:
         raise InvalidInput(f"the file is not UTF-8 text (byte {e.start}); save it as CSV UTF-8", field="file",
                            message_code="file_not_utf8", params={"byte": e.start})
+    if "\x00" in text:  # not a text file (PostgreSQL could not even look its codes up)
+        raise InvalidInput(f"the file holds a NUL character (byte {text.index(chr(0))}); save it as CSV UTF-8",
+                           field="file", message_code="file_has_nul", params={"byte": text.index("\x00")})
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:

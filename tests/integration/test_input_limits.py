@@ -305,3 +305,13 @@ def test_a_travel_time_beyond_the_column_is_a_422_naming_its_row(client, engine,
     r = client.put("/api/v1/travel-times.csv", data=b"depot,site,minutes\nT1,T1-V1,99999999999\n",
                    headers=bearer(county, "admin"))
     assert_refused(r, 422, "row 2.minutes", engine, before)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/travel-times.csv", "/api/v1/incidents/{id}/sites.csv"])
+def test_a_csv_body_holding_a_nul_is_a_422_naming_the_file(client, engine, county, path):
+    incident = client.post("/api/v1/incidents", json={"type": "flood", "title": "x", "sites": [
+        {"site": "T1-V1", "people": 10}], "level": "IV", "level_reason": "r"}, headers=bearer(county, "dispatcher"))
+    before = snapshot(engine)
+    body = b"site,people\nT1-V1\x00,5\n" if "sites" in path else b"depot,site,minutes\nT1,T1-V1\x00,5\n"
+    r = client.put(path.format(id=incident.json["id"]), data=body, headers=bearer(county, "admin"))
+    assert_refused(r, 422, "file", engine, before)
