@@ -19,6 +19,8 @@ from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
@@ -233,50 +235,54 @@ def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
     key = ctx.idempotency_key
     with UnitOfWork(engine) as uow:
         if key is not None:
-            replay = _replay(uow, ctx.actor, key, fingerprint)
+            replay = _claim(uow, ctx, fingerprint)
             if replay is not None:
                 return replay
         written = body(uow)
         result = {"replayed": False, "entries": _entries(written, ctx.actor)}
-        try:
-            if key is not None:
-                _remember(uow, ctx, fingerprint, result)
-            uow.commit()
-            return result
-        except IntegrityError:
-            if key is None:
-                raise
-    # Another request with the same key committed first: answer as it did.
-    with UnitOfWork(engine) as uow:
-        replay = _replay(uow, ctx.actor, key, fingerprint)
-        if replay is None:  # pragma: no cover - the integrity error had another cause
-            raise RuntimeError(f"could not record the request with Idempotency-Key {key}")
-        return replay
+        if key is not None:
+            _remember(uow, ctx, result)
+        uow.commit()
+        return result
 
 
 _FIND_ANSWER = (sa.select(IDEMPOTENCY.c.fingerprint, IDEMPOTENCY.c.response)
                 .where(IDEMPOTENCY.c.user_id == sa.bindparam("user_id"), IDEMPOTENCY.c.key == sa.bindparam("key")))
-_REMEMBER = sa.insert(IDEMPOTENCY)
+_CLAIM = {  # insert the key's row unless it exists; RETURNING says whether this request made it
+    name: dialect_insert(IDEMPOTENCY).on_conflict_do_nothing(index_elements=["user_id", "key"])
+    .returning(IDEMPOTENCY.c.id)
+    for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+_REMEMBER = (sa.update(IDEMPOTENCY).values(response=sa.bindparam("answer"))
+             .where(IDEMPOTENCY.c.user_id == sa.bindparam("for_user"), IDEMPOTENCY.c.key == sa.bindparam("for_key")))
 
 
-def _replay(uow, actor: Actor, key: str, fingerprint: str) -> dict | None:
-    record = _connection(uow).execute(_FIND_ANSWER, {"user_id": actor.user_id, "key": key}).first()
-    if record is None:
+def _claim(uow, ctx: Context, fingerprint: str) -> dict | None:
+    """Claims (user, key) before any work: the key's row is inserted first, in this transaction.
+    A concurrent request with the same key then waits on the unique index until this one ends (PostgreSQL;
+    SQLite serialises writers from BEGIN IMMEDIATE), and finds the committed answer instead of doing the
+    work again and being refused for stock the first request took. Returns that answer, or None when this
+    request holds the claim and must do the work."""
+    c = _connection(uow)
+    claimed = c.execute(_CLAIM[c.dialect.name], {
+        "user_id": ctx.actor.user_id, "key": ctx.idempotency_key, "fingerprint": fingerprint,
+        "response": "", "created_at": ctx.now}).first()
+    if claimed is not None:
         return None
+    record = c.execute(_FIND_ANSWER, {"user_id": ctx.actor.user_id, "key": ctx.idempotency_key}).one()
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
-            f"Idempotency-Key {key} was already used for a different request; use a new key for a new action",
+            f"Idempotency-Key {ctx.idempotency_key} was already used for a different request; "
+            "use a new key for a new action",
             field="idempotency_key",
         )
     return {**json.loads(record.response), "replayed": True}
 
 
-def _remember(uow, ctx: Context, fingerprint: str, result: dict) -> None:
-    """Stores the answer under (user, key). A concurrent request with the same key that got here first
-    makes this raise IntegrityError (the unique constraint), and the caller answers as that one did."""
-    _connection(uow).execute(_REMEMBER, {
-        "user_id": ctx.actor.user_id, "key": ctx.idempotency_key, "fingerprint": fingerprint,
-        "response": json.dumps(result, ensure_ascii=False), "created_at": ctx.now})
+def _remember(uow, ctx: Context, result: dict) -> None:
+    """Stores the answer in the row claimed for (user, key), in the same transaction as the work."""
+    _connection(uow).execute(_REMEMBER, {"for_user": ctx.actor.user_id, "for_key": ctx.idempotency_key,
+                                         "answer": json.dumps(result, ensure_ascii=False)})
 
 
 # ---------------------------------------------------------------- writing a line
