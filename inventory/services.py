@@ -26,7 +26,7 @@ from sqlmodel import select
 
 from common.actor import Actor
 from common.db import UnitOfWork
-from common.errors import IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
+from common.errors import DomainError, IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
 from inventory import chain, ledger
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
 from inventory.queries import movement_dict
@@ -234,11 +234,23 @@ def _run(engine, ctx: Context, kind: str, params: dict, body) -> dict:
 def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
     key = ctx.idempotency_key
     with UnitOfWork(engine) as uow:
-        if key is not None:
+        if key is None:
+            written = body(uow)
+        else:
             replay = _claim(uow, ctx, fingerprint)
             if replay is not None:
                 return replay
-        written = body(uow)
+            work = uow.session.begin_nested()
+            try:
+                written = body(uow)
+            except DomainError as refusal:
+                # The refusal is the key's answer from now on, as a success would be: an earlier attempt
+                # of the same action still queued behind this one must not go through after the phone
+                # was told "refused" (and a phone that resends a refused action sends it with a new key).
+                work.rollback()
+                _remember(uow, ctx, {"refused": _refusal_document(refusal)})
+                uow.commit()
+                raise
         result = {"replayed": False, "entries": _entries(written, ctx.actor)}
         if key is not None:
             _remember(uow, ctx, result)
@@ -276,7 +288,23 @@ def _claim(uow, ctx: Context, fingerprint: str) -> dict | None:
             "use a new key for a new action",
             field="idempotency_key",
         )
-    return {**json.loads(record.response), "replayed": True}
+    answer = json.loads(record.response)
+    if "refused" in answer:
+        raise _replayed_refusal(answer["refused"])
+    return {**answer, "replayed": True}
+
+
+def _refusal_document(e: DomainError) -> dict:
+    return {"status": e.status, "code": e.code, "message": e.message, "field": e.field,
+            "message_code": e.message_code, "params": e.params, "details": e.details}
+
+
+def _replayed_refusal(document: dict) -> DomainError:
+    """The refusal first given for a key, raised again with the same status, code, message and values."""
+    error = DomainError(document["message"], field=document["field"], message_code=document["message_code"],
+                        params=document["params"], replayed=True, **document["details"])
+    error.status, error.code = document["status"], document["code"]
+    return error
 
 
 def _remember(uow, ctx: Context, result: dict) -> None:

@@ -174,3 +174,21 @@ def test_a_retry_racing_its_original_gets_the_first_answer_not_a_refusal(app, en
     assert replayed["replayed"] is True and replayed["entries"] == first["entries"]
     assert lot_quantity(engine, code) == 0
     assert len([m for m in ledger_lines(engine, code) if m.kind != "receive"]) == 1
+
+
+def test_a_refused_action_stays_refused_for_its_key_even_when_an_earlier_attempt_could_now_go_through(app, engine, county):
+    """The phone is told 'refused' for a key: an attempt of the same key arriving later must not be recorded
+    (the outbox has already shown the action as refused), and it answers the same refusal."""
+    code = new_lot(engine, county.keeper, quantity=2)
+    headers = {**bearer(county, "keeper"), "Idempotency-Key": "refused-0001"}
+    client = app.test_client()
+    first = client.post("/api/v1/ledger", json={"kind": "issue", "lot": code, "quantity": 5}, headers=headers)
+    assert first.status_code == 409 and first.get_json()["error"]["code"] == "insufficient_stock"
+    client.post("/api/v1/ledger", json={"kind": "receive", "lot": code, "quantity": 10}, headers=bearer(county, "keeper"))
+    again = client.post("/api/v1/ledger", json={"kind": "issue", "lot": code, "quantity": 5}, headers=headers)
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "insufficient_stock"
+    assert again.get_json()["error"]["replayed"] is True
+    assert again.get_json()["error"]["message"] == first.get_json()["error"]["message"]
+    assert lot_quantity(engine, code) == 12
+    assert [m.kind for m in ledger_lines(engine, code)] == ["receive", "receive"]
