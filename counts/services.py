@@ -392,7 +392,7 @@ def _session_dict(s, session: CountSession, totals: dict) -> dict:
         return names[user_id].display_name if user_id in names else None
 
     return {
-        "id": session.id, "reference": rules.reference(session.id), "depot": depot.code, "depot_name": depot.name,
+        "id": session.id, "reference": rules.reference(session.id), "depot_id": depot.id, "depot": depot.code, "depot_name": depot.name,
         "scope": session.scope, "category": session.category,
         "shelves": session.shelves.split(",") if session.shelves else [], "blind": session.blind,
         "status": session.status, "note": session.note, "started_by": who(session.started_by),
