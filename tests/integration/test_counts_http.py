@@ -104,7 +104,7 @@ def test_a_keeper_counts_signs_and_an_administrator_closes_on_the_pages(app, cou
     post(keeper, f"/counts/{cid}/leave-out", {"lot": "T-C", "reason": "借出"}, page)
     sheet = keeper.get(f"/counts/{cid}/variance")
     rows = table_rows(sheet, "variance")
-    assert rows[1]["批次"] == "W-A" and rows[1]["账面数"] == "20 箱" and rows[1]["实盘数"] == "18 箱"
+    assert rows[1]["批次"] == "W-A" and rows[1]["账面数"] == "20 箱" and rows[1]["实盘数量"] == "18 箱"
     assert rows[1]["差异"] == "−2 箱"
     post(keeper, f"/counts/{cid}/keeper-sign", {}, f"/counts/{cid}/variance")
     assert ledger_lines(engine, "W-A")[-1].kind == "receive"
