@@ -70,8 +70,8 @@ def start(engine, actor: Actor, now: datetime, *, depot: str, scope: str = "depo
     note = rules.check_text(note, "note", 500)
     with UnitOfWork(engine) as uow:
         s = uow.session
-        found = s.exec(uow.lock_for_update(select(Depot).where(Depot.code == depot))).first() if isinstance(
-            depot, str) else None
+        found = s.exec(uow.lock_for_update(select(Depot).where(Depot.code == depot))).first() if _is_code(
+            depot) else None
         if found is None:
             raise NotFound(f"no depot with code {depot}", field="depot", message_code="no_such_depot",
                            params={"depot": str(depot)})
@@ -229,6 +229,8 @@ def _open_session(uow, actor: Actor, session_id: int) -> CountSession:
 def _line(uow, session: CountSession, lot: str, lock_lot: bool = False) -> tuple[CountLine, Lot]:
     if not isinstance(lot, str) or not lot:
         raise InvalidInput("a lot code is required", field="lot")
+    if not _is_code(lot):
+        raise InvalidInput("a lot code is letters, digits and punctuation", field="lot")
     query = select(Lot).where(Lot.code == lot)
     lot_row = uow.session.exec(uow.lock_for_update(query) if lock_lot else query).first()
     line = lot_row and uow.session.exec(select(CountLine).where(CountLine.session_id == session.id,
@@ -237,6 +239,11 @@ def _line(uow, session: CountSession, lot: str, lock_lot: bool = False) -> tuple
         raise NotFound(f"lot {lot} is not in count {rules.reference(session.id)}", field="lot",
                        message_code="lot_not_in_count", params={"lot": lot, "count": rules.reference(session.id)})
     return line, lot_row
+
+
+def _is_code(value) -> bool:
+    """Text a code column can be compared with (PostgreSQL refuses NUL characters, encoders lone surrogates)."""
+    return isinstance(value, str) and "\x00" not in value and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
 
 
 def _unsign(session: CountSession) -> None:
@@ -263,7 +270,7 @@ def list_sessions(engine, actor: Actor, status: str | None = None, depot: str | 
         if status is not None:
             query = query.where(CountSession.status == status)
         if depot is not None:
-            found = s.exec(select(Depot).where(Depot.code == depot)).first()
+            found = s.exec(select(Depot).where(Depot.code == depot)).first() if _is_code(depot) else None
             if found is None:
                 raise NotFound(f"no depot with code {depot}", field="depot")
             query = query.where(CountSession.depot_id == found.id)

@@ -218,6 +218,12 @@ def test_bad_values_name_their_field_and_change_nothing(engine, county, lots):
         counts.record_count(engine, county.keeper, LATER, sid, lot="W-T2", counted=1)
     assert e.value.field == "lot"
     with pytest.raises(InvalidInput) as e:
+        counts.record_count(engine, county.keeper, LATER, sid, lot="W-\x00A", counted=1)
+    assert e.value.field == "lot"
+    with pytest.raises(NotFound) as e:
+        start(engine, county.admin, depot="T\x001")
+    assert e.value.field == "depot"
+    with pytest.raises(InvalidInput) as e:
         counts.leave_out(engine, county.keeper, LATER, sid, lot="W-A", reason="  ")
     assert e.value.field == "reason"
     for bad in (0, 2**31, 10**20):
