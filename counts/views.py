@@ -26,8 +26,6 @@ STATE_LABELS = {"missing": _l("Not counted yet"), "counted": _l("Counted"), "lef
 ERROR_MESSAGES = {
     "counted_out_of_range": _l("The counted quantity must be a whole number of 0 or more (got %(value)s)."),
     "count_text_required": _l("Give the reason."),
-    "count_below_zero": _l("Lot %(lot)s was counted at %(counted)s when the books said %(balance)s, and holds "
-                           "%(now)s now: the difference would take it below zero. Count it again."),
     "count_already_open": _l("Count %(count)s is still open at depot %(depot)s: close or cancel it first."),
     "nothing_to_count": _l("Depot %(depot)s holds no stock in this scope: there is nothing to count."),
     "count_not_signed": _l("The keeper has not signed %(count)s yet."),
