@@ -117,13 +117,14 @@ def _init_api(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts.auth import csrf
     from audit import api as audit_api
+    from counts import api as counts_api
     from dispatch import api as dispatch_api
     from inventory import api as inventory_api
 
     api = Api(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for blueprint in (accounts_api.blp, inventory_api.blp, dispatch_api.blp, audit_api.blp):
+    for blueprint in (accounts_api.blp, inventory_api.blp, counts_api.blp, dispatch_api.blp, audit_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -135,6 +136,7 @@ def _init_api(app: Flask) -> None:
 def _init_pages(app: Flask) -> None:
     from accounts.views import bp as accounts_pages
     from audit.views import bp as audit_pages
+    from counts.views import bp as count_pages
     from dispatch.views import bp as dispatch_pages
     from inventory.views import bp as inventory_pages
     from labels.views import bp as label_pages
@@ -144,6 +146,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(inventory_pages)
     app.register_blueprint(label_pages)
     app.register_blueprint(scan_pages)
+    app.register_blueprint(count_pages)
     app.register_blueprint(dispatch_pages)
     app.register_blueprint(audit_pages)
 

@@ -187,6 +187,13 @@ def transfer_in(uow, ctx: Context, *, lot: str, quantity: int, to_depot: str) ->
     return _entries(_transfer(uow, ctx, lot, quantity, to_depot, None), ctx.actor)
 
 
+def count_since_in(uow, ctx: Context, *, lot: str, counted: int, balance_at_count: int) -> list[dict]:
+    """A count recorded when the lot's ledger said ``balance_at_count``, entered now (``ledger.count_since``):
+    a count session closing writes one such line per counted lot in its own transaction."""
+    return _entries(_take(uow, ctx, lot, lambda state: ledger.count_since(state, counted, balance_at_count)),
+                    ctx.actor)
+
+
 # ---------------------------------------------------------------- one transaction, once
 
 

@@ -125,6 +125,8 @@ ERROR_MESSAGES = {
     "no_such_lot": _l("No lot has the code %(lot)s."),
     "no_such_depot": _l("No depot has the code %(depot)s."),
     "lot_already_there": _l("Lot %(lot)s is already at depot %(depot)s."),
+    "count_below_zero": _l("Lot %(lot)s was counted at %(counted)s when the books said %(balance)s, and holds "
+                           "%(now)s now: the difference would take it below zero. Count it again."),
     # who may touch what (common/actor.py)
     "depot_not_kept": _l("Depot %(depot)s is not one you keep."),
     "depot_not_kept_for_stock": _l("You do not keep depot %(depot)s: a keeper records stock only at their own depots."),
