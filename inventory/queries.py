@@ -85,6 +85,12 @@ def get_depot(engine, actor: Actor, code: str) -> dict:
         return {**depot_dict(depot), "parent": parent.code if parent else None}
 
 
+def depot_shelves(engine, actor: Actor, code: str) -> list[str]:
+    """The shelves a depot's lots with stock stand on, in code order."""
+    with Session(engine) as s:
+        return shelves.shelves_in_depot(s, depot_by_code(s, actor, code).id)
+
+
 def list_depots(engine, actor: Actor, tier: str | None = None) -> list[dict]:
     if tier is not None and tier not in TIERS:
         raise InvalidInput(f"tier must be one of {', '.join(TIERS)}", field="tier")

@@ -56,9 +56,12 @@ def move_to_shelf(engine, actor: Actor, now: datetime, *, lot: str, shelf: str |
             raise NotFound(f"no lot with code {lot}", field="lot", message_code="no_such_lot", params={"lot": lot})
         depot = uow.session.get(Depot, row.depot_id)
         actor.require_stock_change(row.depot_id, depot.code)
+        if row.shelf == shelf and shelf is None:
+            raise InvalidInput(f"lot {lot} is on no shelf already", field="shelf",
+                               message_code="shelf_unchanged_none", params={"lot": lot})
         if row.shelf == shelf:
-            raise InvalidInput(f"lot {lot} is already on {'shelf ' + shelf if shelf else 'no shelf'}", field="shelf",
-                               message_code="shelf_unchanged", params={"lot": lot, "shelf": shelf or "—"})
+            raise InvalidInput(f"lot {lot} is already on shelf {shelf}", field="shelf",
+                               message_code="shelf_unchanged", params={"lot": lot, "shelf": shelf})
         move = ShelfMove(lot_id=row.id, depot_id=row.depot_id, from_shelf=row.shelf, to_shelf=shelf,
                          user_id=actor.user_id, moved_at=now, note=note or None)
         row.shelf = shelf
