@@ -114,10 +114,11 @@ export class Picking {
     button.hidden = !offer;
     if (!offer) return;
     button.textContent = fill(this.T.putOnShelf, { shelf: working.shelf });
-    button.onclick = () => this._put(lot, working.shelf);
+    button.onclick = () => this._put(lot, working);
   }
 
-  async _put(lot, shelf) {
+  async _put(lot, working) {
+    const { shelf } = working;
     const status = $("put-on-shelf-status");
     status.textContent = "";
     try {
@@ -137,6 +138,7 @@ export class Picking {
       $("lot-shelf").textContent = shelf;
       $("put-on-shelf").hidden = true;
       status.textContent = fill(this.T.putDone, { lot: lot.code, shelf });
+      await this.shelf(working);  // the shelf's list now holds it
     } catch (e) {
       status.textContent = this.T.putOffline;
     }

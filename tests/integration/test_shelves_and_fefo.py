@@ -6,8 +6,8 @@ from sqlmodel import Session, select
 
 from common import clock
 from inventory.models import Lot, ShelfMove
-from tests.conftest import bearer
-from tests.integration.helpers import NOW, new_lot, snapshot
+from tests.conftest import bearer, csrf_token, login
+from tests.integration.helpers import NOW, new_lot, snapshot, table_rows, text
 
 
 @pytest.fixture(autouse=True)
@@ -120,3 +120,46 @@ def test_a_moved_lot_arrives_off_any_shelf_at_the_other_depot(client, engine, co
     with Session(engine) as s:
         assert s.exec(select(Lot.shelf).where(Lot.code == "W-SOON-T1-V1")).one() is None
         assert s.exec(select(ShelfMove)).all() == []
+
+
+# ---------------------------------------------------------------- the pages
+
+
+def test_a_shelf_label_opens_the_depot_page_with_only_the_lots_on_that_shelf(client, county, waters):
+    login(client, "keeper", "keeper-pass")
+    r = client.get("/d/T1?shelf=a-03", follow_redirects=True)
+    assert r.status_code == 200
+    assert "货架 A-03 上的批次" in text(r)
+    assert [row["批次"] for row in table_rows(r, "lots")] == ["W-SOON"]
+    assert table_rows(r, "lots")[0]["货架"] == "A-03"
+    everything = client.get("/depots/T1")
+    assert {row["批次"] for row in table_rows(everything, "lots")} == {"W-EXPIRED", "W-SOON", "W-LATE"}
+    assert client.get("/depots/T1?shelf=A%2F3").status_code == 422
+
+
+def test_the_stock_card_shows_the_shelf_and_names_the_lot_that_should_leave_first(client, county, waters):
+    login(client, "auditor", "auditor-pass")
+    page = text(client.get("/lots/W-LATE"))
+    assert "货架 B-01" in page
+    assert "先到期先出：W-SOON（货架 A-03，2026年9月1日到期）应先于本批次出库。" in page
+    assert "移到货架" not in page  # auditors read only
+    assert "本批次是本库点该物资应最先出库的批次" in text(client.get("/lots/W-SOON"))
+
+
+def test_a_keeper_moves_a_lot_to_a_shelf_on_its_stock_card_and_a_bad_code_comes_back_beside_the_field(
+        client, engine, county, waters):
+    login(client, "keeper", "keeper-pass")
+    token = csrf_token(client, "/lots/W-LATE")
+    before = snapshot(engine)
+    bad = client.post("/lots/W-LATE/shelf", data={"shelf": "B 2", "csrf_token": token})
+    assert bad.status_code == 422
+    assert "B 2 不是货架编号" in text(bad) and 'aria-invalid="true"' in bad.get_data(as_text=True)
+    assert snapshot(engine) == before
+    r = client.post("/lots/W-LATE/shelf", data={"shelf": "c-07", "note": "腾库", "csrf_token": token},
+                    follow_redirects=True)
+    assert r.status_code == 200 and "批次 W-LATE 已移到货架 C-07。" in text(r)
+    assert table_rows(r, "shelf-moves") == [{"时间": table_rows(r, "shelf-moves")[0]["时间"], "原货架": "B-01",
+                                             "新货架": "C-07", "经办人": "keeper", "备注": "腾库"}]
+    client.get("/?lang=en")
+    again = client.post("/lots/W-LATE/shelf", data={"shelf": "C-07", "csrf_token": token})
+    assert again.status_code == 422 and "Lot W-LATE is already on shelf C-07." in text(again)
