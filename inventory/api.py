@@ -10,11 +10,11 @@ from accounts.auth import require_actor
 from common.actor import ADMIN, AUDITOR, DISPATCHER
 from common.errors import InvalidInput
 from common.web import engine, request_now, request_today
-from inventory import catalog, integrity, queries, services
+from inventory import catalog, integrity, queries, services, shelves
 from inventory.schemas import (
     DepotListQuery, DepotNodeSchema, DepotSchema, DepotUpdateSchema, ItemListQuery, ItemSchema, ItemUpdateSchema,
     LotPageSchema, LotQuery, LotSchema, MovementPageSchema, MovementQuery, OperationResultSchema, OperationSchema,
-    StockCardSchema, StockQuery, StockSummarySchema,
+    ShelfChangeSchema, ShelfMoveSchema, StockCardSchema, StockQuery, StockSummarySchema,
 )
 
 blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1",
@@ -109,6 +109,16 @@ def lots(args):
 def lot(code):
     """One lot"""
     return queries.get_lot(engine(), require_actor(), code, request_today())
+
+
+@blp.route("/lots/<code>/shelf", methods=["PUT"])
+@blp.arguments(ShelfChangeSchema)
+@blp.response(200, ShelfMoveSchema)
+def lot_shelf(change, code):
+    """Put a lot on another shelf of its depot, or off any shelf with `null` (keepers of the depot,
+    administrators). Stock does not change: the move is kept in the lot's shelf history (who, when, from,
+    to), shown on its stock card, not in the ledger."""
+    return shelves.move_to_shelf(engine(), require_actor(), request_now(), lot=code, **change)
 
 
 @blp.route("/lots/<code>/card")

@@ -27,7 +27,7 @@ from sqlmodel import select
 from common.actor import Actor
 from common.db import UnitOfWork
 from common.errors import DomainError, IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
-from inventory import chain, ledger
+from inventory import chain, ledger, shelves
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
 from inventory.queries import movement_dict
 
@@ -48,6 +48,7 @@ class NewLot:
     partner: str | None = None
     source: str = "purchase"
     unit_price_cents: int | None = None
+    shelf: str | None = None  # where it is put in the depot, e.g. A-03 (inventory.shelves)
 
 
 @dataclass(frozen=True)
@@ -427,12 +428,14 @@ def _create_lot(uow, ctx: Context, new: NewLot) -> LockedLot:
         raise InvalidInput("expires_on is before received_on", field="new_lot.expires_on")
     if new.unit_price_cents is not None and new.unit_price_cents < 0:
         raise InvalidInput("unit price cannot be negative", field="new_lot.unit_price")
+    shelf = shelves.optional_shelf(new.shelf, field="new_lot.shelf")
     code = new.code or _new_lot_code(uow)
     if uow.session.exec(select(Lot.id).where(Lot.code == code)).first() is not None:
         raise InvalidInput(f"lot code {code} is already in use", field="new_lot.code")
     return _insert_lot(uow, ctx, depot.code, item.code, code=code, item_id=item.id, depot_id=depot.id,
                        received_on=new.received_on, expires_on=new.expires_on, storage_mode=new.storage_mode,
-                       partner=new.partner, source=new.source, unit_price_cents=new.unit_price_cents)
+                       partner=new.partner, source=new.source, unit_price_cents=new.unit_price_cents,
+                       shelf=shelf)
 
 
 def _new_lot_code(uow) -> str:
