@@ -1,24 +1,26 @@
 """The hash chain, without a database."""
 from datetime import datetime, timedelta, timezone
 
-from inventory.chain import GENESIS, Seal, line_hash, parse_seal, verify_lines
+from inventory.chain import GENESIS, LotEnd, Seal, line_hash, parse_seal, verify_lines
 
 T0 = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)
 
 
-def line(id_, lot, quantity, prev, minutes=0):
+def line(id_, lot, quantity, prev, minutes=0, balance_after=10):
     fields = {"lot_id": lot, "depot_id": 1, "item_id": 1, "kind": "issue", "quantity": quantity,
-              "balance_after": 10, "user_id": 1, "created_at": T0 + timedelta(minutes=minutes), "reason": None,
+              "balance_after": balance_after, "user_id": 1, "created_at": T0 + timedelta(minutes=minutes), "reason": None,
               "note": None, "reference": None, "idempotency_key": None, "counterpart_id": None}
     return {"id": id_, "prev_hash": prev, "hash": line_hash(prev, fields), **fields}
 
 
 def chain(*specs):
-    heads, lines = {}, []
+    """Lines of (id, lot, quantity), their balances adding up; and each lot's end as its row says it."""
+    heads, balances, lines = {}, {}, []
     for id_, lot, quantity in specs:
-        lines.append(line(id_, lot, quantity, heads.get(lot, GENESIS), id_))
+        balances[lot] = balances.get(lot, 0) + quantity
+        lines.append(line(id_, lot, quantity, heads.get(lot, GENESIS), id_, balances[lot]))
         heads[lot] = lines[-1]["hash"]
-    return lines, heads
+    return lines, {lot: LotEnd(f"L{lot}", heads[lot], balances[lot]) for lot in heads}
 
 
 def test_the_hash_depends_on_every_field_and_on_the_line_before():
