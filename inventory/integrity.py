@@ -28,7 +28,7 @@ def _lines(session: Session, after: int = 0, upto: int | None = None, columns=No
     query = sa.select(*columns).where(Movement.id > after).order_by(Movement.id)
     if upto is not None:
         query = query.where(Movement.id <= upto)
-    result = session.connection().execution_options(stream_results=True, yield_per=BATCH).execute(query)
+    result = session.connection().execute(query, execution_options={"stream_results": True, "yield_per": BATCH})
     for row in result.mappings():
         yield dict(row)
 
