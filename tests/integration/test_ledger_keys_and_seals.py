@@ -241,3 +241,22 @@ def test_an_auditor_archives_a_seal_by_hand_from_the_page(client, engine, histor
     r = client.post("/audit/seals", data={"csrf_token": token})
     assert r.status_code == 302
     assert [(s["why"], s["who"]) for s in integrity.list_seals(engine)] == [("manual", "auditor")]
+
+
+def test_lines_from_before_keys_still_verify_and_plain_lines_after_the_first_key_do_not(engine, county):
+    keyring = ledger_keys.of(engine)
+    ledger_keys.attach(engine, ledger_keys.Keyring())  # the application as it was before ledger keys
+    try:
+        sql(engine, "delete from ledger_key")
+        old = new_lot(engine, county.keeper, quantity=10, code="OLD")
+        services.issue(engine, ctx(county.keeper), lot=old, quantity=1)
+    finally:
+        ledger_keys.attach(engine, keyring)
+    assert integrity.record_key(engine, "upgrade", NOW)  # the first key comes into use after line 2
+    services.issue(engine, ctx(county.keeper), lot=old, quantity=1)
+    with Session(engine) as s:
+        assert [line.key_id for line in s.exec(select(Movement).order_by(Movement.id))] == [None, None,
+                                                                                           keyring.current]
+    assert check(engine, county)["ok"]
+    forged = append_forged_line(engine, "OLD", -1)
+    assert check(engine, county)["first_mismatch"]["movement_id"] == forged
