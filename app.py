@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
 
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
+    _init_ledger_keys(app)
     _init_auth(app)
     _init_babel(app)
     _init_api(app)
@@ -39,6 +40,8 @@ def _settings(instance_path: str) -> dict:
     return {
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'reliefdepot.db'}",
         "SECRET_KEY": env.get("SECRET_KEY") or _kept_secret(Path(instance_path) / "secret_key"),
+        # The ledger keys (HMAC of every ledger line and seal): a file kept apart from the database.
+        "LEDGER_KEYS": env.get("LEDGER_KEYS") or str(Path(instance_path) / "ledger_keys"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -79,6 +82,22 @@ def _kept_secret(path: Path) -> str:
             return key
         time.sleep(0.01)
     raise RuntimeError(f"{path} is empty; delete it or set SECRET_KEY")
+
+
+def _init_ledger_keys(app: Flask) -> None:
+    """Loads the ledger keys (made on first start) for the engine's services, and records the current key's
+    coming into use in the database if it is not yet (a database not migrated yet: ``db upgrade`` does)."""
+    import sqlalchemy as sa
+
+    from common.clock import now
+    from inventory import integrity, ledger_keys
+
+    engine = app.extensions["engine"]
+    ledger_keys.attach(engine, ledger_keys.load(app.config["LEDGER_KEYS"]))
+    try:
+        integrity.record_key(engine, "app start", now())
+    except sa.exc.SQLAlchemyError:  # no such table yet, or the database is not reachable at start
+        pass
 
 
 def _init_auth(app: Flask) -> None:

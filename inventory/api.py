@@ -1,7 +1,9 @@
 """JSON API of the inventory under /api/v1: a thin edge over the services and queries."""
 from dataclasses import fields as dc_fields
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 from common.api import Blueprint
@@ -186,7 +188,20 @@ def perform(op: dict) -> dict:
         op["new_lot"] = _new_lot(op["new_lot"])
     action = {"receive": services.receive, "issue": services.issue, "transfer": services.transfer,
               "count": services.count, "write_off": services.write_off, "return": services.return_stock}[kind]
-    return action(engine(), ctx, **op)
+    result = action(engine(), ctx, **op)
+    daily_seal(ctx.actor)
+    return result
+
+
+def daily_seal(actor) -> None:
+    """The day's archived seal, if no timer took one yet (``integrity.seal_daily_if_due``): after the
+    change committed, so it never holds up or fails the change itself."""
+    today = request_today()
+    midnight = datetime.combine(today, time(0), ZoneInfo(current_app.config["TIMEZONE"]))
+    try:
+        integrity.seal_daily_if_due(engine(), actor.username, request_now(), today, midnight)
+    except Exception:  # the change is kept; the next change of the day tries again
+        current_app.logger.exception("could not take the day's ledger seal")
 
 
 def _new_lot(data: dict) -> services.NewLot:

@@ -121,6 +121,47 @@ class Movement(SQLModel, table=True):
     counterpart_id: int | None = Field(default=None, foreign_key="movement.id")
     prev_hash: str = Field(max_length=64)  # hash of the lot's line before this one (inventory.chain)
     hash: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)  # the ledger key of its HMAC; None: plain SHA-256
+
+
+class LedgerKey(SQLModel, table=True):
+    """A ledger key coming into use in this database (the first one, then each rotation): who, when, its
+    fingerprint (never the key), and the last line before it. The row carries an HMAC made with the key
+    itself, so nobody without the key can add, move or alter one; the first key's ``lines_before`` is the
+    last line that may be a plain SHA-256."""
+
+    __tablename__ = "ledger_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: str = Field(max_length=16, unique=True)
+    fingerprint: str = Field(max_length=64)
+    lines_before: int  # the highest ledger line id when the key came into use
+    why: str = Field(max_length=16)  # first / rotation
+    who: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    mac: str = Field(max_length=64)
+
+
+SEAL_REASONS = ("daily", "export", "manual")
+
+
+class LedgerSeal(SQLModel, table=True):
+    """An archived seal: the digest over every line up to ``upto``, signed with the ledger key then current;
+    every verify checks that the ledger still gives it."""
+
+    __tablename__ = "ledger_seal"
+    __table_args__ = (_one_of("why", SEAL_REASONS, "ck_ledger_seal_why"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    upto: int = Field(index=True)
+    count: int
+    digest: str = Field(max_length=64)
+    key_id: str = Field(max_length=16)
+    mac: str = Field(max_length=64)
+    why: str = Field(max_length=16)
+    who: str = Field(max_length=100)
+    note: str | None = Field(default=None, max_length=100)  # e.g. which export
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class ShelfMove(SQLModel, table=True):

@@ -27,7 +27,7 @@ from sqlmodel import select
 from common.actor import Actor
 from common.db import UnitOfWork
 from common.errors import DomainError, IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
-from inventory import chain, ledger, shelves
+from inventory import chain, ledger, ledger_keys, shelves
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
 from inventory.queries import movement_dict
 
@@ -344,10 +344,12 @@ def _write(uow, ctx: Context, lot: LockedLot, change: ledger.Change, counterpart
         created_at=ctx.now, reason=change.reason, note=ctx.note, reference=ctx.reference,
         idempotency_key=ctx.idempotency_key, counterpart_id=counterpart_id,
     )
-    line_hash = chain.line_hash(lot.chain_head, fields)
+    keyring = ledger_keys.of(uow.engine)  # attached at app creation; its current key signs the line
+    line_hash = chain.line_hash(lot.chain_head, fields, keyring.current_key)
     c = _connection(uow)
     c.execute(_SET_LOT, {"lot_id": lot.id, "new_quantity": change.balance_after, "new_head": line_hash})
-    line_id = c.execute(_ADD_LINE, {**fields, "prev_hash": lot.chain_head, "hash": line_hash}).scalar_one()
+    line_id = c.execute(_ADD_LINE, {**fields, "prev_hash": lot.chain_head, "hash": line_hash,
+                                    "key_id": keyring.current}).scalar_one()
     lot.quantity, lot.chain_head = change.balance_after, line_hash
     return Line(id=line_id, **fields)
 
