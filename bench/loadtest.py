@@ -169,11 +169,12 @@ def _kill_a_worker(server: Server) -> int | None:
     return victim
 
 
-def _check(url: str, actions: list[dict]) -> dict:
+def _check(url: str, actions: list[dict], keys_path: str) -> dict:
     from common.db import make_engine
-    from inventory import integrity
+    from inventory import integrity, ledger_keys
 
     engine = make_engine(url)
+    ledger_keys.attach(engine, ledger_keys.load(keys_path))
     try:
         with engine.connect() as c:
             lines = defaultdict(list)
@@ -258,7 +259,7 @@ def run() -> int:
             for t in threads:
                 t.join()
             log_tail = server.log_tail(5)
-        result = _check(url, actions)
+        result = _check(url, actions, server.keys_path)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         drop()
@@ -286,7 +287,7 @@ def _report(actions, result, killed, log_tail) -> int:
     failed |= bool(off) or not result["verified"]["ok"] or not killed
     print(f"  lots whose quantity differs from their ledger: {len(off)} of {result['lots']:,}"
           + (f" e.g. {off[:3]}" if off else ""))
-    print(f"  hash chains: {'verify' if result['verified']['ok'] else 'DO NOT VERIFY: ' + str(result['verified']['first_mismatch'])}"
+    print(f"  ledger verify (hash chains, keys, balances): {'verify' if result['verified']['ok'] else 'DO NOT VERIFY: ' + str(result['verified']['first_mismatch'])}"
           f" ({result['verified']['lines_checked']:,} lines)")
     print("RESULT: " + ("FAILED" if failed else "all checks hold"))
     if failed:
