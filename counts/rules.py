@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass
 
 from common.errors import InvalidInput
+from inventory.shelves import check_shelf
 
 MAX_QUANTITY = 2**31 - 1  # the integer columns' range
 MAX_SHELVES = 50
-SHELF_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,15}")
 
 MISSING, COUNTED, LEFT_OUT = "missing", "counted", "left_out"
 
@@ -48,11 +48,9 @@ def parse_shelves(shelves) -> list[str]:
         shelves = [s for s in re.split(r"[,，\s]+", shelves) if s]
     if not isinstance(shelves, (list, tuple)) or not shelves:
         raise InvalidInput("name the shelves to count, e.g. A-01, A-02", field="shelves")
-    codes = sorted(set(shelves))
-    if len(codes) > MAX_SHELVES or not all(isinstance(c, str) and SHELF_CODE.fullmatch(c) for c in codes):
-        raise InvalidInput(f"shelves are up to {MAX_SHELVES} codes of letters, digits, '.', '_' or '-' "
-                           "(at most 16 characters each)", field="shelves")
-    return codes
+    if len(shelves) > MAX_SHELVES:
+        raise InvalidInput(f"a count names at most {MAX_SHELVES} shelves", field="shelves")
+    return sorted({check_shelf(code, field="shelves") for code in shelves})
 
 
 def line_state(counted: int | None, left_out: bool) -> str:

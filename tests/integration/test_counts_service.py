@@ -49,10 +49,16 @@ def test_a_count_of_a_category_lists_only_its_lots(engine, county, lots):
     assert e.value.field == "category"
 
 
-def test_the_shelf_scope_is_refused_while_lots_have_no_shelf(engine, county, lots):
+def test_a_count_of_shelves_lists_only_the_lots_on_them(engine, county, lots):
+    new_lot(engine, county.admin, "T1", "PUMP", 2, code="P-A1", expires_on=None, shelf="A-01")
+    new_lot(engine, county.admin, "T1", "TENT", 3, code="T-B2", expires_on=None, shelf="B-02")
+    new_lot(engine, county.admin, "T1", "TENT", 5, code="T-C9", expires_on=None, shelf="C-09")
+    session = start(engine, county.keeper, scope="shelves", shelves="a-01, B-02")
+    assert [line["lot"] for line in session["lines"]] == ["P-A1", "T-B2"]
+    assert session["shelves"] == ["A-01", "B-02"]
     with pytest.raises(InvalidInput) as e:
-        start(engine, county.admin, scope="shelves", shelves="A-01")
-    assert e.value.field == "scope"
+        start(engine, county.admin, depot="T2", scope="shelves", shelves="A/01")
+    assert e.value.field == "shelves"
 
 
 def test_only_one_count_is_open_at_a_depot_at_a_time(engine, county, lots):
