@@ -15,6 +15,7 @@ from common.errors import InvalidInput
 from common.web import engine, request_today
 from inventory import queries, vocab
 from inventory.models import CATEGORIES
+from inventory.writeoffs import service as writeoffs
 
 bp = Blueprint("inventory", __name__)
 
@@ -71,8 +72,10 @@ def items():
 @bp.route("/lots/<code>")
 @login_required_page
 def lot(code: str):
-    card = queries.stock_card(engine(), require_actor(), code, request_today())
-    return render_template("lot.html", lot=card["lot"], entries=[_with_time(e) for e in card["entries"]])
+    actor = require_actor()
+    card = queries.stock_card(engine(), actor, code, request_today())
+    return render_template("lot.html", lot=card["lot"], entries=[_with_time(e) for e in card["entries"]],
+                           pending_write_off=writeoffs.pending_units(engine(), code))
 
 
 # ---------------------------------------------------------------- helpers for the views
