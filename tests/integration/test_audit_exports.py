@@ -163,7 +163,7 @@ def test_every_report_exports_as_pdf(client, audit_county, tmp_path):
     for path, words in (("/audit/rotation.pdf", ["轮换计划", "建议处置", "组织演练", "调往使用更多的库点"]),
                         ("/audit/sufficiency.pdf", ["储备达标", "目标数量", "缺口", "覆盖率", "56.5%"]),
                         ("/audit/ledger.pdf?depot=C1", ["出入库台账", "本库点该物资结存", "L-TENT", "48"]),
-                        ("/audit/write-offs.pdf", ["报损核销登记", "核销", "90.00"]),
+                        ("/audit/write-offs.pdf", ["报损核销登记", "核销", "90.00", "审批文号", "HX-9", "BS-2"]),
                         ("/audit/stock-card.pdf?depot=C1&item=TENT", ["库存卡", "上期结存", "期末结存", "48"])):
         flat = squeezed(pdf_text(get(client, audit_county, path), tmp_path))
         for w in words + ["第1页/共"]:
