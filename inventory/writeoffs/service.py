@@ -73,7 +73,22 @@ def photo_type(data: bytes) -> str:
     raise InvalidInput("the photo must be a JPEG or PNG image", field="photo", message_code="photo_not_image")
 
 
+def _storable(value: str | None, field: str) -> str | None:
+    """Text a database can keep: no NUL character (PostgreSQL refuses it) and no lone surrogate."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{field} is not valid text", field=field)
+    if "\x00" in value:
+        raise InvalidInput(f"{field} contains a NUL character", field=field)
+    return value
+
+
 def _check_request(new: NewRequest) -> None:
+    for field in ("lot", "note", "idempotency_key"):
+        _storable(getattr(new, field), field)
     if new.reason not in WRITE_OFF_REQUEST_REASONS:
         raise InvalidInput(f"reason must be one of {', '.join(WRITE_OFF_REQUEST_REASONS)}, got {new.reason!r}",
                            field="reason", message_code="write_off_reason_unknown", params={"value": str(new.reason)})
@@ -147,7 +162,7 @@ def _replay(s, actor: Actor, new: NewRequest, lot_id: int | None) -> dict | None
 def approve(engine, actor: Actor, now: datetime, today: date, request_id: int, document_no: str) -> dict:
     """Approves a pending request and writes its ledger line, in one transaction: the request row is
     locked first, so two administrators approving at once cannot both write it off."""
-    document_no = (document_no or "").strip()
+    document_no = (_storable(document_no, "document_no") or "").strip()
     with UnitOfWork(engine) as uow:
         req = _decidable(uow, actor, request_id, "approve")
         if not document_no:
@@ -166,7 +181,7 @@ def approve(engine, actor: Actor, now: datetime, today: date, request_id: int, d
 
 
 def reject(engine, actor: Actor, now: datetime, request_id: int, reason: str) -> dict:
-    reason = (reason or "").strip()
+    reason = (_storable(reason, "reason") or "").strip()
     with UnitOfWork(engine) as uow:
         req = _decidable(uow, actor, request_id, "reject")
         if not reason:
@@ -242,6 +257,7 @@ def list_requests(engine, actor: Actor, *, status: str | None = None, lot: str |
         raise InvalidInput(f"limit must be from 1 to {MAX_PAGE}", field="limit")
     if offset < 0:
         raise InvalidInput("offset must be 0 or more", field="offset")
+    _storable(lot, "lot"), _storable(depot, "depot")
     where = []
     if status:
         where.append(WriteOffRequest.status == status)

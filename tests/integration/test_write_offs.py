@@ -277,6 +277,9 @@ def test_the_list_puts_pending_requests_first_and_filters_by_status(client, engi
     ({"lot": "L", "quantity": 1, "reason": "lost", "photo": "not base64!"}, "photo"),
     ({"lot": "L", "quantity": 1, "reason": "lost", "photo": base64.b64encode(b"GIF89a....").decode()}, "photo"),
     ({"lot": "L", "quantity": 1, "reason": "lost", "note": "x" * 501}, "note"),
+    ({"lot": "L", "quantity": 1, "reason": "lost", "note": "a\x00b"}, "note"),
+    ({"lot": "L\x00", "quantity": 1, "reason": "lost"}, "lot"),
+    ({"lot": "L", "quantity": 1, "reason": "lost", "note": "\ud800"}, "note"),
 ])
 def test_a_bad_request_is_a_422_naming_the_field_and_changes_nothing(client, engine, county, body, field):
     new_lot(engine, county.keeper, quantity=10, code="L")
@@ -359,3 +362,15 @@ def test_the_register_shows_request_requester_approver_and_document_number(clien
     login(client, "auditor", "auditor-pass")
     [row] = table_rows(client.get("/audit/write-offs"), "report-table")
     assert (row["申请单"], row["申请人"], row["审批人"], row["审批文号"]) == (f"BS-{rid}", "keeper", "admin", "应急〔2026〕5号")
+
+
+@pytest.mark.parametrize("action, body, field", [
+    ("approve", {"document_no": "应急\x00号"}, "document_no"),
+    ("reject", {"reason": "no\x00"}, "reason"),
+])
+def test_a_nul_character_in_a_decision_is_a_422_naming_the_field(client, engine, county, action, body, field):
+    rid = ask(engine, county.keeper, new_lot(engine, county.keeper, quantity=10))["id"]
+    before = snapshot(engine)
+    r = post(client, county, "admin", f"/api/v1/write-offs/{rid}/{action}", body)
+    assert r.status_code == 422 and r.json["error"]["field"] == field
+    assert snapshot(engine) == before
