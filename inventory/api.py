@@ -1,7 +1,9 @@
 """JSON API of the inventory under /api/v1: a thin edge over the services and queries."""
 from dataclasses import fields as dc_fields
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 from common.api import Blueprint
@@ -10,11 +12,11 @@ from accounts.auth import require_actor
 from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER
 from common.errors import Forbidden, InvalidInput
 from common.web import engine, request_now, request_today
-from inventory import catalog, integrity, queries, services
+from inventory import catalog, integrity, queries, services, shelves
 from inventory.schemas import (
     DepotListQuery, DepotNodeSchema, DepotSchema, DepotUpdateSchema, ItemListQuery, ItemSchema, ItemUpdateSchema,
     LotPageSchema, LotQuery, LotSchema, MovementPageSchema, MovementQuery, OperationResultSchema, OperationSchema,
-    StockCardSchema, StockQuery, StockSummarySchema,
+    ShelfChangeSchema, ShelfMoveSchema, StockCardSchema, StockQuery, StockSummarySchema,
 )
 
 blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1",
@@ -111,6 +113,16 @@ def lot(code):
     return queries.get_lot(engine(), require_actor(), code, request_today())
 
 
+@blp.route("/lots/<code>/shelf", methods=["PUT"])
+@blp.arguments(ShelfChangeSchema)
+@blp.response(200, ShelfMoveSchema)
+def lot_shelf(change, code):
+    """Put a lot on another shelf of its depot, or off any shelf with `null` (keepers of the depot,
+    administrators). Stock does not change: the move is kept in the lot's shelf history (who, when, from,
+    to), shown on its stock card, not in the ledger."""
+    return shelves.move_to_shelf(engine(), require_actor(), request_now(), lot=code, **change)
+
+
 @blp.route("/lots/<code>/card")
 @blp.response(200, StockCardSchema)
 def lot_card(code):
@@ -186,7 +198,20 @@ def perform(op: dict) -> dict:
         op["new_lot"] = _new_lot(op["new_lot"])
     action = {"receive": services.receive, "issue": services.issue, "transfer": services.transfer,
               "count": services.count, "return": services.return_stock}[kind]
-    return action(engine(), ctx, **op)
+    result = action(engine(), ctx, **op)
+    daily_seal(ctx.actor)
+    return result
+
+
+def daily_seal(actor) -> None:
+    """The day's archived seal, if no timer took one yet (``integrity.seal_daily_if_due``): after the
+    change committed, so it never holds up or fails the change itself."""
+    today = request_today()
+    midnight = datetime.combine(today, time(0), ZoneInfo(current_app.config["TIMEZONE"]))
+    try:
+        integrity.seal_daily_if_due(engine(), actor.username, request_now(), today, midnight)
+    except Exception:  # the change is kept; the next change of the day tries again
+        current_app.logger.exception("could not take the day's ledger seal")
 
 
 def _new_lot(data: dict) -> services.NewLot:

@@ -19,13 +19,15 @@ from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from common.actor import Actor
 from common.db import UnitOfWork
-from common.errors import IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
-from inventory import chain, ledger
+from common.errors import DomainError, IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
+from inventory import chain, ledger, ledger_keys, shelves
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
 from inventory.queries import movement_dict
 
@@ -46,6 +48,7 @@ class NewLot:
     partner: str | None = None
     source: str = "purchase"
     unit_price_cents: int | None = None
+    shelf: str | None = None  # where it is put in the depot, e.g. A-03 (inventory.shelves)
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,11 @@ def write_off_in(uow, ctx: Context, *, lot: str, quantity: int, reason: str) -> 
     calls this in its transaction, with ``ctx.reference`` naming the request. The lot is locked and the
     stock rule checked now, whatever the lot held when the request was made."""
     return _entries(_take(uow, ctx, lot, lambda state: ledger.write_off(state, quantity, reason)), ctx.actor)
+def count_since_in(uow, ctx: Context, *, lot: str, counted: int, balance_at_count: int) -> list[dict]:
+    """A count recorded when the lot's ledger said ``balance_at_count``, entered now (``ledger.count_since``):
+    a count session closing writes one such line per counted lot in its own transaction."""
+    return _entries(_take(uow, ctx, lot, lambda state: ledger.count_since(state, counted, balance_at_count)),
+                    ctx.actor)
 
 
 # ---------------------------------------------------------------- one transaction, once
@@ -234,51 +242,83 @@ def _run(engine, ctx: Context, kind: str, params: dict, body) -> dict:
 def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
     key = ctx.idempotency_key
     with UnitOfWork(engine) as uow:
-        if key is not None:
-            replay = _replay(uow, ctx.actor, key, fingerprint)
+        if key is None:
+            written = body(uow)
+        else:
+            replay = _claim(uow, ctx, fingerprint)
             if replay is not None:
                 return replay
-        written = body(uow)
-        result = {"replayed": False, "entries": _entries(written, ctx.actor)}
-        try:
-            if key is not None:
-                _remember(uow, ctx, fingerprint, result)
-            uow.commit()
-            return result
-        except IntegrityError:
-            if key is None:
+            work = uow.session.begin_nested()
+            try:
+                written = body(uow)
+            except DomainError as refusal:
+                # The refusal is the key's answer from now on, as a success would be: an earlier attempt
+                # of the same action still queued behind this one must not go through after the phone
+                # was told "refused" (and a phone that resends a refused action sends it with a new key).
+                work.rollback()
+                _remember(uow, ctx, {"refused": _refusal_document(refusal)})
+                uow.commit()
                 raise
-    # Another request with the same key committed first: answer as it did.
-    with UnitOfWork(engine) as uow:
-        replay = _replay(uow, ctx.actor, key, fingerprint)
-        if replay is None:  # pragma: no cover - the integrity error had another cause
-            raise RuntimeError(f"could not record the request with Idempotency-Key {key}")
-        return replay
+        result = {"replayed": False, "entries": _entries(written, ctx.actor)}
+        if key is not None:
+            _remember(uow, ctx, result)
+        uow.commit()
+        return result
 
 
 _FIND_ANSWER = (sa.select(IDEMPOTENCY.c.fingerprint, IDEMPOTENCY.c.response)
                 .where(IDEMPOTENCY.c.user_id == sa.bindparam("user_id"), IDEMPOTENCY.c.key == sa.bindparam("key")))
-_REMEMBER = sa.insert(IDEMPOTENCY)
+_CLAIM = {  # insert the key's row unless it exists; RETURNING says whether this request made it
+    name: dialect_insert(IDEMPOTENCY).on_conflict_do_nothing(index_elements=["user_id", "key"])
+    .returning(IDEMPOTENCY.c.id)
+    for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+_REMEMBER = (sa.update(IDEMPOTENCY).values(response=sa.bindparam("answer"))
+             .where(IDEMPOTENCY.c.user_id == sa.bindparam("for_user"), IDEMPOTENCY.c.key == sa.bindparam("for_key")))
 
 
-def _replay(uow, actor: Actor, key: str, fingerprint: str) -> dict | None:
-    record = _connection(uow).execute(_FIND_ANSWER, {"user_id": actor.user_id, "key": key}).first()
-    if record is None:
+def _claim(uow, ctx: Context, fingerprint: str) -> dict | None:
+    """Claims (user, key) before any work: the key's row is inserted first, in this transaction.
+    A concurrent request with the same key then waits on the unique index until this one ends (PostgreSQL;
+    SQLite serialises writers from BEGIN IMMEDIATE), and finds the committed answer instead of doing the
+    work again and being refused for stock the first request took. Returns that answer, or None when this
+    request holds the claim and must do the work."""
+    c = _connection(uow)
+    claimed = c.execute(_CLAIM[c.dialect.name], {
+        "user_id": ctx.actor.user_id, "key": ctx.idempotency_key, "fingerprint": fingerprint,
+        "response": "", "created_at": ctx.now}).first()
+    if claimed is not None:
         return None
+    record = c.execute(_FIND_ANSWER, {"user_id": ctx.actor.user_id, "key": ctx.idempotency_key}).one()
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
-            f"Idempotency-Key {key} was already used for a different request; use a new key for a new action",
+            f"Idempotency-Key {ctx.idempotency_key} was already used for a different request; "
+            "use a new key for a new action",
             field="idempotency_key",
         )
-    return {**json.loads(record.response), "replayed": True}
+    answer = json.loads(record.response)
+    if "refused" in answer:
+        raise _replayed_refusal(answer["refused"])
+    return {**answer, "replayed": True}
 
 
-def _remember(uow, ctx: Context, fingerprint: str, result: dict) -> None:
-    """Stores the answer under (user, key). A concurrent request with the same key that got here first
-    makes this raise IntegrityError (the unique constraint), and the caller answers as that one did."""
-    _connection(uow).execute(_REMEMBER, {
-        "user_id": ctx.actor.user_id, "key": ctx.idempotency_key, "fingerprint": fingerprint,
-        "response": json.dumps(result, ensure_ascii=False), "created_at": ctx.now})
+def _refusal_document(e: DomainError) -> dict:
+    return {"status": e.status, "code": e.code, "message": e.message, "field": e.field,
+            "message_code": e.message_code, "params": e.params, "details": e.details}
+
+
+def _replayed_refusal(document: dict) -> DomainError:
+    """The refusal first given for a key, raised again with the same status, code, message and values."""
+    error = DomainError(document["message"], field=document["field"], message_code=document["message_code"],
+                        params=document["params"], replayed=True, **document["details"])
+    error.status, error.code = document["status"], document["code"]
+    return error
+
+
+def _remember(uow, ctx: Context, result: dict) -> None:
+    """Stores the answer in the row claimed for (user, key), in the same transaction as the work."""
+    _connection(uow).execute(_REMEMBER, {"for_user": ctx.actor.user_id, "for_key": ctx.idempotency_key,
+                                         "answer": json.dumps(result, ensure_ascii=False)})
 
 
 # ---------------------------------------------------------------- writing a line
@@ -304,10 +344,12 @@ def _write(uow, ctx: Context, lot: LockedLot, change: ledger.Change, counterpart
         created_at=ctx.now, reason=change.reason, note=ctx.note, reference=ctx.reference,
         idempotency_key=ctx.idempotency_key, counterpart_id=counterpart_id,
     )
-    line_hash = chain.line_hash(lot.chain_head, fields)
+    keyring = ledger_keys.of(uow.engine)  # attached at app creation; its current key signs the line
+    line_hash = chain.line_hash(lot.chain_head, fields, keyring.current_key)
     c = _connection(uow)
     c.execute(_SET_LOT, {"lot_id": lot.id, "new_quantity": change.balance_after, "new_head": line_hash})
-    line_id = c.execute(_ADD_LINE, {**fields, "prev_hash": lot.chain_head, "hash": line_hash}).scalar_one()
+    line_id = c.execute(_ADD_LINE, {**fields, "prev_hash": lot.chain_head, "hash": line_hash,
+                                    "key_id": keyring.current}).scalar_one()
     lot.quantity, lot.chain_head = change.balance_after, line_hash
     return Line(id=line_id, **fields)
 
@@ -388,12 +430,14 @@ def _create_lot(uow, ctx: Context, new: NewLot) -> LockedLot:
         raise InvalidInput("expires_on is before received_on", field="new_lot.expires_on")
     if new.unit_price_cents is not None and new.unit_price_cents < 0:
         raise InvalidInput("unit price cannot be negative", field="new_lot.unit_price")
+    shelf = shelves.optional_shelf(new.shelf, field="new_lot.shelf")
     code = new.code or _new_lot_code(uow)
     if uow.session.exec(select(Lot.id).where(Lot.code == code)).first() is not None:
         raise InvalidInput(f"lot code {code} is already in use", field="new_lot.code")
     return _insert_lot(uow, ctx, depot.code, item.code, code=code, item_id=item.id, depot_id=depot.id,
                        received_on=new.received_on, expires_on=new.expires_on, storage_mode=new.storage_mode,
-                       partner=new.partner, source=new.source, unit_price_cents=new.unit_price_cents)
+                       partner=new.partner, source=new.source, unit_price_cents=new.unit_price_cents,
+                       shelf=shelf)
 
 
 def _new_lot_code(uow) -> str:

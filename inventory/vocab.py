@@ -145,6 +145,14 @@ ERROR_MESSAGES = {
     "photo_empty": _l("The photo is empty."),
     "photo_too_large": _l("The photo is too large: at most %(limit_mb)s MB."),
     "photo_not_image": _l("The photo must be a JPEG or PNG image."),
+    "count_below_zero": _l("Lot %(lot)s was counted at %(counted)s when the books said %(balance)s, and holds "
+                           "%(now)s now: the difference would take it below zero. Count it again."),
+    # shelves (inventory/shelves.py)
+    "shelf_empty": _l("Type a shelf code, for example A-03."),
+    "shelf_malformed": _l("%(value)s is not a shelf code: use letters A–Z and digits, parts joined by single hyphens "
+                          "(for example A-03), at most %(max)s characters."),
+    "shelf_unchanged": _l("Lot %(lot)s is already on shelf %(shelf)s."),
+    "shelf_unchanged_none": _l("Lot %(lot)s is on no shelf already."),
     # who may touch what (common/actor.py)
     "depot_not_kept": _l("Depot %(depot)s is not one you keep."),
     "depot_not_kept_for_stock": _l("You do not keep depot %(depot)s: a keeper records stock only at their own depots."),

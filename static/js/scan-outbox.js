@@ -45,8 +45,8 @@ export class Outbox {
   async retry(seq) {
     const item = await this.store.get("outbox", seq);
     if (!item || item.state !== "rejected") return;
-    // a refused action recorded nothing on the server, so the same key is still unused
-    Object.assign(item, { state: "waiting", error: null });
+    // the server keeps its refusal as the answer to that key: sent again, the action is a new one
+    Object.assign(item, { key: newKey(), state: "waiting", error: null });
     await this.store.put("outbox", item);
     this.onChange();
     return this.flush();

@@ -5,6 +5,7 @@ import { Camera } from "./scan-camera.js";
 import { parseScan } from "./scan-codes.js";
 import { Lots, getJSON, provisional } from "./scan-lots.js";
 import { Outbox, newKey } from "./scan-outbox.js";
+import { Picking } from "./scan-picking.js";
 import { Store } from "./scan-store.js";
 
 const FLUSH_EVERY_MS = 20000;
@@ -22,7 +23,7 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString(document.documentEleme
 const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(document.documentElement.lang, { dateStyle: "medium" }) : "");
 const depotName = (code) => (config.depots.find((d) => d.code === code) || { name: code }).name;
 
-let store, outbox, lots, camera;
+let store, outbox, lots, camera, picking;
 let current = null;  // {lot, readOnly}
 let action = null;
 let lastScan = { text: "", at: 0 };
@@ -94,6 +95,7 @@ async function setDepot(code, shelf) {
   await store.setMeta("workingDepot", working);
   showDepot(working);
   confirm(fill(T.depotSet, { depot: depotLabel(working) }));
+  await picking.shelf(working);
 }
 
 function depotLabel(d) {
@@ -143,6 +145,7 @@ async function render(lot, fresh) {
     warnings.push(fill(T.otherDepot, { depot: `${lot.depot_name} ${lot.depot}`, working: depotLabel(working) }));
   }
   if (mine && lot.status === "expired") warnings.push(T.expiredOnly);
+  await picking.show(lot, fresh, mine, working);
   $("lot-warning").textContent = warnings.join(" ");
   $("lot-warning").hidden = warnings.length === 0;
   $("actions").hidden = !mine;
@@ -218,6 +221,8 @@ async function submitAction(event) {
     op.to_depot = $("to-depot").value;
   }
   if (action === "write_off") op.reason = $("reason").value;
+  const note = picking.note(action, lot.code);  // first-expiry-first-out passed over: said in the ledger
+  if (note) op.note = note;
   const { quantity: before } = provisional(lot, await outbox.items());
   if (["issue", "transfer", "write_off"].includes(action) && number > before) {
     return fieldError(fill(T.notEnough, { balance: before, unit: unit(lot) }));
@@ -448,6 +453,10 @@ async function start() {
   outbox = new Outbox({
     store, url: config.urls.ledger, user: config.user, token,
     onChange: () => { showOutbox(); showNetwork(); }, onSent, onRejected, onAuth: onAuthProblem,
+  });
+  picking = new Picking({
+    store, outbox, urls: config.urls, token, strings: T, day, unit, csrf, detail: errorDetail,
+    open: (code) => { $("code").value = code; return showLot(code, false); },
   });
   camera = new Camera({ video: $("camera"), urls: config.urls, onCode: onCameraCode, onError: (e) => console.warn(e) });
 

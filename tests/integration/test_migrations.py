@@ -152,13 +152,33 @@ def test_0008_starts_every_user_at_session_epoch_0_so_their_logins_stay_valid_an
         engine.dispose()
 
 
-def test_0010_adds_write_off_requests_and_photos_beside_existing_write_offs_and_goes_down_again(fresh_url):
-    upgrade(fresh_url, "0008")
+def test_0011_gives_every_existing_line_no_key_adds_the_key_and_seal_tables_and_goes_down_again(fresh_url):
+    upgrade(fresh_url, "0010")
+    engine = sa.create_engine(fresh_url)
+    try:
+        upgrade(fresh_url, "0011")
+        assert "key_id" in _columns(engine, "movement")
+        assert {"key_id", "fingerprint", "lines_before", "mac"} <= _columns(engine, "ledger_key")
+        assert {"upto", "count", "digest", "key_id", "mac", "why", "who"} <= _columns(engine, "ledger_seal")
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as c:  # a seal says why it was taken
+            c.execute(sa.text("insert into ledger_seal (upto, count, digest, key_id, mac, why, who, created_at) "
+                              "values (1, 1, 'd', 'k', 'm', 'whim', 'x', '2026-07-01 02:00:00+00:00')"))
+        command.downgrade(alembic_config(fresh_url), "0010")
+        assert "key_id" not in _columns(engine, "movement")
+        with engine.connect() as c:
+            assert "ledger_seal" not in sa.inspect(c).get_table_names()
+        upgrade(fresh_url)
+    finally:
+        engine.dispose()
+
+
+def test_0012_adds_write_off_requests_and_photos_beside_existing_write_offs_and_goes_down_again(fresh_url):
+    upgrade(fresh_url, "0011")
     engine = sa.create_engine(fresh_url)
     try:
         with engine.begin() as c:
             c.execute(KEEPER_ROW)
-        upgrade(fresh_url, "0010")
+        upgrade(fresh_url, "0012")
         with engine.connect() as c:
             names = set(sa.inspect(c).get_table_names())
             uniques = {u["name"] for u in sa.inspect(c).get_unique_constraints("write_off_request")}
@@ -168,7 +188,7 @@ def test_0010_adds_write_off_requests_and_photos_beside_existing_write_offs_and_
         with engine.connect() as c:  # a keeper still there, no request yet
             assert c.execute(sa.text("select count(*) from write_off_request")).scalar_one() == 0
             assert c.execute(sa.text("select username from user_account")).scalar_one() == "keeper"
-        command.downgrade(alembic_config(fresh_url), "0008")
+        command.downgrade(alembic_config(fresh_url), "0011")
         with engine.connect() as c:
             names = set(sa.inspect(c).get_table_names())
         assert "write_off_request" not in names and "write_off_photo" not in names

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from common.errors import (
-    IdempotencyKeyReused, InsufficientStock, InvalidInput, LotExpired, NotFound, NotYourDepot, ReadOnlyRole,
+    DomainError, IdempotencyKeyReused, InsufficientStock, InvalidInput, LotExpired, NotFound, NotYourDepot, ReadOnlyRole,
     WrongDepot,
 )
 from inventory import services
@@ -147,12 +147,19 @@ def test_idempotency_keys_belong_to_their_user(engine, county):
     assert lot_quantity(engine, code) == 8
 
 
-def test_a_refused_request_does_not_burn_its_idempotency_key(engine, county):
+def test_a_refusal_is_the_answer_to_its_idempotency_key_and_a_new_key_sends_the_action_again(engine, county):
+    """Once refused, the key keeps its refusal (a late attempt of it must not go through after the phone was
+    told 'refused'); the keeper who sends the action again sends it as a new one, with a new key."""
     code = new_lot(engine, county.keeper, quantity=2)
     with pytest.raises(InsufficientStock):
         services.issue(engine, ctx(county.keeper, key="k"), lot=code, quantity=3)
     services.receive(engine, ctx(county.keeper), lot=code, quantity=5)
-    services.issue(engine, ctx(county.keeper, key="k"), lot=code, quantity=3)
+    with pytest.raises(DomainError) as replayed:
+        services.issue(engine, ctx(county.keeper, key="k"), lot=code, quantity=3)
+    assert (replayed.value.status, replayed.value.code, replayed.value.details["replayed"]) == (
+        409, "insufficient_stock", True)
+    assert lot_quantity(engine, code) == 7
+    services.issue(engine, ctx(county.keeper, key="k2"), lot=code, quantity=3)
     assert lot_quantity(engine, code) == 4
 
 

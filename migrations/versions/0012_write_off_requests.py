@@ -1,7 +1,7 @@
 """write-off requests
 
-Revision ID: 0010
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-05 16:24:37.336857
 
 Write-off requests (报损申请) and their photos: a keeper asks, an administrator approves with the
@@ -16,8 +16,8 @@ import sqlmodel
 import common.db
 
 
-revision: str = '0010'
-down_revision: Union[str, None] = '0008'
+revision: str = '0012'
+down_revision: Union[str, None] = '0011'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
