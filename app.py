@@ -139,11 +139,13 @@ def _init_api(app: Flask) -> None:
     from counts import api as counts_api
     from dispatch import api as dispatch_api
     from inventory import api as inventory_api
+    from inventory.writeoffs import api as writeoffs_api
 
     api = Api(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for blueprint in (accounts_api.blp, inventory_api.blp, counts_api.blp, dispatch_api.blp, audit_api.blp):
+    for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
+                      audit_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -158,11 +160,13 @@ def _init_pages(app: Flask) -> None:
     from counts.views import bp as count_pages
     from dispatch.views import bp as dispatch_pages
     from inventory.views import bp as inventory_pages
+    from inventory.writeoffs.views import bp as writeoff_pages
     from labels.views import bp as label_pages
     from scan.views import bp as scan_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(inventory_pages)
+    app.register_blueprint(writeoff_pages)
     app.register_blueprint(label_pages)
     app.register_blueprint(scan_pages)
     app.register_blueprint(count_pages)

@@ -9,8 +9,8 @@ from marshmallow import Schema, fields
 from common.api import Blueprint
 
 from accounts.auth import require_actor
-from common.actor import ADMIN, AUDITOR, DISPATCHER
-from common.errors import InvalidInput
+from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER
+from common.errors import Forbidden, InvalidInput
 from common.web import engine, request_now, request_today
 from inventory import catalog, integrity, queries, services, shelves
 from inventory.schemas import (
@@ -142,7 +142,10 @@ class Ledger(MethodView):
     @blp.response(201, OperationResultSchema)
     @blp.alt_response(200, schema=OperationResultSchema, description="a repeat of an Idempotency-Key: the first answer")
     def post(self, op):
-        """Record a stock operation: receive, issue, transfer, count, write_off or return.
+        """Record a stock operation: receive, issue, transfer, count or return.
+
+        A `write_off` is refused here (403, `write_off_needs_request`): request it with POST /api/v1/write-offs;
+        it enters the ledger when an administrator approves it.
 
         Send an `Idempotency-Key` header (or `idempotency_key`) so that a retry after a lost answer
         records nothing new and returns the first answer."""
@@ -184,10 +187,17 @@ def perform(op: dict) -> dict:
     ctx = services.Context(actor=require_actor(), now=request_now(), today=request_today(),
                            note=op.pop("note", None), reference=op.pop("reference", None), idempotency_key=key)
     kind = op.pop("kind")
+    if kind == "write_off":
+        if ctx.actor.role == AUDITOR:
+            ctx.actor.require_role(ADMIN, KEEPER)  # read-only, said as for every other change
+        raise Forbidden(
+            "write-offs are not recorded directly: request one with POST /api/v1/write-offs; it enters the ledger "
+            "when an administrator approves it", message_code="write_off_needs_request",
+            request_endpoint="/api/v1/write-offs")
     if kind == "receive" and "new_lot" in op:
         op["new_lot"] = _new_lot(op["new_lot"])
     action = {"receive": services.receive, "issue": services.issue, "transfer": services.transfer,
-              "count": services.count, "write_off": services.write_off, "return": services.return_stock}[kind]
+              "count": services.count, "return": services.return_stock}[kind]
     result = action(engine(), ctx, **op)
     daily_seal(ctx.actor)
     return result

@@ -195,3 +195,53 @@ class IdempotencyRecord(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     response: str  # JSON
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# ---------------------------------------------------------------- write-off requests (报损核销)
+
+WRITE_OFF_REQUEST_REASONS = ("expired", "damaged", "lost")
+WRITE_OFF_STATUSES = ("pending", "approved", "rejected", "withdrawn")
+
+
+class WriteOffRequest(SQLModel, table=True):
+    """A keeper's request to write units off a lot (报损申请). Nothing leaves the lot until an administrator
+    other than the requester approves it with the approving document number (审批文号); the approval
+    writes one ``write_off`` ledger line with ``reference = "BS-<id>"`` (``movement_id``). A pending
+    request holds no units. See ``inventory.writeoffs``."""
+
+    __tablename__ = "write_off_request"
+    __table_args__ = (
+        _one_of("reason", WRITE_OFF_REQUEST_REASONS, "ck_write_off_request_reason"),
+        _one_of("status", WRITE_OFF_STATUSES, "ck_write_off_request_status"),
+        sa.CheckConstraint("quantity > 0", name="ck_write_off_request_quantity_positive"),
+        # the idempotency key of the phone that sent it: a retry finds the request it already made
+        sa.UniqueConstraint("requested_by", "idempotency_key", name="uq_write_off_request_user_key"),
+        sa.Index("ix_write_off_request_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    quantity: int
+    reason: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=500)
+    status: str = Field(default="pending", max_length=16)
+    requested_by: int = Field(foreign_key="user_account.id")
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    idempotency_key: str | None = Field(default=None, max_length=100)
+    decided_by: int | None = Field(default=None, foreign_key="user_account.id")  # approver, rejecter or withdrawer
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    document_no: str | None = Field(default=None, max_length=64)  # 审批文号, required to approve
+    decision_note: str | None = Field(default=None, max_length=500)  # why it was rejected
+    movement_id: int | None = Field(default=None, foreign_key="movement.id")  # the line an approval wrote
+
+
+class WriteOffPhoto(SQLModel, table=True):
+    """The photo sent with a write-off request (JPEG or PNG, checked by content), kept apart so that
+    listing requests never reads images."""
+
+    __tablename__ = "write_off_photo"
+
+    request_id: int = Field(foreign_key="write_off_request.id", primary_key=True)
+    content_type: str = Field(max_length=16)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))

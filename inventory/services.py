@@ -134,11 +134,6 @@ def issue(engine, ctx: Context, *, lot: str, quantity: int) -> dict:
                           lambda state: ledger.issue(state, quantity, ctx.today))
 
 
-def write_off(engine, ctx: Context, *, lot: str, quantity: int, reason: str) -> dict:
-    return _take_from_lot(engine, ctx, "write_off", lot, {"quantity": quantity, "reason": reason},
-                          lambda state: ledger.write_off(state, quantity, reason))
-
-
 def count(engine, ctx: Context, *, lot: str, counted: int) -> dict:
     return _take_from_lot(engine, ctx, "count", lot, {"counted": counted},
                           lambda state: ledger.count(state, counted))
@@ -188,6 +183,11 @@ def transfer_in(uow, ctx: Context, *, lot: str, quantity: int, to_depot: str) ->
     return _entries(_transfer(uow, ctx, lot, quantity, to_depot, None), ctx.actor)
 
 
+def write_off_in(uow, ctx: Context, *, lot: str, quantity: int, reason: str) -> list[dict]:
+    """The only way units are written off (报损): an approved write-off request (``inventory.writeoffs``)
+    calls this in its transaction, with ``ctx.reference`` naming the request. The lot is locked and the
+    stock rule checked now, whatever the lot held when the request was made."""
+    return _entries(_take(uow, ctx, lot, lambda state: ledger.write_off(state, quantity, reason)), ctx.actor)
 def count_since_in(uow, ctx: Context, *, lot: str, counted: int, balance_at_count: int) -> list[dict]:
     """A count recorded when the lot's ledger said ``balance_at_count``, entered now (``ledger.count_since``):
     a count session closing writes one such line per counted lot in its own transaction."""

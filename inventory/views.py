@@ -17,6 +17,7 @@ from common.http import translated_message
 from common.web import engine, request_now, request_today
 from inventory import queries, shelves, vocab
 from inventory.models import CATEGORIES
+from inventory.writeoffs import service as writeoffs
 
 bp = Blueprint("inventory", __name__)
 
@@ -100,7 +101,8 @@ def _lot_page(code: str, shelf_form: dict | None = None):
     may_move = actor.role in (ADMIN, KEEPER)  # a keeper reads only the lots of the depots they keep
     return render_template("lot.html", lot=card["lot"], entries=[_with_time(e) for e in card["entries"]],
                            shelf_moves=[_with_time(m, "moved_at") for m in card["shelf_moves"]],
-                           may_move=may_move, shelf_form=shelf_form or {})
+                           may_move=may_move, shelf_form=shelf_form or {},
+                           pending_write_off=writeoffs.pending_units(engine(), code))
 
 
 # ---------------------------------------------------------------- helpers for the views

@@ -2,7 +2,8 @@
 (/static/vendor/…, installed by npm).
 
 The page itself holds no stock logic: it reads lots through GET /api/v1/lots/<code>, records every
-action through POST /api/v1/ledger with an Idempotency-Key, and authenticates queued actions with a
+action through POST /api/v1/ledger (a write-off as a request through POST /api/v1/write-offs) with an
+Idempotency-Key, and authenticates queued actions with a
 device token (POST /api/v1/tokens/device) kept in the phone's IndexedDB. See static/js/scan*.js.
 """
 import hashlib
@@ -17,7 +18,7 @@ from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
 from common.web import engine
 from inventory import queries, vocab
-from inventory.ledger import WRITE_OFF_REASONS
+from inventory.models import WRITE_OFF_REQUEST_REASONS
 from labels import payloads
 from scan import vendor
 
@@ -48,7 +49,7 @@ def page():
     english = str(get_locale()) == "en"
     return render_template(
         "scan.html", config=_page_config(actor), vendor_missing=vendor.missing(),
-        reasons=[(r, vocab.label("reason", r)) for r in WRITE_OFF_REASONS if r != "approved" or actor.role == ADMIN],
+        reasons=[(r, vocab.label("reason", r)) for r in WRITE_OFF_REQUEST_REASONS],
         units_en=vocab.UNITS_EN if english else {},
         messages={code: str(message) for code, message in vocab.ERROR_MESSAGES.items()})
 
@@ -66,6 +67,7 @@ def _page_config(actor) -> dict:
         "base": _base_or_none(),
         "urls": {
             "lot": "/api/v1/lots/", "lots": "/api/v1/lots", "depot": "/api/v1/depots/", "ledger": "/api/v1/ledger",
+            "writeOffs": "/api/v1/write-offs",
             "deviceToken": "/api/v1/tokens/device", "me": "/api/v1/me", "card": url_for("inventory.lot", code="X")[:-1],
             "order": url_for("dispatch.order", code="X")[:-1] if order_page else None,
             "sw": url_for("scan.service_worker"), "scope": url_for("scan.page"),

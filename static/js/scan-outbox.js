@@ -86,13 +86,15 @@ export class Outbox {
     item.tries += 1;
     item.lastTry = new Date().toISOString();
     let response;
+    // most actions go to the ledger; an item may name its own endpoint and body (a write-off request)
+    const { url, body } = item.send || { url: this.url, body: item.op };
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
     try {
-      response = await fetch(this.url, {
+      response = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}`, "Idempotency-Key": item.key },
-        body: JSON.stringify(item.op),
+        body: JSON.stringify(body),
         credentials: "omit",
         signal: abort.signal,
       });
@@ -105,9 +107,9 @@ export class Outbox {
       clearTimeout(timer);
     }
     this.online = true;
-    const body = await response.json().catch(() => null);
+    const answer = await response.json().catch(() => null);
     if (response.ok) {
-      Object.assign(item, { state: "sent", sentAt: new Date().toISOString(), result: body });
+      Object.assign(item, { state: "sent", sentAt: new Date().toISOString(), result: answer });
       await this.store.put("outbox", item);
       this.onSent(item);
       this.onChange();
@@ -118,7 +120,7 @@ export class Outbox {
       return "auth";
     }
     if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-      const error = (body && body.error) || { status: response.status, code: "http", message: response.statusText };
+      const error = (answer && answer.error) || { status: response.status, code: "http", message: response.statusText };
       Object.assign(item, { state: "rejected", error, rejectedAt: new Date().toISOString() });
       await this.store.put("outbox", item);
       this.onRejected(item);

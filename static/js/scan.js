@@ -181,6 +181,7 @@ function openAction(kind) {
   $("to-depot-row").hidden = kind !== "transfer";
   $("reason-row").hidden = kind !== "write_off";
   if (kind === "write_off") $("reason").value = lot.status === "expired" ? "expired" : "damaged";
+  $("action-submit").textContent = kind === "write_off" ? T.sendForApproval : T.record;
   if (kind === "transfer") {
     const others = config.depots.filter((d) => d.code !== lot.depot);
     $("to-depot").replaceChildren(...others.map((d) => new Option(`${d.name} ${d.code}`, d.code)));
@@ -226,9 +227,11 @@ async function submitAction(event) {
   if (["issue", "transfer", "write_off"].includes(action) && number > before) {
     return fieldError(fill(T.notEnough, { balance: before, unit: unit(lot) }));
   }
-  const item = await outbox.add(op, { item: lot.item_name, unit: lot.unit, depot: lot.depot });
+  // A write-off is a request (POST /api/v1/write-offs): nothing leaves the lot until an administrator approves it.
+  const send = action === "write_off" ? { url: config.urls.writeOffs, body: { lot: op.lot, quantity: op.quantity, reason: op.reason } } : undefined;
+  const item = await outbox.add(op, { item: lot.item_name, unit: lot.unit, depot: lot.depot, send });
   const { quantity } = provisional(lot, await outbox.items());
-  confirm(fill(T.queued, { balance: quantity, unit: unit(lot) }));
+  confirm(action === "write_off" ? T.writeOffQueued : fill(T.queued, { balance: quantity, unit: unit(lot) }));
   if (action === "count") noteCount(item, lot);
   closeAction();
   await showQuantity();
@@ -254,11 +257,16 @@ function describeResult(item) {
   const u = UNITS[item.unit] || item.unit || "";
   const first = entries[0] || {};
   if (op.kind === "count") return fill(T.countRecorded, { balance: first.balance_after, unit: u, difference: first.quantity });
+  if (op.kind === "write_off" && item.send) {
+    const r = item.result || {};
+    return fill(T.writeOffRequested, { reference: r.reference, quantity: op.quantity, unit: u, balance: r.lot_quantity });
+  }
   if (op.kind === "transfer") return fill(T.moved, { quantity: op.quantity, unit: u, depot: depotName(op.to_depot), balance: first.balance_after });
   return fill(T.recorded, { kind: T.kinds[op.kind], quantity: op.quantity, unit: u, balance: first.balance_after });
 }
 
 async function onSent(item) {
+  if (item.send) return confirm(describeResult(item));  // a write-off request: the balance is unchanged
   await lots.confirmed(item.result && item.result.entries);
   if (current && current.lot.code === item.op.lot) {
     const fresh = await store.get("lots", current.lot.code);

@@ -8,7 +8,7 @@ from common.errors import (
     WrongDepot,
 )
 from inventory import services
-from tests.integration.helpers import ctx, ledger_lines, lot_quantity, new_lot, snapshot
+from tests.integration.helpers import ctx, ledger_lines, lot_quantity, new_lot, snapshot, written_off
 
 
 def test_receiving_a_new_lot_writes_one_ledger_line_by_its_keeper(engine, county):
@@ -46,7 +46,7 @@ def test_issue_from_an_expired_lot_is_refused_but_it_can_be_written_off(engine, 
     code = new_lot(engine, county.keeper, quantity=5, expires_on=date(2026, 6, 30))
     with pytest.raises(LotExpired):
         services.issue(engine, ctx(county.keeper), lot=code, quantity=1)
-    result = services.write_off(engine, ctx(county.keeper), lot=code, quantity=5, reason="expired")
+    result = written_off(engine, county.keeper, county.admin, code, 5, reason="expired")
     assert result["entries"][0]["reason"] == "expired"
     assert lot_quantity(engine, code) == 0
 
