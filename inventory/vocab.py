@@ -127,6 +127,7 @@ ERROR_MESSAGES = {
     "lot_already_there": _l("Lot %(lot)s is already at depot %(depot)s."),
     "count_below_zero": _l("Lot %(lot)s was counted at %(counted)s when the books said %(balance)s, and holds "
                            "%(now)s now: the difference would take it below zero. Count it again."),
+    "count_session_open": _l("Count %(count)s is under way at depot %(depot)s: record lot %(lot)s in that count."),
     # who may touch what (common/actor.py)
     "depot_not_kept": _l("Depot %(depot)s is not one you keep."),
     "depot_not_kept_for_stock": _l("You do not keep depot %(depot)s: a keeper records stock only at their own depots."),
