@@ -7,6 +7,9 @@
 // rejected (the server refused it: a rule broken on arrival, e.g. the lot was emptied meanwhile — kept
 // until the keeper retries or dismisses it). A 401 keeps every item waiting until a new token is had;
 // a network error or a 5xx keeps it waiting for the next try.
+//
+// An item goes to the ledger endpoint unless it names its own `url` and `body` (a count recorded into a
+// count session: scan-counts.js); `op` is what it means either way.
 
 const SEND_TIMEOUT_MS = 15000;
 const SENT_KEPT = 30;
@@ -89,10 +92,10 @@ export class Outbox {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
     try {
-      response = await fetch(this.url, {
+      response = await fetch(item.url || this.url, {  // an item may go elsewhere (a count session's line)
         method: "POST",
         headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}`, "Idempotency-Key": item.key },
-        body: JSON.stringify(item.op),
+        body: JSON.stringify(item.body || item.op),
         credentials: "omit",
         signal: abort.signal,
       });

@@ -1,8 +1,10 @@
 // The scanning page: what happens after a scan or a typed code, the action forms, the outbox list.
 // Pieces: scan-codes (what a text points at), scan-store (IndexedDB), scan-outbox (sending once, in
-// order), scan-lots (lookups and the offline copy), scan-camera (getUserMedia + barcode-detector).
+// order), scan-lots (lookups and the offline copy), scan-camera (getUserMedia + barcode-detector),
+// scan-counts (the open count session of the depot in view, counted into through the outbox).
 import { Camera } from "./scan-camera.js";
 import { parseScan } from "./scan-codes.js";
+import { Counts } from "./scan-counts.js";
 import { Lots, getJSON, provisional } from "./scan-lots.js";
 import { Outbox, newKey } from "./scan-outbox.js";
 import { Store } from "./scan-store.js";
@@ -22,7 +24,7 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString(document.documentEleme
 const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(document.documentElement.lang, { dateStyle: "medium" }) : "");
 const depotName = (code) => (config.depots.find((d) => d.code === code) || { name: code }).name;
 
-let store, outbox, lots, camera;
+let store, outbox, lots, camera, sessions;
 let current = null;  // {lot, readOnly}
 let action = null;
 let lastScan = { text: "", at: 0 };
@@ -93,6 +95,7 @@ async function setDepot(code, shelf) {
   const working = { code, name, shelf };
   await store.setMeta("workingDepot", working);
   showDepot(working);
+  await sessions.show(code, { fresh: true });
   confirm(fill(T.depotSet, { depot: depotLabel(working) }));
 }
 
@@ -124,6 +127,7 @@ function hideLot() {
 async function render(lot, fresh) {
   const mine = config.canChange && (!config.keeps || config.depots.some((d) => d.code === lot.depot));
   current = { lot, readOnly: !mine, fresh };
+  await sessions.show(lot.depot);
   const card = $("lot");
   for (const el of card.querySelectorAll("[data-f]")) el.textContent = lot[el.dataset.f] ?? "";
   card.querySelector('[data-f="item_name"]').textContent =
@@ -159,7 +163,7 @@ async function showQuantity() {
   const { lot, fresh } = current;
   const waiting = await outbox.items();
   const { quantity, pending } = provisional(lot, waiting);
-  $("lot-quantity").textContent = `${quantity} ${unit(lot)}`;
+  $("lot-quantity").textContent = sessions.hidesQuantity(lot) ? T.blindHidden : `${quantity} ${unit(lot)}`;
   $("lot-quantity").classList.toggle("provisional", pending > 0);
   const notes = [];
   if (pending) notes.push(fill(T.provisional, { count: pending }));
@@ -172,7 +176,10 @@ async function showQuantity() {
 function openAction(kind) {
   action = kind;
   const lot = current.lot;
-  $("action-title").textContent = `${T.kinds[kind]} · ${lot.code}`;
+  const session = kind === "count" && sessions.sessionFor(lot);
+  $("action-title").textContent = `${session ? `${session.reference} · ` : ""}${T.kinds[kind]} · ${lot.code}`;
+  $("action-note").textContent = session ? fill(T.countInto, { count: session.reference }) : "";
+  $("action-note").hidden = !session;
   $("quantity-label").textContent = kind === "count" ? T.counted : T.quantity;
   $("quantity").value = kind === "write_off" && lot.status === "expired" ? String(lot.quantity) : "";
   $("to-depot-row").hidden = kind !== "transfer";
@@ -221,9 +228,12 @@ async function submitAction(event) {
   if (["issue", "transfer", "write_off"].includes(action) && number > before) {
     return fieldError(fill(T.notEnough, { balance: before, unit: unit(lot) }));
   }
-  const item = await outbox.add(op, { item: lot.item_name, unit: lot.unit, depot: lot.depot });
+  const session = action === "count" && sessions.sessionFor(lot);
+  const into = session ? sessions.target(session, op) : {};  // a count of a lot in the open session goes there
+  const item = await outbox.add(op, { item: lot.item_name, unit: lot.unit, depot: lot.depot, ...into });
   const { quantity } = provisional(lot, await outbox.items());
-  confirm(fill(T.queued, { balance: quantity, unit: unit(lot) }));
+  confirm(session ? fill(T.countQueued, { count: session.reference }) : fill(T.queued, { balance: quantity, unit: unit(lot) }));
+  if (session) await sessions.paint();
   if (action === "count") noteCount(item, lot);
   closeAction();
   await showQuantity();
@@ -248,12 +258,17 @@ function describeResult(item) {
   const entries = (item.result && item.result.entries) || [];
   const u = UNITS[item.unit] || item.unit || "";
   const first = entries[0] || {};
+  if (item.count) return sessions.describe(item, u);
   if (op.kind === "count") return fill(T.countRecorded, { balance: first.balance_after, unit: u, difference: first.quantity });
   if (op.kind === "transfer") return fill(T.moved, { quantity: op.quantity, unit: u, depot: depotName(op.to_depot), balance: first.balance_after });
   return fill(T.recorded, { kind: T.kinds[op.kind], quantity: op.quantity, unit: u, balance: first.balance_after });
 }
 
 async function onSent(item) {
+  if (item.count) {
+    await sessions.sent(item);
+    return confirm(describeResult(item));
+  }
   await lots.confirmed(item.result && item.result.entries);
   if (current && current.lot.code === item.op.lot) {
     const fresh = await store.get("lots", current.lot.code);
@@ -267,7 +282,8 @@ async function onSent(item) {
 
 async function onRejected(item) {
   confirm("");
-  say(`${T.rejected}: ${opText(item)}`, `${errorText(item.error)} ${T.resolve}`);
+  say(`${T.rejected}: ${opText(item)}`, `${errorText(item.error)} ${errorDetail(item.error)} ${T.resolve}`);
+  if (item.error && item.error.code === "count_session_open") await sessions.show(item.depot, { fresh: true });
   if (current && current.lot.code === item.op.lot) await refreshCurrent();
 }
 
@@ -283,7 +299,7 @@ async function refreshCurrent() {
 function opText(item) {
   const op = item.op;
   const amount = op.kind === "count" ? `= ${op.counted}` : op.quantity;
-  const to = op.kind === "transfer" ? ` → ${op.to_depot}` : "";
+  const to = op.kind === "transfer" ? ` → ${op.to_depot}` : item.count ? ` → ${item.count.reference}` : "";
   return `${T.kinds[op.kind]} ${amount} ${UNITS[item.unit] || item.unit || ""} · ${op.lot}${to} · ${item.item || ""}`;
 }
 
@@ -393,6 +409,7 @@ async function whenOnline() {
       } catch (e) { /* offline again: the copy kept stays */ }
     }
     if (current) await refreshCurrent();
+    await sessions.show(current ? current.lot.depot : $("working-depot").dataset.code, { fresh: true });
   }
   showDevice();
   showNetwork();
@@ -441,6 +458,10 @@ async function start() {
     store, url: config.urls.ledger, user: config.user, token,
     onChange: () => { showOutbox(); showNetwork(); }, onSent, onRejected, onAuth: onAuthProblem,
   });
+  sessions = new Counts({
+    store, urls: config.urls, token, T, fill,
+    el: { box: $("count-session"), title: $("count-session-title"), progress: $("count-session-progress"), link: $("count-session-link") },
+  });
   camera = new Camera({ video: $("camera"), urls: config.urls, onCode: onCameraCode, onError: (e) => console.warn(e) });
 
   $("code-form").addEventListener("submit", (e) => {
@@ -460,6 +481,7 @@ async function start() {
 
   const working = await store.meta("workingDepot");
   showDepot(working);
+  if (working) await sessions.show(working.code);
   await showOutbox();
   await showDevice();
   showNetwork();
