@@ -283,7 +283,8 @@ async function onSent(item) {
 async function onRejected(item) {
   confirm("");
   say(`${T.rejected}: ${opText(item)}`, `${errorText(item.error)} ${errorDetail(item.error)} ${T.resolve}`);
-  if (item.error && item.error.code === "count_session_open") await sessions.show(item.depot, { fresh: true });
+  // a count session started (or ended) meanwhile: the page learns it, and the next count goes the right way
+  if (item.error && ["count_session_open", "count_state"].includes(item.error.code)) await sessions.show(item.depot, { fresh: true });
   if (current && current.lot.code === item.op.lot) await refreshCurrent();
 }
 

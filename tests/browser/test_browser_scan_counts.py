@@ -136,6 +136,20 @@ def test_a_count_queued_offline_reaches_the_session_when_back_online(browser, sc
     assert errors == []
 
 
+def test_a_blind_session_shows_no_book_quantity_on_the_scanning_page(browser, scan_server, engine, county, stocked):
+    base, _ = scan_server
+    counts.set_blind_counts(engine, county.admin, True)
+    counts.start(engine, county.admin, NOW, depot="T1")
+    context, page, errors = keeper_page(browser, base)
+    scan(page, "LOT-WATER-T1")
+    expect(page.locator("#count-session")).to_contain_text("已盘 0 / 3")
+    expect(page.locator("#lot-quantity")).to_have_text("盲盘中不显示")
+    scan(page, "LOT-WATER-T1-T1-V1")  # a village point's lot: not in the count
+    expect(page.locator("#lot-quantity")).to_have_text("20 箱")
+    context.close()
+    assert errors == []
+
+
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_the_scanning_page_with_an_open_count_fits_the_screen_in_both_languages(browser, scan_server, open_count,
                                                                                  viewport):

@@ -3,6 +3,7 @@ same shortage twice), and a session's line is recorded once per Idempotency-Key,
 outbox sends it: on SQLite and PostgreSQL, through the services and the JSON API."""
 import json
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from tests.conftest import bearer, login
 from tests.integration.helpers import NOW, TODAY, ctx, ledger_lines, lot_quantity, new_lot, snapshot
 
 LATER = NOW + timedelta(hours=1)
+THREADS = 6
 
 
 @pytest.fixture
@@ -163,3 +165,23 @@ def test_the_api_records_a_sessions_line_once_per_idempotency_key(client, engine
     session = client.get(f"/api/v1/counts/{sid}", headers=bearer(county, "keeper")).json
     assert session["totals"] == {"lots": 2, "counted": 1, "left_out": 1, "missing": 0}
     assert lot_quantity(engine, "W-A") == 20  # nothing reaches the ledger before the close
+
+
+def test_simultaneous_retries_of_one_count_record_it_once(app, engine, county, lots):
+    sid = start(engine, county.keeper)["id"]
+    headers = {**bearer(county, "keeper"), "Idempotency-Key": "phone-race-0001"}
+    barrier, answers = threading.Barrier(THREADS), []
+
+    def send():
+        client = app.test_client()
+        barrier.wait()
+        r = client.post(f"/api/v1/counts/{sid}/lines", json={"lot": "W-A", "counted": 18}, headers=headers)
+        answers.append((r.status_code, r.get_json()["replayed"]))
+
+    threads = [threading.Thread(target=send) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(answers) == [(200, False)] + [(200, True)] * (THREADS - 1)
+    assert counts.get(engine, county.keeper, sid)["lines"][1]["recounts"] == 0
