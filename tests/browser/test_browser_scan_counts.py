@@ -136,6 +136,35 @@ def test_a_count_queued_offline_reaches_the_session_when_back_online(browser, sc
     assert errors == []
 
 
+def test_a_direct_count_queued_before_a_session_started_is_refused_and_the_page_learns_the_session(
+        browser, scan_server, engine, county, stocked):
+    base, _ = scan_server
+    context, page, errors = keeper_page(browser, base)
+    page.get_by_label("连续盘点").check()
+    scan(page, "LOT-PUMP-T1")
+    expect(page.locator("#quantity")).to_be_focused()
+    expect(page.locator("#count-session")).to_be_hidden()
+    context.set_offline(True)
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    expect(page.locator("#outbox li")).to_have_count(1)
+    count_id = counts.start(engine, county.admin, NOW, depot="T1")["id"]  # meanwhile, at the office
+    context.set_offline(False)
+    rejected = page.locator("#outbox li.state-rejected")
+    expect(rejected).to_have_count(1)
+    expect(rejected.locator(".outbox-error")).to_contain_text("该批次正在盘点单中盘点")
+    expect(rejected.locator(".outbox-detail")).to_have_text(f"盘点单 PD-{count_id} 正在进行，请在盘点单中登记批次 LOT-PUMP-T1。")
+    expect(page.locator("#count-session")).to_contain_text("已盘 0 / 3")
+    assert lot_quantity(engine, "LOT-PUMP-T1") == 3
+    page.get_by_role("button", name="放弃此记录").click()
+    count_by_scanning(page, "LOT-PUMP-T1", 2)  # counted again: into the session this time
+    expect(page.locator("#count-session")).to_contain_text("已盘 1 / 3")
+    expect(page.locator("#sent li")).to_have_count(1)
+    assert line(engine, county, count_id, "LOT-PUMP-T1")["counted"] == 2 and lot_quantity(engine, "LOT-PUMP-T1") == 3
+    context.close()
+    assert errors == []
+
+
 def test_a_blind_session_shows_no_book_quantity_on_the_scanning_page(browser, scan_server, engine, county, stocked):
     base, _ = scan_server
     counts.set_blind_counts(engine, county.admin, True)
