@@ -2,6 +2,7 @@
 
 Keepers start, count and sign at their own depots; administrators too, and close as the supervisor;
 dispatchers and auditors read."""
+from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -73,6 +74,10 @@ class CountLineSchema(Schema):
     left_out_reason = fields.Str(allow_none=True)
     adjustment = fields.Int(allow_none=True, metadata={"description": "the count line the close wrote"})
     adjustment_line_id = fields.Int(allow_none=True)
+
+
+class RecordedLineSchema(CountLineSchema):
+    replayed = fields.Bool(metadata={"description": "a repeat of an Idempotency-Key: nothing was recorded again"})
 
 
 class VarianceLineSchema(CountLineSchema):
@@ -165,18 +170,23 @@ def one(count_id):
 
 @blp.route("/counts/<int:count_id>/lines", methods=["POST"])
 @blp.arguments(RecordCountSchema)
-@blp.response(200, CountLineSchema)
+@blp.response(200, RecordedLineSchema)
 def record(data, count_id):
-    """Record what was counted of a lot (a recount replaces it); nothing reaches the ledger before the close"""
-    return services.record_count(engine(), require_actor(), request_now(), count_id, **data)
+    """Record what was counted of a lot (a recount replaces it); nothing reaches the ledger before the close.
+
+    Send an `Idempotency-Key` header so that a retry after a lost answer records nothing again (the recount
+    counter included) and answers with the line as it stands, `replayed` true."""
+    return services.record_count(engine(), require_actor(), request_now(), count_id, **data,
+                                 idempotency_key=request.headers.get("Idempotency-Key"))
 
 
 @blp.route("/counts/<int:count_id>/left-out", methods=["POST"])
 @blp.arguments(LeaveOutSchema)
-@blp.response(200, CountLineSchema)
+@blp.response(200, RecordedLineSchema)
 def leave_out(data, count_id):
-    """Leave a lot out of this count, with the reason"""
-    return services.leave_out(engine(), require_actor(), request_now(), count_id, **data)
+    """Leave a lot out of this count, with the reason (an `Idempotency-Key` header works as for a count)"""
+    return services.leave_out(engine(), require_actor(), request_now(), count_id, **data,
+                              idempotency_key=request.headers.get("Idempotency-Key"))
 
 
 @blp.route("/counts/<int:count_id>/variance")

@@ -117,38 +117,60 @@ def blind_counts_in(s) -> bool:
     return bool(json.loads(value)) if value else False
 
 
-def record_count(engine, actor: Actor, now: datetime, session_id: int, *, lot: str, counted: int) -> dict:
+def record_count(engine, actor: Actor, now: datetime, session_id: int, *, lot: str, counted: int,
+                 idempotency_key: str | None = None) -> dict:
     """Records what was found on the shelf, with the lot's ledger balance and last line at this moment.
-    A recount replaces the count (the last one wins) and undoes the keeper's signature, if any."""
+    A recount replaces the count (the last one wins) and undoes the keeper's signature, if any.
+    With an idempotency key (a phone's queued count), a repeat changes nothing, not even the recount
+    counter, and answers with the line as it stands (``replayed``)."""
     counted = rules.check_counted(counted)
     with UnitOfWork(engine) as uow:
-        session = _open_session(uow, actor, session_id)
-        line, lot_row = _line(uow, session, lot, lock_lot=True)
-        last_line = uow.session.exec(select(func.max(Movement.id)).where(Movement.lot_id == lot_row.id)).one()
-        if line.counted is not None or line.left_out:
-            line.recounts += 1
-        line.counted, line.balance_at_count, line.last_line_at_count = counted, lot_row.quantity, last_line
-        line.counted_by, line.counted_at, line.left_out, line.left_out_reason = actor.user_id, now, False, None
-        _unsign(session)
-        uow.session.add_all([line, session])
+
+        def work():
+            session = _open_session(uow, actor, session_id)
+            line, lot_row = _line(uow, session, lot, lock_lot=True)
+            last_line = uow.session.exec(select(func.max(Movement.id)).where(Movement.lot_id == lot_row.id)).one()
+            if line.counted is not None or line.left_out:
+                line.recounts += 1
+            line.counted, line.balance_at_count, line.last_line_at_count = counted, lot_row.quantity, last_line
+            line.counted_by, line.counted_at, line.left_out, line.left_out_reason = actor.user_id, now, False, None
+            _unsign(session)
+            uow.session.add_all([line, session])
+            uow.session.flush()
+            return {"count": session_id, "lot": lot, "counted": counted}
+
+        _answer, replayed = stock.once_in(uow, _keyed(actor, now, idempotency_key), "count_line",
+                                          {"count": session_id, "lot": lot, "counted": counted}, work)
         uow.commit()
-    return _line_of(engine, actor, session_id, lot)
+    return {**_line_of(engine, actor, session_id, lot), "replayed": replayed}
 
 
-def leave_out(engine, actor: Actor, now: datetime, session_id: int, *, lot: str, reason: str) -> dict:
+def leave_out(engine, actor: Actor, now: datetime, session_id: int, *, lot: str, reason: str,
+              idempotency_key: str | None = None) -> dict:
     """Leaves a lot out of this count, with the reason recorded (it is not adjusted at close)."""
     reason = rules.check_text(reason, "reason", 200, required=True)
     with UnitOfWork(engine) as uow:
-        session = _open_session(uow, actor, session_id)
-        line, _lot = _line(uow, session, lot)
-        if line.counted is not None:
-            line.recounts += 1
-        line.counted = line.balance_at_count = line.last_line_at_count = None
-        line.left_out, line.left_out_reason, line.counted_by, line.counted_at = True, reason, actor.user_id, now
-        _unsign(session)
-        uow.session.add_all([line, session])
+
+        def work():
+            session = _open_session(uow, actor, session_id)
+            line, _lot = _line(uow, session, lot)
+            if line.counted is not None:
+                line.recounts += 1
+            line.counted = line.balance_at_count = line.last_line_at_count = None
+            line.left_out, line.left_out_reason, line.counted_by, line.counted_at = True, reason, actor.user_id, now
+            _unsign(session)
+            uow.session.add_all([line, session])
+            uow.session.flush()
+            return {"count": session_id, "lot": lot, "left_out": reason}
+
+        _answer, replayed = stock.once_in(uow, _keyed(actor, now, idempotency_key), "count_left_out",
+                                          {"count": session_id, "lot": lot, "reason": reason}, work)
         uow.commit()
-    return _line_of(engine, actor, session_id, lot)
+    return {**_line_of(engine, actor, session_id, lot), "replayed": replayed}
+
+
+def _keyed(actor: Actor, now: datetime, key: str | None) -> stock.Context:
+    return stock.Context(actor=actor, now=now, today=now.date(), idempotency_key=key)
 
 
 def sign_as_keeper(engine, actor: Actor, now: datetime, session_id: int) -> dict:

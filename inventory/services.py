@@ -26,7 +26,7 @@ from sqlmodel import select
 
 from common.actor import Actor
 from common.db import UnitOfWork
-from common.errors import DomainError, IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
+from common.errors import CountSessionOpen, DomainError, IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
 from inventory import chain, ledger, ledger_keys, shelves
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
 from inventory.queries import movement_dict
@@ -135,8 +135,37 @@ def issue(engine, ctx: Context, *, lot: str, quantity: int) -> dict:
 
 
 def count(engine, ctx: Context, *, lot: str, counted: int) -> dict:
-    return _take_from_lot(engine, ctx, "count", lot, {"counted": counted},
-                          lambda state: ledger.count(state, counted))
+    """A direct count (the scanning page's continuous count): the lot's balance becomes what was counted, at
+    once. Refused while the lot is in an open count session: that session's close adjusts the lot, and a
+    direct count as well would write the same difference twice."""
+
+    def body(uow):
+        target = _locked_lot(uow, lot)
+        ctx.actor.require_stock_change(target.depot_id, target.depot_code)
+        _refuse_while_in_open_count(uow, target)
+        return [(_write(uow, ctx, target, ledger.count(_state(target), counted)), target)]
+
+    return _run(engine, ctx, "count", {"lot": lot, "counted": counted}, body)
+
+
+# The count sessions' tables (the counts package, above this one: inventory never imports it), by name.
+_COUNT_SESSION = sa.table("count_session", sa.column("id"), sa.column("status"))
+_COUNT_LINE = sa.table("count_line", sa.column("session_id"), sa.column("lot_id"))
+_OPEN_COUNT_OF_LOT = (
+    sa.select(_COUNT_SESSION.c.id).join(_COUNT_LINE, _COUNT_LINE.c.session_id == _COUNT_SESSION.c.id)
+    .where(_COUNT_LINE.c.lot_id == sa.bindparam("lot_id"), _COUNT_SESSION.c.status == "open").limit(1))
+
+
+def _refuse_while_in_open_count(uow, lot: LockedLot) -> None:
+    """The lot is locked, so a session cannot count it meanwhile; one that starts after this check counts
+    it afterwards, with this count already in the balance it records."""
+    session_id = _connection(uow).execute(_OPEN_COUNT_OF_LOT, {"lot_id": lot.id}).scalar()
+    if session_id is not None:
+        reference = f"PD-{session_id}"  # counts.rules.reference
+        raise CountSessionOpen(
+            f"count {reference} is under way at depot {lot.depot_code}: record lot {lot.code} in that count "
+            "instead of counting it directly", field="lot", message_code="count_session_open",
+            params={"lot": lot.code, "count": reference, "depot": lot.depot_code}, count_id=session_id)
 
 
 def return_stock(engine, ctx: Context, *, lot: str, quantity: int) -> dict:
@@ -264,6 +293,33 @@ def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
             _remember(uow, ctx, result)
         uow.commit()
         return result
+
+
+def once_in(uow, ctx: Context, kind: str, params: dict, work) -> tuple[dict, bool]:
+    """An action of another package (a count session's line) done once per ``ctx.idempotency_key``, in the
+    caller's unit of work, as the stock operations are: claims the key first, then runs ``work()`` (which
+    returns the answer as a JSON-able dict) and keeps its answer or its refusal with the key. Returns
+    (answer, replayed): a repeat gets the first answer back (or its refusal raised again) and nothing is
+    done twice. Without a key it just runs ``work()``. The caller commits; a refusal is committed here."""
+    if ctx.idempotency_key is None:
+        return work(), False
+    if not (0 < len(ctx.idempotency_key) <= 100):
+        raise InvalidInput("Idempotency-Key must be 1 to 100 characters", field="idempotency_key")
+    fingerprint = hashlib.sha256(
+        json.dumps({"kind": kind, **params}, sort_keys=True, default=str).encode()).hexdigest()
+    replay = _claim(uow, ctx, fingerprint)
+    if replay is not None:
+        return replay, True
+    nested = uow.session.begin_nested()
+    try:
+        answer = work()
+    except DomainError as refusal:
+        nested.rollback()
+        _remember(uow, ctx, {"refused": _refusal_document(refusal)})
+        uow.commit()
+        raise
+    _remember(uow, ctx, answer)
+    return answer, False
 
 
 _FIND_ANSWER = (sa.select(IDEMPOTENCY.c.fingerprint, IDEMPOTENCY.c.response)

@@ -153,6 +153,7 @@ ERROR_MESSAGES = {
                           "(for example A-03), at most %(max)s characters."),
     "shelf_unchanged": _l("Lot %(lot)s is already on shelf %(shelf)s."),
     "shelf_unchanged_none": _l("Lot %(lot)s is on no shelf already."),
+    "count_session_open": _l("Count %(count)s is under way at depot %(depot)s: record lot %(lot)s in that count."),
     # who may touch what (common/actor.py)
     "depot_not_kept": _l("Depot %(depot)s is not one you keep."),
     "depot_not_kept_for_stock": _l("You do not keep depot %(depot)s: a keeper records stock only at their own depots."),

@@ -7,6 +7,9 @@
 // rejected (the server refused it: a rule broken on arrival, e.g. the lot was emptied meanwhile — kept
 // until the keeper retries or dismisses it). A 401 keeps every item waiting until a new token is had;
 // a network error or a 5xx keeps it waiting for the next try.
+//
+// An item goes to the ledger endpoint unless it names its own `url` and `body` (a count recorded into a
+// count session: scan-counts.js); `op` is what it means either way.
 
 const SEND_TIMEOUT_MS = 15000;
 const SENT_KEPT = 30;

@@ -1,8 +1,10 @@
 // The scanning page: what happens after a scan or a typed code, the action forms, the outbox list.
 // Pieces: scan-codes (what a text points at), scan-store (IndexedDB), scan-outbox (sending once, in
-// order), scan-lots (lookups and the offline copy), scan-camera (getUserMedia + barcode-detector).
+// order), scan-lots (lookups and the offline copy), scan-camera (getUserMedia + barcode-detector),
+// scan-counts (the open count session of the depot in view, counted into through the outbox).
 import { Camera } from "./scan-camera.js";
 import { parseScan } from "./scan-codes.js";
+import { Counts } from "./scan-counts.js";
 import { Lots, getJSON, provisional } from "./scan-lots.js";
 import { Outbox, newKey } from "./scan-outbox.js";
 import { Picking } from "./scan-picking.js";
@@ -23,7 +25,7 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString(document.documentEleme
 const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(document.documentElement.lang, { dateStyle: "medium" }) : "");
 const depotName = (code) => (config.depots.find((d) => d.code === code) || { name: code }).name;
 
-let store, outbox, lots, camera, picking;
+let store, outbox, lots, camera, picking, sessions;
 let current = null;  // {lot, readOnly}
 let action = null;
 let lastScan = { text: "", at: 0 };
@@ -94,6 +96,7 @@ async function setDepot(code, shelf) {
   const working = { code, name, shelf };
   await store.setMeta("workingDepot", working);
   showDepot(working);
+  await sessions.show(code, { fresh: true });
   confirm(fill(T.depotSet, { depot: depotLabel(working) }));
   await picking.shelf(working);
 }
@@ -126,6 +129,7 @@ function hideLot() {
 async function render(lot, fresh) {
   const mine = config.canChange && (!config.keeps || config.depots.some((d) => d.code === lot.depot));
   current = { lot, readOnly: !mine, fresh };
+  await sessions.show(lot.depot);
   const card = $("lot");
   for (const el of card.querySelectorAll("[data-f]")) el.textContent = lot[el.dataset.f] ?? "";
   card.querySelector('[data-f="item_name"]').textContent =
@@ -162,7 +166,7 @@ async function showQuantity() {
   const { lot, fresh } = current;
   const waiting = await outbox.items();
   const { quantity, pending } = provisional(lot, waiting);
-  $("lot-quantity").textContent = `${quantity} ${unit(lot)}`;
+  $("lot-quantity").textContent = sessions.hidesQuantity(lot) ? T.blindHidden : `${quantity} ${unit(lot)}`;
   $("lot-quantity").classList.toggle("provisional", pending > 0);
   const notes = [];
   if (pending) notes.push(fill(T.provisional, { count: pending }));
@@ -175,7 +179,10 @@ async function showQuantity() {
 function openAction(kind) {
   action = kind;
   const lot = current.lot;
-  $("action-title").textContent = `${T.kinds[kind]} · ${lot.code}`;
+  const session = kind === "count" && sessions.sessionFor(lot);
+  $("action-title").textContent = `${session ? `${session.reference} · ` : ""}${T.kinds[kind]} · ${lot.code}`;
+  $("action-note").textContent = session ? fill(T.countInto, { count: session.reference }) : "";
+  $("action-note").hidden = !session;
   $("quantity-label").textContent = kind === "count" ? T.counted : T.quantity;
   $("quantity").value = kind === "write_off" && lot.status === "expired" ? String(lot.quantity) : "";
   $("to-depot-row").hidden = kind !== "transfer";
@@ -228,10 +235,16 @@ async function submitAction(event) {
     return fieldError(fill(T.notEnough, { balance: before, unit: unit(lot) }));
   }
   // A write-off is a request (POST /api/v1/write-offs): nothing leaves the lot until an administrator approves it.
-  const send = action === "write_off" ? { url: config.urls.writeOffs, body: { lot: op.lot, quantity: op.quantity, reason: op.reason } } : undefined;
-  const item = await outbox.add(op, { item: lot.item_name, unit: lot.unit, depot: lot.depot, send });
+  // A count of a lot in the open count session goes into the session (POST /api/v1/counts/<id>/lines).
+  const session = action === "count" && sessions.sessionFor(lot);
+  const into = session ? sessions.target(session, op)
+    : action === "write_off" ? { send: { url: config.urls.writeOffs, body: { lot: op.lot, quantity: op.quantity, reason: op.reason } } }
+    : {};
+  const item = await outbox.add(op, { item: lot.item_name, unit: lot.unit, depot: lot.depot, ...into });
   const { quantity } = provisional(lot, await outbox.items());
-  confirm(action === "write_off" ? T.writeOffQueued : fill(T.queued, { balance: quantity, unit: unit(lot) }));
+  confirm(session ? fill(T.countQueued, { count: session.reference })
+    : action === "write_off" ? T.writeOffQueued : fill(T.queued, { balance: quantity, unit: unit(lot) }));
+  if (session) await sessions.paint();
   if (action === "count") noteCount(item, lot);
   closeAction();
   await showQuantity();
@@ -256,6 +269,7 @@ function describeResult(item) {
   const entries = (item.result && item.result.entries) || [];
   const u = UNITS[item.unit] || item.unit || "";
   const first = entries[0] || {};
+  if (item.count) return sessions.describe(item, u);
   if (op.kind === "count") return fill(T.countRecorded, { balance: first.balance_after, unit: u, difference: first.quantity });
   if (op.kind === "write_off" && item.send) {
     const r = item.result || {};
@@ -266,6 +280,10 @@ function describeResult(item) {
 }
 
 async function onSent(item) {
+  if (item.count) {
+    await sessions.sent(item);
+    return confirm(describeResult(item));
+  }
   if (item.send) return confirm(describeResult(item));  // a write-off request: the balance is unchanged
   await lots.confirmed(item.result && item.result.entries);
   if (current && current.lot.code === item.op.lot) {
@@ -280,7 +298,9 @@ async function onSent(item) {
 
 async function onRejected(item) {
   confirm("");
-  say(`${T.rejected}: ${opText(item)}`, `${errorText(item.error)} ${T.resolve}`);
+  say(`${T.rejected}: ${opText(item)}`, `${errorText(item.error)} ${errorDetail(item.error)} ${T.resolve}`);
+  // a count session started (or ended) meanwhile: the page learns it, and the next count goes the right way
+  if (item.error && ["count_session_open", "count_state"].includes(item.error.code)) await sessions.show(item.depot, { fresh: true });
   if (current && current.lot.code === item.op.lot) await refreshCurrent();
 }
 
@@ -296,7 +316,7 @@ async function refreshCurrent() {
 function opText(item) {
   const op = item.op;
   const amount = op.kind === "count" ? `= ${op.counted}` : op.quantity;
-  const to = op.kind === "transfer" ? ` → ${op.to_depot}` : "";
+  const to = op.kind === "transfer" ? ` → ${op.to_depot}` : item.count ? ` → ${item.count.reference}` : "";
   return `${T.kinds[op.kind]} ${amount} ${UNITS[item.unit] || item.unit || ""} · ${op.lot}${to} · ${item.item || ""}`;
 }
 
@@ -406,6 +426,7 @@ async function whenOnline() {
       } catch (e) { /* offline again: the copy kept stays */ }
     }
     if (current) await refreshCurrent();
+    await sessions.show(current ? current.lot.depot : $("working-depot").dataset.code, { fresh: true });
   }
   showDevice();
   showNetwork();
@@ -458,6 +479,10 @@ async function start() {
     store, outbox, urls: config.urls, token, strings: T, day, unit, csrf, detail: errorDetail,
     open: (code) => { $("code").value = code; return showLot(code, false); },
   });
+  sessions = new Counts({
+    store, urls: config.urls, token, T, fill,
+    el: { box: $("count-session"), title: $("count-session-title"), progress: $("count-session-progress"), link: $("count-session-link") },
+  });
   camera = new Camera({ video: $("camera"), urls: config.urls, onCode: onCameraCode, onError: (e) => console.warn(e) });
 
   $("code-form").addEventListener("submit", (e) => {
@@ -477,6 +502,7 @@ async function start() {
 
   const working = await store.meta("workingDepot");
   showDepot(working);
+  if (working) await sessions.show(working.code);
   await showOutbox();
   await showDevice();
   showNetwork();
