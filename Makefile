@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 NPM_STAMP := frontend/node_modules/.installed
 export FLASK_APP := app
 
-.PHONY: run test bench install dev system-deps postgres translations clean
+.PHONY: run test bench loadtest install dev system-deps postgres translations clean
 
 run: install translations
 	$(BIN)/flask db upgrade
@@ -19,6 +19,11 @@ test: dev system-deps translations postgres
 bench: dev translations postgres
 	@command -v wrk >/dev/null || { echo "installing wrk from Debian"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench
+
+# Many phones at once against gunicorn on PostgreSQL, retries, racing duplicates, a worker killed (bench/loadtest.py).
+# Not part of `make test`; LOADTEST_CLIENTS and LOADTEST_SECONDS change its size.
+loadtest: dev translations postgres
+	$(BIN)/python -m bench.loadtest
 
 install: $(VENV)/.installed $(NPM_STAMP)
 dev: $(VENV)/.dev-installed

@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
 
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
+    _init_ledger_keys(app)
     _init_auth(app)
     _init_babel(app)
     _init_api(app)
@@ -43,6 +44,8 @@ def _settings(instance_path: str) -> dict:
     return {
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'reliefdepot.db'}",
         "SECRET_KEY": env.get("SECRET_KEY") or _kept_secret(Path(instance_path) / "secret_key"),
+        # The ledger keys (HMAC of every ledger line and seal): a file kept apart from the database.
+        "LEDGER_KEYS": env.get("LEDGER_KEYS") or str(Path(instance_path) / "ledger_keys"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         # The largest request body (bytes): a bigger one is refused with 413 before it is read. 8 MiB holds
@@ -88,6 +91,22 @@ def _kept_secret(path: Path) -> str:
     raise RuntimeError(f"{path} is empty; delete it or set SECRET_KEY")
 
 
+def _init_ledger_keys(app: Flask) -> None:
+    """Loads the ledger keys (made on first start) for the engine's services, and records the current key's
+    coming into use in the database if it is not yet (a database not migrated yet: ``db upgrade`` does)."""
+    import sqlalchemy as sa
+
+    from common.clock import now
+    from inventory import integrity, ledger_keys
+
+    engine = app.extensions["engine"]
+    ledger_keys.attach(engine, ledger_keys.load(app.config["LEDGER_KEYS"]))
+    try:
+        integrity.record_key(engine, "app start", now())
+    except sa.exc.SQLAlchemyError:  # no such table yet, or the database is not reachable at start
+        pass
+
+
 def _init_auth(app: Flask) -> None:
     from accounts.auth import csrf, login_manager
 
@@ -125,14 +144,17 @@ def _init_api(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts.auth import csrf
     from audit import api as audit_api
+    from counts import api as counts_api
     from dispatch import api as dispatch_api
     from inventory import api as inventory_api
+    from inventory.writeoffs import api as writeoffs_api
 
     api = Api(app)
     api.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for blueprint in (accounts_api.blp, inventory_api.blp, dispatch_api.blp, audit_api.blp):
+    for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
+                      audit_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -144,15 +166,19 @@ def _init_api(app: Flask) -> None:
 def _init_pages(app: Flask) -> None:
     from accounts.views import bp as accounts_pages
     from audit.views import bp as audit_pages
+    from counts.views import bp as count_pages
     from dispatch.views import bp as dispatch_pages
     from inventory.views import bp as inventory_pages
+    from inventory.writeoffs.views import bp as writeoff_pages
     from labels.views import bp as label_pages
     from scan.views import bp as scan_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(inventory_pages)
+    app.register_blueprint(writeoff_pages)
     app.register_blueprint(label_pages)
     app.register_blueprint(scan_pages)
+    app.register_blueprint(count_pages)
     app.register_blueprint(dispatch_pages)
     app.register_blueprint(audit_pages)
 

@@ -248,7 +248,11 @@ def write_offs(result: dict, meta: dict) -> Document:
                ITEM_CODE, ITEM, UNIT, LOT, Column("expires_on", _l("Expires on"), "date", 11),
                Column("quantity", _l("Quantity"), "int", 9), Column("unit_price_cents", _l("Unit price (yuan)"), "money", 12),
                Column("value_cents", _l("Value (yuan)"), "money", 13), Column("reason_label", _l("Reason"), width=10),
-               Column("approved_label", _l("Approved (核销)"), width=10), Column("user", _l("By"), width=12),
+               Column("approved_label", _l("Approved (核销)"), width=10), Column("request", _l("Request"), width=9),
+               Column("requested_by", _l("Requested by"), width=12),
+               Column("requested_at", _l("Requested at"), "datetime", 19),
+               Column("approved_by", _l("Approved by"), width=12), Column("approved_at", _l("Approved at"), "datetime", 19),
+               Column("document_no", _l("Approving document number"), width=18), Column("user", _l("By"), width=12),
                Column("reference", _l("Reference"), width=14), Column("note", _l("Note"), width=24)]
     rows = [_row({**r, "reason_label": str(label("reason", r["reason"])),
                   "approved_label": _("yes") if r["approved"] else _("no")}, columns) for r in result["rows"]]
@@ -260,7 +264,9 @@ def write_offs(result: dict, meta: dict) -> Document:
     return _doc("write-offs", _("Write-off register"), result, meta, [
         Table(_("Write-offs"), _("Write-offs"), columns, rows, len(rows), footer),
         Table(_("By reason"), _("By reason"), reason_cols, reasons, len(reasons)),
-    ], notes=[_("Value counts only lots with a unit price. Approved: a write-off approved as such (核销).")])
+    ], notes=[_("Value counts only lots with a unit price. Approved: written off by a write-off request (BS-…) that an "
+                "administrator other than the requester approved under the approving document number; lines "
+                "recorded before write-offs needed approval have no request.")])
 
 
 def _ascii(text: str) -> str:

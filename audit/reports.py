@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from accounts.models import User
@@ -23,7 +24,7 @@ from dispatch.norms import gross_need
 from dispatch.settings import load_levels, load_norms, load_settings
 from inventory import queries
 from inventory.ledger import ISSUE, WRITE_OFF
-from inventory.models import CATEGORIES, TIERS, Depot, Item, Lot, Movement
+from inventory.models import CATEGORIES, TIERS, Depot, Item, Lot, Movement, WriteOffRequest
 
 DEFAULT_TZ = "Asia/Shanghai"
 TIMELINE_MONTHS = 12
@@ -449,21 +450,32 @@ def _card_totals(rows: list[dict], opening: int, closing: int) -> dict:
 
 def write_offs(engine, actor: Actor, today: date, filters: Filters = Filters(), tz: str = DEFAULT_TZ) -> dict:
     """The write-off register (报损/核销): every write-off line in the range with its reason, units and value
-    where the lot has a unit price; ``approved`` marks a write-off approved as such (核销)."""
+    where the lot has a unit price, and the request it came from (``BS-<id>``): who requested it and when,
+    who approved it, when and under which approving document number (审批文号). ``approved`` marks a line
+    written by an approved request; lines from before requests existed have none."""
+    requester, approver = aliased(User), aliased(User)
     with Session(engine) as s:
         where = _scope(s, actor, filters) + _time_window(filters, tz)
         found = s.exec(
-            select(Movement, Lot, Item, Depot, User.username).join(Lot, Lot.id == Movement.lot_id)
+            select(Movement, Lot, Item, Depot, User.username, WriteOffRequest, requester.username, approver.username)
+            .join(Lot, Lot.id == Movement.lot_id)
             .join(Item, Item.id == Movement.item_id).join(Depot, Depot.id == Movement.depot_id)
-            .join(User, User.id == Movement.user_id).where(Movement.kind == WRITE_OFF, *where).order_by(Movement.id)
+            .join(User, User.id == Movement.user_id)
+            .outerjoin(WriteOffRequest, WriteOffRequest.movement_id == Movement.id)
+            .outerjoin(requester, requester.id == WriteOffRequest.requested_by)
+            .outerjoin(approver, approver.id == WriteOffRequest.decided_by)
+            .where(Movement.kind == WRITE_OFF, *where).order_by(Movement.id)
         ).all()
     rows, reasons = [], {}
-    for m, lot, item, depot, username in found:
+    for m, lot, item, depot, username, req, requested_by, approved_by in found:
         units = -m.quantity
         value = None if lot.unit_price_cents is None else lot.unit_price_cents * units
         rows.append({"id": m.id, "time": m.created_at, **_depot_fields(depot), **_item_fields(item), "lot": lot.code,
                      "expires_on": lot.expires_on, "quantity": units, "unit_price_cents": lot.unit_price_cents,
-                     "value_cents": value, "reason": m.reason, "approved": m.reason == "approved", "user": username,
+                     "value_cents": value, "reason": m.reason, "approved": req is not None, "user": username,
+                     "request": f"BS-{req.id}" if req else None, "requested_by": requested_by,
+                     "requested_at": req.requested_at if req else None, "approved_by": approved_by,
+                     "approved_at": req.decided_at if req else None, "document_no": req.document_no if req else None,
                      "reference": m.reference, "note": m.note})
         r = reasons.setdefault(m.reason, {"reason": m.reason, "lines": 0, "units": 0, "value_cents": 0})
         r["lines"] += 1

@@ -155,9 +155,23 @@ def ledger_integrity():
     outcome = None
     if request.args.get("run") == "1":
         outcome = integrity.verify(engine(), actor, seal_text)
+    seals = outcome["archived_seals"] if outcome else integrity.list_seals(engine())
     return render_template("audit_integrity.html", outcome=outcome, seal_text=seal_text or "",
-                           seal=integrity.current_seal(engine(), actor), titles=_titles(),
-                           now=request_now().astimezone(ZoneInfo(web.tz())))
+                           seal=integrity.current_seal(engine(), actor), titles=_titles(), seals=seals,
+                           reasons=_seal_reasons(), now=request_now().astimezone(ZoneInfo(web.tz())))
+
+
+def _seal_reasons() -> dict:
+    return {"daily": _("daily"), "export": _("export"), "manual": _("by hand")}
+
+
+@bp.post("/seals")
+@login_required_page
+def archive_seal():
+    actor = _ledger_reader()
+    seal = integrity.take_seal(engine(), "manual", actor.username, request_now())
+    flash(_("Seal #%(id)s archived: %(text)s", id=seal["id"], text=seal["text"]), "success")
+    return redirect(url_for("audit.ledger_integrity"))
 
 
 @bp.route("/seal.txt")

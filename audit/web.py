@@ -15,7 +15,7 @@ from audit.reports import Filters
 from common.actor import Actor
 from common.errors import InvalidInput
 from common.web import engine, request_now, request_today
-from inventory.integrity import current_seal
+from inventory.integrity import take_seal
 
 REPORTS = ("expiry", "rotation", "sufficiency", "stock-card", "ledger", "write-offs")
 PAGE_LEDGER_LINES = 200
@@ -124,16 +124,16 @@ BUILDERS = {"expiry": documents.expiry, "rotation": documents.rotation, "suffici
             "stock-card": documents.stock_card, "write-offs": documents.write_offs}
 
 
-def meta(actor: Actor, with_seal: bool) -> dict:
-    return {"generated_at": request_now().astimezone(ZoneInfo(tz())),
-            "seal": current_seal(engine(), actor) if with_seal else None}
+def meta(actor: Actor, seal: dict | None) -> dict:
+    return {"generated_at": request_now().astimezone(ZoneInfo(tz())), "seal": seal}
 
 
 def document(name: str, args, actor: Actor, fmt: str) -> exports.Document:
-    """The report as a document for an export; the ledger streams (its rows are read while sending)."""
+    """The report as a document for an export; the ledger streams (its rows are read while sending).
+    Every export archives a seal of the ledger as it stands (printed on XLSX and PDF; the CSV sends it in
+    the X-Ledger-Seal header), so an auditor can later check that nothing below it was changed."""
     if fmt not in exports.FORMATS:
         raise InvalidInput(f"format must be one of json, {', '.join(exports.FORMATS)}, got {fmt!r}", field="format")
-    with_seal = fmt != "csv"
     if name == "ledger":
         f = parse_filters(args)
         query = movements.LedgerQuery(engine(), actor, f, tz())
@@ -141,11 +141,15 @@ def document(name: str, args, actor: Actor, fmt: str) -> exports.Document:
         if fmt == "pdf":
             exports.require_pdf(count)
         params = reports._params(f, request_today())
-        return documents.ledger(query, params, meta(actor, with_seal), count)
+        return documents.ledger(query, params, meta(actor, _export_seal(name, fmt, actor)), count)
     if fmt == "pdf":
         exports.require_pdf(None)
     result = run(name, args, actor)
-    return BUILDERS[name](result, meta(actor, with_seal))
+    return BUILDERS[name](result, meta(actor, _export_seal(name, fmt, actor)))
+
+
+def _export_seal(name: str, fmt: str, actor: Actor) -> dict:
+    return take_seal(engine(), "export", actor.username, request_now(), note=f"{name}.{fmt}")
 
 
 def export(name: str, args, actor: Actor, fmt: str, progress_token: str | None = None) -> Response:
@@ -205,6 +209,8 @@ def csv_response(doc: exports.Document) -> Response:
     headers = _disposition(doc, "csv")
     if table.count is not None:
         headers["X-Total-Rows"] = str(table.count)
+    if doc.seal is not None:
+        headers["X-Ledger-Seal"] = doc.seal["text"]
     return Response(stream_with_context(exports.csv_chunks(table, tz())), mimetype=MIME["csv"], headers=headers)
 
 

@@ -163,7 +163,7 @@ class Writers:
         import inventory.chain as chain
 
         real = chain.line_hash
-        chain.line_hash = lambda prev, fields: UNCHAINED
+        chain.line_hash = lambda prev, fields, key=None: UNCHAINED
         try:
             return write()
         finally:
@@ -236,10 +236,13 @@ def _check_ledger(engine, writers) -> None:
 def _measure(name, url):
     from common.db import make_engine
     from common.migrate import upgrade
+    from inventory import ledger_keys
 
     log(f"{name}: migrating")
     upgrade(url)
     engine = make_engine(url)
+    # as the app does: every line an HMAC with the current ledger key
+    ledger_keys.attach(engine, ledger_keys.Keyring.of_keys(ledger_keys.new_key()))
     try:
         log(f"{name}: loading the county")
         actor, lots = _load_county(engine)

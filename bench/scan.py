@@ -174,8 +174,9 @@ class Server:
 
     def __init__(self, url: str, folder: str):
         self.port = _free_port()
+        self.keys_path = os.path.join(folder, "ledger_keys")  # the server's ledger keys, for verifying after
         self.env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
-                    "BIND": f"127.0.0.1:{self.port}"}
+                    "BIND": f"127.0.0.1:{self.port}", "LEDGER_KEYS": self.keys_path}
         self.settings = _server_settings()
         self.log_path = os.path.join(folder, "gunicorn.log")
         self.process = None
@@ -326,9 +327,10 @@ def _check(url: str, load: Load, connections: int) -> dict:
     """The record turns wrote what they were answered, no more than in-flight requests beyond, and
     every lot's hash chain still verifies."""
     from common.db import make_engine
-    from inventory import integrity
+    from inventory import integrity, ledger_keys
 
     engine = make_engine(url)
+    ledger_keys.attach(engine, ledger_keys.load(load.server.keys_path))
     try:
         with engine.connect() as c:
             lines = c.execute(sa.text("select count(*) from movement where idempotency_key like :p"),

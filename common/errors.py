@@ -56,6 +56,12 @@ class TierRuleBroken(DomainError):
     code = "tier_rule"
 
 
+class CountSessionOpen(DomainError):
+    """A direct count of a lot that an open count session (盘点单) counts: it is counted in that session."""
+
+    code = "count_session_open"
+
+
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
 

@@ -1,20 +1,22 @@
 """JSON API of the inventory under /api/v1: a thin edge over the services and queries."""
 from dataclasses import fields as dc_fields
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 from common.api import Blueprint
 
 from accounts.auth import require_actor
-from common.actor import ADMIN, AUDITOR, DISPATCHER
-from common.errors import InvalidInput
+from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER
+from common.errors import Forbidden, InvalidInput
 from common.web import engine, request_now, request_today
-from inventory import catalog, integrity, queries, services
+from inventory import catalog, integrity, queries, services, shelves
 from inventory.schemas import (
     DepotListQuery, DepotNodeSchema, DepotSchema, DepotUpdateSchema, ItemListQuery, ItemSchema, ItemUpdateSchema,
     LotPageSchema, LotQuery, LotSchema, MovementPageSchema, MovementQuery, OperationResultSchema, OperationSchema,
-    StockCardSchema, StockQuery, StockSummarySchema,
+    ShelfChangeSchema, ShelfMoveSchema, StockCardSchema, StockQuery, StockSummarySchema,
 )
 
 blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1",
@@ -111,6 +113,16 @@ def lot(code):
     return queries.get_lot(engine(), require_actor(), code, request_today())
 
 
+@blp.route("/lots/<code>/shelf", methods=["PUT"])
+@blp.arguments(ShelfChangeSchema)
+@blp.response(200, ShelfMoveSchema)
+def lot_shelf(change, code):
+    """Put a lot on another shelf of its depot, or off any shelf with `null` (keepers of the depot,
+    administrators). Stock does not change: the move is kept in the lot's shelf history (who, when, from,
+    to), shown on its stock card, not in the ledger."""
+    return shelves.move_to_shelf(engine(), require_actor(), request_now(), lot=code, **change)
+
+
 @blp.route("/lots/<code>/card")
 @blp.response(200, StockCardSchema)
 def lot_card(code):
@@ -130,7 +142,10 @@ class Ledger(MethodView):
     @blp.response(201, OperationResultSchema)
     @blp.alt_response(200, schema=OperationResultSchema, description="a repeat of an Idempotency-Key: the first answer")
     def post(self, op):
-        """Record a stock operation: receive, issue, transfer, count, write_off or return.
+        """Record a stock operation: receive, issue, transfer, count or return.
+
+        A `write_off` is refused here (403, `write_off_needs_request`): request it with POST /api/v1/write-offs;
+        it enters the ledger when an administrator approves it.
 
         Send an `Idempotency-Key` header (or `idempotency_key`) so that a retry after a lost answer
         records nothing new and returns the first answer."""
@@ -172,11 +187,31 @@ def perform(op: dict) -> dict:
     ctx = services.Context(actor=require_actor(), now=request_now(), today=request_today(),
                            note=op.pop("note", None), reference=op.pop("reference", None), idempotency_key=key)
     kind = op.pop("kind")
+    if kind == "write_off":
+        if ctx.actor.role == AUDITOR:
+            ctx.actor.require_role(ADMIN, KEEPER)  # read-only, said as for every other change
+        raise Forbidden(
+            "write-offs are not recorded directly: request one with POST /api/v1/write-offs; it enters the ledger "
+            "when an administrator approves it", message_code="write_off_needs_request",
+            request_endpoint="/api/v1/write-offs")
     if kind == "receive" and "new_lot" in op:
         op["new_lot"] = _new_lot(op["new_lot"])
     action = {"receive": services.receive, "issue": services.issue, "transfer": services.transfer,
-              "count": services.count, "write_off": services.write_off, "return": services.return_stock}[kind]
-    return action(engine(), ctx, **op)
+              "count": services.count, "return": services.return_stock}[kind]
+    result = action(engine(), ctx, **op)
+    daily_seal(ctx.actor)
+    return result
+
+
+def daily_seal(actor) -> None:
+    """The day's archived seal, if no timer took one yet (``integrity.seal_daily_if_due``): after the
+    change committed, so it never holds up or fails the change itself."""
+    today = request_today()
+    midnight = datetime.combine(today, time(0), ZoneInfo(current_app.config["TIMEZONE"]))
+    try:
+        integrity.seal_daily_if_due(engine(), actor.username, request_now(), today, midnight)
+    except Exception:  # the change is kept; the next change of the day tries again
+        current_app.logger.exception("could not take the day's ledger seal")
 
 
 def _new_lot(data: dict) -> services.NewLot:

@@ -1,4 +1,5 @@
-"""Command line: `flask --app app db upgrade`, `user create`, `user token`, `ledger verify`, `ledger seal`."""
+"""Command line: `flask --app app db upgrade`, `user create`, `user token`, `ledger verify`, `ledger seal`,
+`ledger rotate-key`."""
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -26,8 +27,13 @@ def db_upgrade():
     """Apply every migration (creates the database when missing)."""
     from common.migrate import upgrade
 
+    from common.clock import now
+    from inventory.integrity import record_key
+
     upgrade(current_app.config["DATABASE_URL"])
     click.echo("database is at the latest migration")
+    if record_key(_engine(), "db upgrade", now()):
+        click.echo("the ledger key is recorded: lines from now on are signed with it")
 
 
 @click.group(cls=AppGroup)
@@ -94,13 +100,19 @@ def ledger_verify(seal):
             result = verify(_engine(), _system_reader(), seal, progress)
         except DomainError as e:
             raise click.ClickException(f"{e.field}: {e.message}")
+    for key in result["key_problems"]:
+        click.echo(f"KEY {key['key_id']}: {key['problem']}", err=True)
+    for seal in result["archived_seal_problems"]:
+        click.echo(f"ARCHIVED SEAL #{seal['id']} ({seal['why']}, {seal['created_at']:%Y-%m-%d %H:%M} UTC, "
+                   f"up to line {seal['upto']}): {seal['problem']}", err=True)
     if result["ok"]:
-        click.echo(f"OK: {result['lines_checked']} lines match their chains.")
+        click.echo(f"OK: {result['lines_checked']} lines match their chains and every lot its ledger; "
+                   f"{result['archived_seals_checked']} archived seals match.")
         click.echo(f"seal {result['seal']['text']}")
         return
     if result["first_mismatch"]:
         first = result["first_mismatch"]
-        where = f"line {first['movement_id']}" if first["movement_id"] else "a lot"
+        where = f"line {first['movement_id']} (lot {first['lot']})" if first["movement_id"] else f"lot {first['lot']}"
         click.echo(f"TAMPERED: first mismatch at {where}: {first['problem']} "
                    f"({result['mismatch_count']} mismatches in all)", err=True)
     if result.get("seal_matches") is False:
@@ -109,12 +121,55 @@ def ledger_verify(seal):
 
 
 @ledger.command("seal")
-def ledger_seal():
+@click.option("--archive", is_flag=True, help="Also keep it in the database's seal archive, signed with the "
+                                              "ledger key (run daily from a timer; see README).")
+@click.option("--why", type=click.Choice(["daily", "manual"]), default="daily", show_default=True,
+              help="Recorded with an archived seal.")
+@click.option("--by", "who", default=None, help="Who takes it (recorded; default: the system user).")
+def ledger_seal(archive, why, who):
     """Print the current seal: keep it outside the system and check it later with verify --seal."""
-    from inventory.integrity import current_seal
+    from common.clock import now
+    from inventory.integrity import current_seal, take_seal
 
+    if archive:
+        seal = take_seal(_engine(), why, who or _os_user(), now())
+        click.echo(f"{seal['text']}    ({seal['count']} lines; archived as seal #{seal['id']}, {why})")
+        return
     seal = current_seal(_engine(), _system_reader())
     click.echo(f"{seal['text']}    ({seal['count']} lines)")
+
+
+@ledger.command("rotate-key")
+@click.option("--by", "who", default=None, help="Who rotates it (recorded; default: the system user).")
+def ledger_rotate_key(who):
+    """Add a new ledger key and make it current; the old keys stay in the key file to verify older lines.
+    Restart the server afterwards so that it signs with the new key."""
+    from pathlib import Path
+
+    from common.clock import now
+    from inventory import ledger_keys
+    from inventory.integrity import record_key
+
+    path = Path(current_app.config["LEDGER_KEYS"])
+    before = path.read_text()
+    keyring = ledger_keys.add_key(path)
+    ledger_keys.attach(_engine(), keyring)
+    try:
+        record_key(_engine(), who or _os_user(), now())
+    except Exception:
+        ledger_keys.restore(path, before)  # unrecorded, the new key would make every later line suspect
+        raise
+    click.echo(f"new ledger key {keyring.current} (fingerprint {keyring.fingerprint(keyring.current)}) is current; "
+               f"{len(keyring.keys)} keys in {path}. Restart the server to sign with it.")
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except Exception:  # no user name in this environment
+        return "command line"
 
 
 def _line_count() -> int:

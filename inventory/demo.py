@@ -3,7 +3,8 @@
 expiries run from already expired through near expiry to years ahead, and one account per role.
 
 Every unit enters through the ledger (a receipt line per lot), followed by a few issues, transfers,
-counts and write-offs so the stock cards have a history.
+counts and write-offs so the stock cards have a history, and a few write-off requests of the demo keeper
+waiting for the administrator's approval.
 """
 import csv
 import random
@@ -17,7 +18,7 @@ from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER
 from common.db import UnitOfWork
 from inventory import ledger
 from inventory.catalog import DepotFields, ItemFields, add_depot, add_item
-from inventory.models import Depot, Item, Lot
+from inventory.models import Depot, Item, Lot, WriteOffRequest
 from inventory.services import Context, NewLot, _write, receive_in
 
 CATALOG = Path(__file__).resolve().parent.parent / "data" / "catalog.csv"
@@ -101,6 +102,7 @@ def load_demo_in(uow, today: date) -> None:
         for code in rng.sample(VILLAGE_ITEMS, 3):
             receipt(village, items[code], rng.randint(5, 30))
     _history(uow, admin, now, today, rng)
+    _write_off_requests(uow, now)
 
 
 def _depots(uow, rng: random.Random):
@@ -159,6 +161,21 @@ def _history(uow, admin, now: datetime, today: date, rng: random.Random) -> None
         else:
             continue
         _write(uow, ctx, lot, change)
+
+
+def _write_off_requests(uow, now: datetime) -> None:
+    """The demo keeper has asked to write off a few units found damaged or missing at the depots they keep:
+    pending requests (报损申请) for the administrator to approve or reject on /write-offs."""
+    from accounts.models import KeeperDepot, User
+
+    s = uow.session
+    keeper = s.exec(select(User).where(User.username == "keeper")).one()
+    kept = select(KeeperDepot.depot_id).where(KeeperDepot.user_id == keeper.id)
+    lots = s.exec(select(Lot).where(Lot.depot_id.in_(kept), Lot.quantity >= 4).order_by(Lot.id).limit(2)).all()
+    for n, (lot, reason, note) in enumerate(zip(lots, ("damaged", "lost"), ("库房漏雨，受潮损坏", "盘点时发现短少"))):
+        s.add(WriteOffRequest(lot_id=lot.id, depot_id=lot.depot_id, quantity=n + 1, reason=reason, note=note,
+                              status="pending", requested_by=keeper.id, requested_at=now - timedelta(hours=2 - n)))
+    s.flush()
 
 
 def read_catalog(path: Path = CATALOG) -> list[ItemFields]:

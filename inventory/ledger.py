@@ -115,6 +115,24 @@ def count(lot: LotState, counted: int) -> Change:
     return Change(COUNT, counted - lot.quantity, counted)
 
 
+def count_since(lot: LotState, counted: int, balance_at_count: int) -> Change:
+    """A count recorded earlier, when the lot's ledger said ``balance_at_count``, entered now (a count
+    session closing): the difference found then is applied to what the lot holds now, so the movements
+    recorded since the count are neither lost nor counted twice. Refused when that would leave the lot
+    below zero (more went out since the count than the count found): the lot must be counted again."""
+    count(lot, counted)  # the same check of the counted quantity
+    difference = counted - balance_at_count
+    if lot.quantity + difference < 0:
+        raise InsufficientStock(
+            f"lot {lot.code} was counted at {counted} when its ledger said {balance_at_count}, and holds "
+            f"{lot.quantity} now: the difference of {difference} would take it below zero; count it again",
+            field="counted", message_code="count_below_zero",
+            params={"lot": lot.code, "counted": counted, "balance": balance_at_count, "now": lot.quantity},
+            available=lot.quantity,
+        )
+    return Change(COUNT, difference, lot.quantity + difference)
+
+
 def write_off(lot: LotState, quantity: int, reason: str) -> Change:
     """Expired, damaged or lost units leave the books (报损/报废); expired lots may only leave this way."""
     if reason not in WRITE_OFF_REASONS:

@@ -74,6 +74,7 @@ class Lot(SQLModel, table=True):
         _one_of("storage_mode", STORAGE_MODES, "ck_lot_storage_mode"),
         _one_of("source", LOT_SOURCES, "ck_lot_source"),
         sa.Index("ix_lot_depot_item", "depot_id", "item_id"),
+        sa.Index("ix_lot_depot_shelf", "depot_id", "shelf"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,6 +89,7 @@ class Lot(SQLModel, table=True):
     source: str = Field(default="purchase", max_length=16)
     unit_price_cents: int | None = None
     origin_lot_id: int | None = Field(default=None, foreign_key="lot.id")
+    shelf: str | None = Field(default=None, max_length=16)  # where it stands in its depot (A-03); inventory.shelves
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     chain_head: str = Field(default="0" * 64, max_length=64)  # hash of the lot's latest ledger line
 
@@ -119,6 +121,66 @@ class Movement(SQLModel, table=True):
     counterpart_id: int | None = Field(default=None, foreign_key="movement.id")
     prev_hash: str = Field(max_length=64)  # hash of the lot's line before this one (inventory.chain)
     hash: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)  # the ledger key of its HMAC; None: plain SHA-256
+
+
+class LedgerKey(SQLModel, table=True):
+    """A ledger key coming into use in this database (the first one, then each rotation): who, when, its
+    fingerprint (never the key), and the last line before it. The row carries an HMAC made with the key
+    itself, so nobody without the key can add, move or alter one; the first key's ``lines_before`` is the
+    last line that may be a plain SHA-256."""
+
+    __tablename__ = "ledger_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: str = Field(max_length=16, unique=True)
+    fingerprint: str = Field(max_length=64)
+    lines_before: int  # the highest ledger line id when the key came into use
+    why: str = Field(max_length=16)  # first / rotation
+    who: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    mac: str = Field(max_length=64)
+
+
+SEAL_REASONS = ("daily", "export", "manual")
+
+
+class LedgerSeal(SQLModel, table=True):
+    """An archived seal: the digest over every line up to ``upto``, signed with the ledger key then current;
+    every verify checks that the ledger still gives it."""
+
+    __tablename__ = "ledger_seal"
+    __table_args__ = (_one_of("why", SEAL_REASONS, "ck_ledger_seal_why"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    upto: int = Field(index=True)
+    count: int
+    digest: str = Field(max_length=64)
+    key_id: str = Field(max_length=16)
+    mac: str = Field(max_length=64)
+    why: str = Field(max_length=16)
+    who: str = Field(max_length=100)
+    note: str | None = Field(default=None, max_length=100)  # e.g. which export
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class ShelfMove(SQLModel, table=True):
+    """A lot put on another shelf (or taken off one) in its depot: who, when, from where to where.
+
+    Not a ledger line: the quantity does not change, so the stock ledger and its hash chain stay about
+    stock. Rows are only ever added; the first move's ``from_shelf`` is where the lot was received."""
+
+    __tablename__ = "shelf_move"
+    __table_args__ = (sa.Index("ix_shelf_move_lot_id_id", "lot_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id")
+    depot_id: int = Field(foreign_key="depot.id")
+    from_shelf: str | None = Field(default=None, max_length=16)
+    to_shelf: str | None = Field(default=None, max_length=16)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    moved_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    note: str | None = Field(default=None, max_length=500)
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -133,3 +195,53 @@ class IdempotencyRecord(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     response: str  # JSON
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# ---------------------------------------------------------------- write-off requests (报损核销)
+
+WRITE_OFF_REQUEST_REASONS = ("expired", "damaged", "lost")
+WRITE_OFF_STATUSES = ("pending", "approved", "rejected", "withdrawn")
+
+
+class WriteOffRequest(SQLModel, table=True):
+    """A keeper's request to write units off a lot (报损申请). Nothing leaves the lot until an administrator
+    other than the requester approves it with the approving document number (审批文号); the approval
+    writes one ``write_off`` ledger line with ``reference = "BS-<id>"`` (``movement_id``). A pending
+    request holds no units. See ``inventory.writeoffs``."""
+
+    __tablename__ = "write_off_request"
+    __table_args__ = (
+        _one_of("reason", WRITE_OFF_REQUEST_REASONS, "ck_write_off_request_reason"),
+        _one_of("status", WRITE_OFF_STATUSES, "ck_write_off_request_status"),
+        sa.CheckConstraint("quantity > 0", name="ck_write_off_request_quantity_positive"),
+        # the idempotency key of the phone that sent it: a retry finds the request it already made
+        sa.UniqueConstraint("requested_by", "idempotency_key", name="uq_write_off_request_user_key"),
+        sa.Index("ix_write_off_request_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lot.id", index=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)
+    quantity: int
+    reason: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=500)
+    status: str = Field(default="pending", max_length=16)
+    requested_by: int = Field(foreign_key="user_account.id")
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    idempotency_key: str | None = Field(default=None, max_length=100)
+    decided_by: int | None = Field(default=None, foreign_key="user_account.id")  # approver, rejecter or withdrawer
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    document_no: str | None = Field(default=None, max_length=64)  # 审批文号, required to approve
+    decision_note: str | None = Field(default=None, max_length=500)  # why it was rejected
+    movement_id: int | None = Field(default=None, foreign_key="movement.id")  # the line an approval wrote
+
+
+class WriteOffPhoto(SQLModel, table=True):
+    """The photo sent with a write-off request (JPEG or PNG, checked by content), kept apart so that
+    listing requests never reads images."""
+
+    __tablename__ = "write_off_photo"
+
+    request_id: int = Field(foreign_key="write_off_request.id", primary_key=True)
+    content_type: str = Field(max_length=16)
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))

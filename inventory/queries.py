@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from accounts.models import User
 from common.actor import Actor
 from common.errors import InvalidInput, NotFound
+from inventory import fefo, shelves
 from inventory.ledger import KINDS, is_expired
 from inventory.models import CATEGORIES, TIERS, Depot, Item, Lot, Movement
 
@@ -46,6 +47,7 @@ def lot_dict(lot: Lot, item: Item, depot: Depot, today: date) -> dict:
         "status": expiry_status(lot.expires_on, today), "storage_mode": lot.storage_mode,
         "partner": lot.partner, "source": lot.source,
         "unit_price": None if lot.unit_price_cents is None else lot.unit_price_cents / 100,
+        "shelf": lot.shelf,
     }
 
 
@@ -81,6 +83,12 @@ def get_depot(engine, actor: Actor, code: str) -> dict:
         depot = depot_by_code(s, actor, code)
         parent = s.get(Depot, depot.parent_id) if depot.parent_id else None
         return {**depot_dict(depot), "parent": parent.code if parent else None}
+
+
+def depot_shelves(engine, actor: Actor, code: str) -> list[str]:
+    """The shelves a depot's lots with stock stand on, in code order."""
+    with Session(engine) as s:
+        return shelves.shelves_in_depot(s, depot_by_code(s, actor, code).id)
 
 
 def list_depots(engine, actor: Actor, tier: str | None = None) -> list[dict]:
@@ -184,8 +192,10 @@ def get_item(engine, code: str) -> dict:
 
 def list_lots(engine, actor: Actor, today: date, *, depot: str | None = None, subtree: bool = False,
               item: str | None = None, category: str | None = None, expires_within_days: int | None = None,
-              expired: bool | None = None, include_empty: bool = False, limit: int = 100, offset: int = 0) -> dict:
+              expired: bool | None = None, include_empty: bool = False, shelf: str | None = None,
+              limit: int = 100, offset: int = 0) -> dict:
     _check_page(limit, offset)
+    shelf = None if shelf is None else shelves.check_shelf(shelf)
     if category is not None and category not in CATEGORIES:
         raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}", field="category")
     if expires_within_days is not None and expires_within_days <= 0:
@@ -209,16 +219,36 @@ def list_lots(engine, actor: Actor, today: date, *, depot: str | None = None, su
             query = query.where(sa.or_(Lot.expires_on.is_(None), Lot.expires_on >= today))
         if not include_empty:
             query = query.where(Lot.quantity > 0)
+        if shelf is not None:
+            query = query.where(Lot.shelf == shelf)
         total = s.exec(select(sa.func.count()).select_from(query.subquery())).one()
         rows = s.exec(query.order_by(Lot.expires_on.is_(None), Lot.expires_on, Lot.code).limit(limit).offset(offset)).all()
         return {"total": total, "lots": [lot_dict(lot, i, d, today) for lot, i, d in rows]}
 
 
 def get_lot(engine, actor: Actor, code: str, today: date) -> dict:
+    """One lot, with the lot of the same item at the same depot that should leave first (first-expiry-
+    first-out, ``inventory.fefo``) and whether taking this one passes over it."""
     with Session(engine) as s:
         lot, item, depot = _lot_row(s, code)
         actor.require_read_depot(depot.id, depot.code)
-        return lot_dict(lot, item, depot, today)
+        first = first_out_lot(s, lot.item_id, lot.depot_id, today)
+        return {**lot_dict(lot, item, depot, today), "first_out": first_out_dict(first),
+                "out_of_order": fefo.out_of_order(lot, first)}
+
+
+def first_out_lot(s: Session, item_id: int, depot_id: int, today: date) -> Lot | None:
+    """The lot of an item at a depot that should leave first, by the rule of ``inventory.fefo``."""
+    candidates = s.exec(select(Lot).where(Lot.item_id == item_id, Lot.depot_id == depot_id, Lot.quantity > 0,
+                                          sa.or_(Lot.expires_on.is_(None), Lot.expires_on >= today))).all()
+    return fefo.first_out(candidates, today)
+
+
+def first_out_dict(lot: Lot | None) -> dict | None:
+    if lot is None:
+        return None
+    return {"code": lot.code, "shelf": lot.shelf, "expires_on": lot.expires_on, "received_on": lot.received_on,
+            "quantity": lot.quantity}
 
 
 def _lot_row(s: Session, code: str):
@@ -238,8 +268,12 @@ def stock_card(engine, actor: Actor, code: str, today: date) -> dict:
             select(Movement, User).join(User, User.id == Movement.user_id)
             .where(Movement.lot_id == lot.id).order_by(Movement.id)
         ).all()
-        return {"lot": lot_dict(lot, item, depot, today),
-                "entries": [movement_dict(m, lot, depot, item, u) for m, u in rows]}
+        first = first_out_lot(s, lot.item_id, lot.depot_id, today)
+        return {"lot": {**lot_dict(lot, item, depot, today), "first_out": first_out_dict(first),
+                        "out_of_order": fefo.out_of_order(lot, first)},
+                "entries": [movement_dict(m, lot, depot, item, u) for m, u in rows],
+                "shelf_moves": [{**move, "lot": lot.code, "depot": depot.code}
+                                for move in shelves.shelf_history(s, lot.id)]}
 
 
 # ---------------------------------------------------------------- ledger

@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from common.limits import DATE_RANGE, MAX_DAYS, MOMENT_RANGE, MAX_OFFSET, MAX_QUANTITY, MAX_UNIT_PRICE
 from inventory.codes import CODE_PATTERN, CODE_RULE
 from inventory.ledger import KINDS, WRITE_OFF_REASONS
+from inventory.shelves import MAX_SHELF_LENGTH
 from inventory.models import CATEGORIES, DEPOT_KINDS, KITS, LOT_SOURCES, STORAGE_MODES, TIERS
 
 
@@ -14,6 +15,13 @@ def Code(max_length: int = 48, **kw) -> fields.Str:  # noqa: N802 - reads like a
 
 
 Days = lambda **kw: fields.Int(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_DAYS), **kw)  # noqa: E731
+
+
+def ShelfCode(description: str = "a shelf code: letters and digits, parts joined by single hyphens, e.g. A-03",
+              **kw) -> fields.Str:
+    """A shelf code as typed; inventory.shelves checks it (422 naming the field) and upper-cases it."""
+    return fields.Str(validate=validate.Length(max=MAX_SHELF_LENGTH),
+                      metadata={"description": description, "example": "A-03"}, **kw)
 
 
 class DepotSchema(Schema):
@@ -130,6 +138,7 @@ class LotQuery(PageQuery):
     expires_within_days = fields.Int(validate=validate.Range(min=1, max=MAX_DAYS))
     expired = fields.Bool()
     include_empty = fields.Bool(load_default=False)
+    shelf = ShelfCode("only lots on this shelf (e.g. A-03)")
 
 
 class LotSchema(Schema):
@@ -149,6 +158,36 @@ class LotSchema(Schema):
     partner = fields.Str(allow_none=True)
     source = fields.Str()
     unit_price = fields.Float(allow_none=True)
+    shelf = fields.Str(allow_none=True, metadata={"description": "where the lot stands in its depot, e.g. A-03"})
+    first_out = fields.Nested(lambda: FirstOutSchema(), allow_none=True, metadata={
+        "description": "one lot only (GET /lots/<code>): the lot of the same item at the same depot that should "
+                       "leave first (first-expiry-first-out), null when none is usable"})
+    out_of_order = fields.Bool(metadata={
+        "description": "one lot only: true when taking this lot passes over first_out, which expires sooner"})
+
+
+class FirstOutSchema(Schema):
+    code = fields.Str()
+    shelf = fields.Str(allow_none=True)
+    expires_on = fields.Date(allow_none=True)
+    received_on = fields.Date()
+    quantity = fields.Int()
+
+
+class ShelfMoveSchema(Schema):
+    lot = fields.Str()
+    depot = fields.Str()
+    from_shelf = fields.Str(allow_none=True)
+    to_shelf = fields.Str(allow_none=True)
+    user = fields.Str()
+    moved_at = fields.Str()
+    note = fields.Str(allow_none=True)
+
+
+class ShelfChangeSchema(Schema):
+    shelf = ShelfCode("the shelf to put the lot on (e.g. A-03); null takes it off any shelf", required=True,
+                      allow_none=True)
+    note = fields.Str(validate=validate.Length(max=500), load_default=None)
 
 
 class LotPageSchema(Schema):
@@ -181,6 +220,7 @@ class MovementPageSchema(Schema):
 class StockCardSchema(Schema):
     lot = fields.Nested(LotSchema)
     entries = fields.List(fields.Nested(MovementSchema))
+    shelf_moves = fields.List(fields.Nested(ShelfMoveSchema), metadata={"description": "oldest first"})
 
 
 class MovementQuery(PageQuery):
@@ -206,6 +246,7 @@ class NewLotSchema(Schema):
     source = fields.Str(load_default="purchase", validate=validate.OneOf(LOT_SOURCES))
     unit_price = fields.Decimal(allow_none=True, load_default=None, places=2,
                                 validate=validate.Range(min=0, max=MAX_UNIT_PRICE))
+    shelf = ShelfCode(allow_none=True, load_default=None)
 
 
 OPERATION_FIELDS = {

@@ -19,14 +19,16 @@ from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from common.actor import Actor
 from common.db import UnitOfWork
-from common.errors import IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
+from common.errors import CountSessionOpen, DomainError, IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
 from common.limits import MAX_UNIT_PRICE
-from inventory import chain, ledger
+from inventory import chain, ledger, ledger_keys, shelves
 from inventory.codes import check_code
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
 from inventory.queries import movement_dict
@@ -49,6 +51,7 @@ class NewLot:
     partner: str | None = None
     source: str = "purchase"
     unit_price_cents: int | None = None
+    shelf: str | None = None  # where it is put in the depot, e.g. A-03 (inventory.shelves)
 
 
 @dataclass(frozen=True)
@@ -134,14 +137,38 @@ def issue(engine, ctx: Context, *, lot: str, quantity: int) -> dict:
                           lambda state: ledger.issue(state, quantity, ctx.today))
 
 
-def write_off(engine, ctx: Context, *, lot: str, quantity: int, reason: str) -> dict:
-    return _take_from_lot(engine, ctx, "write_off", lot, {"quantity": quantity, "reason": reason},
-                          lambda state: ledger.write_off(state, quantity, reason))
-
-
 def count(engine, ctx: Context, *, lot: str, counted: int) -> dict:
-    return _take_from_lot(engine, ctx, "count", lot, {"counted": counted},
-                          lambda state: ledger.count(state, counted))
+    """A direct count (the scanning page's continuous count): the lot's balance becomes what was counted, at
+    once. Refused while the lot is in an open count session: that session's close adjusts the lot, and a
+    direct count as well would write the same difference twice."""
+
+    def body(uow):
+        target = _locked_lot(uow, lot)
+        ctx.actor.require_stock_change(target.depot_id, target.depot_code)
+        _refuse_while_in_open_count(uow, target)
+        return [(_write(uow, ctx, target, ledger.count(_state(target), counted)), target)]
+
+    return _run(engine, ctx, "count", {"lot": lot, "counted": counted}, body)
+
+
+# The count sessions' tables (the counts package, above this one: inventory never imports it), by name.
+_COUNT_SESSION = sa.table("count_session", sa.column("id"), sa.column("status"))
+_COUNT_LINE = sa.table("count_line", sa.column("session_id"), sa.column("lot_id"))
+_OPEN_COUNT_OF_LOT = (
+    sa.select(_COUNT_SESSION.c.id).join(_COUNT_LINE, _COUNT_LINE.c.session_id == _COUNT_SESSION.c.id)
+    .where(_COUNT_LINE.c.lot_id == sa.bindparam("lot_id"), _COUNT_SESSION.c.status == "open").limit(1))
+
+
+def _refuse_while_in_open_count(uow, lot: LockedLot) -> None:
+    """The lot is locked, so a session cannot count it meanwhile; one that starts after this check counts
+    it afterwards, with this count already in the balance it records."""
+    session_id = _connection(uow).execute(_OPEN_COUNT_OF_LOT, {"lot_id": lot.id}).scalar()
+    if session_id is not None:
+        reference = f"PD-{session_id}"  # counts.rules.reference
+        raise CountSessionOpen(
+            f"count {reference} is under way at depot {lot.depot_code}: record lot {lot.code} in that count "
+            "instead of counting it directly", field="lot", message_code="count_session_open",
+            params={"lot": lot.code, "count": reference, "depot": lot.depot_code}, count_id=session_id)
 
 
 def return_stock(engine, ctx: Context, *, lot: str, quantity: int) -> dict:
@@ -201,6 +228,18 @@ def transfer_in(uow, ctx: Context, *, lot: str, quantity: int, to_depot: str) ->
     return _entries(_transfer(uow, ctx, lot, quantity, to_depot, None), ctx.actor)
 
 
+def write_off_in(uow, ctx: Context, *, lot: str, quantity: int, reason: str) -> list[dict]:
+    """The only way units are written off (报损): an approved write-off request (``inventory.writeoffs``)
+    calls this in its transaction, with ``ctx.reference`` naming the request. The lot is locked and the
+    stock rule checked now, whatever the lot held when the request was made."""
+    return _entries(_take(uow, ctx, lot, lambda state: ledger.write_off(state, quantity, reason)), ctx.actor)
+def count_since_in(uow, ctx: Context, *, lot: str, counted: int, balance_at_count: int) -> list[dict]:
+    """A count recorded when the lot's ledger said ``balance_at_count``, entered now (``ledger.count_since``):
+    a count session closing writes one such line per counted lot in its own transaction."""
+    return _entries(_take(uow, ctx, lot, lambda state: ledger.count_since(state, counted, balance_at_count)),
+                    ctx.actor)
+
+
 # ---------------------------------------------------------------- one transaction, once
 
 
@@ -248,51 +287,110 @@ def _run(engine, ctx: Context, kind: str, params: dict, body) -> dict:
 def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
     key = ctx.idempotency_key
     with UnitOfWork(engine) as uow:
-        if key is not None:
-            replay = _replay(uow, ctx.actor, key, fingerprint)
+        if key is None:
+            written = body(uow)
+        else:
+            replay = _claim(uow, ctx, fingerprint)
             if replay is not None:
                 return replay
-        written = body(uow)
-        result = {"replayed": False, "entries": _entries(written, ctx.actor)}
-        try:
-            if key is not None:
-                _remember(uow, ctx, fingerprint, result)
-            uow.commit()
-            return result
-        except IntegrityError:
-            if key is None:
+            work = uow.session.begin_nested()
+            try:
+                written = body(uow)
+            except DomainError as refusal:
+                # The refusal is the key's answer from now on, as a success would be: an earlier attempt
+                # of the same action still queued behind this one must not go through after the phone
+                # was told "refused" (and a phone that resends a refused action sends it with a new key).
+                work.rollback()
+                _remember(uow, ctx, {"refused": _refusal_document(refusal)})
+                uow.commit()
                 raise
-    # Another request with the same key committed first: answer as it did.
-    with UnitOfWork(engine) as uow:
-        replay = _replay(uow, ctx.actor, key, fingerprint)
-        if replay is None:  # pragma: no cover - the integrity error had another cause
-            raise RuntimeError(f"could not record the request with Idempotency-Key {key}")
-        return replay
+        result = {"replayed": False, "entries": _entries(written, ctx.actor)}
+        if key is not None:
+            _remember(uow, ctx, result)
+        uow.commit()
+        return result
+
+
+def once_in(uow, ctx: Context, kind: str, params: dict, work) -> tuple[dict, bool]:
+    """An action of another package (a count session's line) done once per ``ctx.idempotency_key``, in the
+    caller's unit of work, as the stock operations are: claims the key first, then runs ``work()`` (which
+    returns the answer as a JSON-able dict) and keeps its answer or its refusal with the key. Returns
+    (answer, replayed): a repeat gets the first answer back (or its refusal raised again) and nothing is
+    done twice. Without a key it just runs ``work()``. The caller commits; a refusal is committed here."""
+    if ctx.idempotency_key is None:
+        return work(), False
+    if not (0 < len(ctx.idempotency_key) <= 100):
+        raise InvalidInput("Idempotency-Key must be 1 to 100 characters", field="idempotency_key")
+    fingerprint = hashlib.sha256(
+        json.dumps({"kind": kind, **params}, sort_keys=True, default=str).encode()).hexdigest()
+    replay = _claim(uow, ctx, fingerprint)
+    if replay is not None:
+        return replay, True
+    nested = uow.session.begin_nested()
+    try:
+        answer = work()
+    except DomainError as refusal:
+        nested.rollback()
+        _remember(uow, ctx, {"refused": _refusal_document(refusal)})
+        uow.commit()
+        raise
+    _remember(uow, ctx, answer)
+    return answer, False
 
 
 _FIND_ANSWER = (sa.select(IDEMPOTENCY.c.fingerprint, IDEMPOTENCY.c.response)
                 .where(IDEMPOTENCY.c.user_id == sa.bindparam("user_id"), IDEMPOTENCY.c.key == sa.bindparam("key")))
-_REMEMBER = sa.insert(IDEMPOTENCY)
+_CLAIM = {  # insert the key's row unless it exists; RETURNING says whether this request made it
+    name: dialect_insert(IDEMPOTENCY).on_conflict_do_nothing(index_elements=["user_id", "key"])
+    .returning(IDEMPOTENCY.c.id)
+    for name, dialect_insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))
+}
+_REMEMBER = (sa.update(IDEMPOTENCY).values(response=sa.bindparam("answer"))
+             .where(IDEMPOTENCY.c.user_id == sa.bindparam("for_user"), IDEMPOTENCY.c.key == sa.bindparam("for_key")))
 
 
-def _replay(uow, actor: Actor, key: str, fingerprint: str) -> dict | None:
-    record = _connection(uow).execute(_FIND_ANSWER, {"user_id": actor.user_id, "key": key}).first()
-    if record is None:
+def _claim(uow, ctx: Context, fingerprint: str) -> dict | None:
+    """Claims (user, key) before any work: the key's row is inserted first, in this transaction.
+    A concurrent request with the same key then waits on the unique index until this one ends (PostgreSQL;
+    SQLite serialises writers from BEGIN IMMEDIATE), and finds the committed answer instead of doing the
+    work again and being refused for stock the first request took. Returns that answer, or None when this
+    request holds the claim and must do the work."""
+    c = _connection(uow)
+    claimed = c.execute(_CLAIM[c.dialect.name], {
+        "user_id": ctx.actor.user_id, "key": ctx.idempotency_key, "fingerprint": fingerprint,
+        "response": "", "created_at": ctx.now}).first()
+    if claimed is not None:
         return None
+    record = c.execute(_FIND_ANSWER, {"user_id": ctx.actor.user_id, "key": ctx.idempotency_key}).one()
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
-            f"Idempotency-Key {key} was already used for a different request; use a new key for a new action",
+            f"Idempotency-Key {ctx.idempotency_key} was already used for a different request; "
+            "use a new key for a new action",
             field="idempotency_key",
         )
-    return {**json.loads(record.response), "replayed": True}
+    answer = json.loads(record.response)
+    if "refused" in answer:
+        raise _replayed_refusal(answer["refused"])
+    return {**answer, "replayed": True}
 
 
-def _remember(uow, ctx: Context, fingerprint: str, result: dict) -> None:
-    """Stores the answer under (user, key). A concurrent request with the same key that got here first
-    makes this raise IntegrityError (the unique constraint), and the caller answers as that one did."""
-    _connection(uow).execute(_REMEMBER, {
-        "user_id": ctx.actor.user_id, "key": ctx.idempotency_key, "fingerprint": fingerprint,
-        "response": json.dumps(result, ensure_ascii=False), "created_at": ctx.now})
+def _refusal_document(e: DomainError) -> dict:
+    return {"status": e.status, "code": e.code, "message": e.message, "field": e.field,
+            "message_code": e.message_code, "params": e.params, "details": e.details}
+
+
+def _replayed_refusal(document: dict) -> DomainError:
+    """The refusal first given for a key, raised again with the same status, code, message and values."""
+    error = DomainError(document["message"], field=document["field"], message_code=document["message_code"],
+                        params=document["params"], replayed=True, **document["details"])
+    error.status, error.code = document["status"], document["code"]
+    return error
+
+
+def _remember(uow, ctx: Context, result: dict) -> None:
+    """Stores the answer in the row claimed for (user, key), in the same transaction as the work."""
+    _connection(uow).execute(_REMEMBER, {"for_user": ctx.actor.user_id, "for_key": ctx.idempotency_key,
+                                         "answer": json.dumps(result, ensure_ascii=False)})
 
 
 # ---------------------------------------------------------------- writing a line
@@ -318,10 +416,12 @@ def _write(uow, ctx: Context, lot: LockedLot, change: ledger.Change, counterpart
         created_at=ctx.now, reason=change.reason, note=ctx.note, reference=ctx.reference,
         idempotency_key=ctx.idempotency_key, counterpart_id=counterpart_id,
     )
-    line_hash = chain.line_hash(lot.chain_head, fields)
+    keyring = ledger_keys.of(uow.engine)  # attached at app creation; its current key signs the line
+    line_hash = chain.line_hash(lot.chain_head, fields, keyring.current_key)
     c = _connection(uow)
     c.execute(_SET_LOT, {"lot_id": lot.id, "new_quantity": change.balance_after, "new_head": line_hash})
-    line_id = c.execute(_ADD_LINE, {**fields, "prev_hash": lot.chain_head, "hash": line_hash}).scalar_one()
+    line_id = c.execute(_ADD_LINE, {**fields, "prev_hash": lot.chain_head, "hash": line_hash,
+                                    "key_id": keyring.current}).scalar_one()
     lot.quantity, lot.chain_head = change.balance_after, line_hash
     return Line(id=line_id, **fields)
 
@@ -404,12 +504,14 @@ def _create_lot(uow, ctx: Context, new: NewLot) -> LockedLot:
         raise InvalidInput(f"unit price must be 0 to {MAX_UNIT_PRICE:,} yuan", field="new_lot.unit_price")
     if new.code is not None:
         check_code(new.code, field="new_lot.code", max_length=LOT_CODE_MAX)
+    shelf = shelves.optional_shelf(new.shelf, field="new_lot.shelf")
     code = new.code or _new_lot_code(uow)
     if uow.session.exec(select(Lot.id).where(Lot.code == code)).first() is not None:
         raise InvalidInput(f"lot code {code} is already in use", field="new_lot.code")
     return _insert_lot(uow, ctx, depot.code, item.code, code=code, item_id=item.id, depot_id=depot.id,
                        received_on=new.received_on, expires_on=new.expires_on, storage_mode=new.storage_mode,
-                       partner=new.partner, source=new.source, unit_price_cents=new.unit_price_cents)
+                       partner=new.partner, source=new.source, unit_price_cents=new.unit_price_cents,
+                       shelf=shelf)
 
 
 def _new_lot_code(uow) -> str:

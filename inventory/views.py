@@ -7,14 +7,17 @@ import math
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request
-from flask_babel import get_locale
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
 
 from accounts.auth import current_actor, login_required_page, require_actor
+from common.actor import ADMIN, KEEPER
 from common.errors import InvalidInput
-from common.web import engine, request_today
-from inventory import queries, vocab
+from common.http import translated_message
+from common.web import engine, request_now, request_today
+from inventory import queries, shelves, vocab
 from inventory.models import CATEGORIES
+from inventory.writeoffs import service as writeoffs
 
 bp = Blueprint("inventory", __name__)
 
@@ -43,7 +46,7 @@ def depot(code: str):
     page = _positive_int(request.args, "page", default=1)
     lots = queries.list_lots(eng, actor, today, depot=code, subtree=filters["subtree"],
                              category=filters["category"], expired=filters["expired"],
-                             expires_within_days=filters["expires_within_days"],
+                             expires_within_days=filters["expires_within_days"], shelf=filters["shelf"],
                              limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     items = {i["code"]: i for i in queries.list_items(eng)}
     movements = queries.list_movements(eng, actor, depot=code, limit=LATEST_MOVEMENTS)
@@ -53,7 +56,7 @@ def depot(code: str):
         by_category=queries.stock_summary(eng, actor, today, depot=code, by="category")["lines"],
         by_item=queries.stock_summary(eng, actor, today, depot=code, by="item")["lines"],
         movements=[_with_time(e) for e in movements["entries"]], movements_total=movements["total"],
-        items=items, categories=CATEGORIES,
+        items=items, categories=CATEGORIES, shelves=queries.depot_shelves(eng, actor, code),
     )
 
 
@@ -71,8 +74,35 @@ def items():
 @bp.route("/lots/<code>")
 @login_required_page
 def lot(code: str):
-    card = queries.stock_card(engine(), require_actor(), code, request_today())
-    return render_template("lot.html", lot=card["lot"], entries=[_with_time(e) for e in card["entries"]])
+    return _lot_page(code)
+
+
+@bp.route("/lots/<code>/shelf", methods=["POST"])
+@login_required_page
+def lot_shelf(code: str):
+    """Move to shelf (移到货架): the form on the stock card. A bad or unchanged shelf comes back with status
+    422 and the message beside the field; nothing is kept."""
+    shelf, note = request.form.get("shelf", ""), request.form.get("note", "").strip() or None
+    try:
+        moved = shelves.move_to_shelf(engine(), require_actor(), request_now(), lot=code, shelf=shelf, note=note)
+    except InvalidInput as e:
+        message = translated_message(e.message_code, e.params, e.message)
+        return _lot_page(code, shelf_form={"shelf": shelf, "note": note or "", "field": e.field, "error": message}), 422
+    if moved["to_shelf"]:
+        flash(_("Lot %(lot)s is now on shelf %(shelf)s.", lot=code, shelf=moved["to_shelf"]), "success")
+    else:
+        flash(_("Lot %(lot)s is no longer on a shelf.", lot=code), "success")
+    return redirect(url_for("inventory.lot", code=code))
+
+
+def _lot_page(code: str, shelf_form: dict | None = None):
+    actor = require_actor()
+    card = queries.stock_card(engine(), actor, code, request_today())
+    may_move = actor.role in (ADMIN, KEEPER)  # a keeper reads only the lots of the depots they keep
+    return render_template("lot.html", lot=card["lot"], entries=[_with_time(e) for e in card["entries"]],
+                           shelf_moves=[_with_time(m, "moved_at") for m in card["shelf_moves"]],
+                           may_move=may_move, shelf_form=shelf_form or {},
+                           pending_write_off=writeoffs.pending_units(engine(), code))
 
 
 # ---------------------------------------------------------------- helpers for the views
@@ -122,6 +152,7 @@ def _lot_filters(args) -> dict:
         "expired": expired,
         "expires_within_days": _positive_int(args, "expires_within_days") if within else None,
         "subtree": args.get("subtree") == "1",
+        "shelf": shelves.optional_shelf(args.get("shelf")),
     }
 
 
@@ -134,10 +165,10 @@ def _positive_int(args, name: str, default: int | None = None) -> int | None:
     return int(raw)
 
 
-def _with_time(entry: dict) -> dict:
+def _with_time(entry: dict, key: str = "created_at") -> dict:
     """Ledger lines carry created_at as ISO text (the API's shape); pages format a datetime."""
-    created = entry["created_at"]
-    return {**entry, "created_at": datetime.fromisoformat(created) if isinstance(created, str) else created}
+    created = entry[key]
+    return {**entry, key: datetime.fromisoformat(created) if isinstance(created, str) else created}
 
 
 # ---------------------------------------------------------------- what every template may use

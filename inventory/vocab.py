@@ -68,6 +68,13 @@ WRITE_OFF_REASONS = {
     "approved": _l("Approved write-off"),
 }
 
+WRITE_OFF_STATUSES = {
+    "pending": _l("Pending approval"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+
 ROLES = {
     "admin": _l("Administrator"),
     "dispatcher": _l("Dispatcher"),
@@ -85,6 +92,7 @@ VOCABULARIES = {
     "source": LOT_SOURCES,
     "kit": KITS,
     "reason": WRITE_OFF_REASONS,
+    "write_off_status": WRITE_OFF_STATUSES,
     "role": ROLES,
 }
 
@@ -132,6 +140,27 @@ ERROR_MESSAGES = {
                           "letter or digit and has at most %(max)s characters."),
     # every request's text (common/inputs.py)
     "text_not_allowed": _l("%(field)s holds a character that cannot be stored (NUL or invalid Unicode)."),
+    # write-off requests (inventory/writeoffs)
+    "write_off_needs_request": _l("Write-offs are not recorded directly: request one, and it enters the ledger "
+                                  "when an administrator approves it."),
+    "write_off_reason_unknown": _l("Choose expired, damaged or lost as the reason (got %(value)s)."),
+    "write_off_own_request": _l("You made %(reference)s yourself: another administrator must decide on it."),
+    "write_off_not_yours": _l("Only the one who made %(reference)s may withdraw it."),
+    "write_off_decided": _l("%(reference)s has already been decided."),
+    "document_no_required": _l("Enter the approving document number (审批文号) to approve a write-off."),
+    "rejection_reason_required": _l("Say why the write-off is rejected."),
+    "photo_empty": _l("The photo is empty."),
+    "photo_too_large": _l("The photo is too large: at most %(limit_mb)s MB."),
+    "photo_not_image": _l("The photo must be a JPEG or PNG image."),
+    "count_below_zero": _l("Lot %(lot)s was counted at %(counted)s when the books said %(balance)s, and holds "
+                           "%(now)s now: the difference would take it below zero. Count it again."),
+    # shelves (inventory/shelves.py)
+    "shelf_empty": _l("Type a shelf code, for example A-03."),
+    "shelf_malformed": _l("%(value)s is not a shelf code: use letters A–Z and digits, parts joined by single hyphens "
+                          "(for example A-03), at most %(max)s characters."),
+    "shelf_unchanged": _l("Lot %(lot)s is already on shelf %(shelf)s."),
+    "shelf_unchanged_none": _l("Lot %(lot)s is on no shelf already."),
+    "count_session_open": _l("Count %(count)s is under way at depot %(depot)s: record lot %(lot)s in that count."),
     # who may touch what (common/actor.py)
     "depot_not_kept": _l("Depot %(depot)s is not one you keep."),
     "depot_not_kept_for_stock": _l("You do not keep depot %(depot)s: a keeper records stock only at their own depots."),

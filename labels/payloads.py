@@ -21,15 +21,13 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from common.errors import InvalidInput
+from inventory.shelves import MAX_SHELF_LENGTH, SHELF_PATTERN  # the shelf code rule, shared with lots
 
 # Longest code each kind may have (the columns' lengths): a longer one cannot be ours.
 MAX_CODE_LENGTH = {"lot": 48, "depot": 32, "order": 48}
 PREFIXES = {"lot": "l", "depot": "d", "order": "o"}
 KIND_NAMES = {"lot": "lot", "depot": "depot", "order": "transfer order"}
 
-# A shelf number: letters, digits and single hyphens between them, e.g. A-03, B2-01-4, 12.
-SHELF_PATTERN = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
-MAX_SHELF_LENGTH = 16
 MAX_SHELVES = 480  # 20 A4 sheets of shelf labels in one request
 
 UNRESERVED = "-._~"  # with letters and digits: left as they are by quote(..., safe=UNRESERVED)

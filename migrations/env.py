@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import accounts.models  # noqa: F401  (registers the tables)
 import audit.models  # noqa: F401
 import dispatch.models  # noqa: F401
+import counts.models  # noqa: F401
 import inventory.models  # noqa: F401
 import labels.models  # noqa: F401
 from common.db import make_engine

@@ -2,7 +2,9 @@
 (/static/vendor/…, installed by npm).
 
 The page itself holds no stock logic: it reads lots through GET /api/v1/lots/<code>, records every
-action through POST /api/v1/ledger with an Idempotency-Key, and authenticates queued actions with a
+action through POST /api/v1/ledger with an Idempotency-Key (a write-off as a request through
+POST /api/v1/write-offs, a count of a lot in an open count session through POST /api/v1/counts/<id>/lines),
+and authenticates queued actions with a
 device token (POST /api/v1/tokens/device) kept in the phone's IndexedDB. See static/js/scan*.js.
 """
 import hashlib
@@ -17,7 +19,7 @@ from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
 from common.web import engine
 from inventory import queries, vocab
-from inventory.ledger import WRITE_OFF_REASONS
+from inventory.models import WRITE_OFF_REQUEST_REASONS
 from labels import payloads
 from scan import vendor
 
@@ -28,7 +30,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 SW_SOURCE = STATIC / "js" / "sw.js"
 # What the service worker keeps for offline use besides the page itself (paths under /static/).
 OFFLINE_STATIC = ("js/scan.js", "js/scan-codes.js", "js/scan-store.js", "js/scan-outbox.js", "js/scan-camera.js",
-                  "js/scan-lots.js", "css/app.css", "css/scan.css", "favicon.svg")
+                  "js/scan-lots.js", "js/scan-fefo.js", "js/scan-picking.js", "js/scan-counts.js", "css/app.css", "css/scan.css", "favicon.svg")
 
 
 @bp.record_once
@@ -48,9 +50,10 @@ def page():
     english = str(get_locale()) == "en"
     return render_template(
         "scan.html", config=_page_config(actor), vendor_missing=vendor.missing(),
-        reasons=[(r, vocab.label("reason", r)) for r in WRITE_OFF_REASONS if r != "approved" or actor.role == ADMIN],
+        reasons=[(r, vocab.label("reason", r)) for r in WRITE_OFF_REQUEST_REASONS],
         units_en=vocab.UNITS_EN if english else {},
-        messages={code: str(message) for code, message in vocab.ERROR_MESSAGES.items()})
+        # every message code the app's blueprints registered (the stock rules', the count sessions'…)
+        messages={code: str(message) for code, message in current_app.extensions.get("error_messages", {}).items()})
 
 
 def _page_config(actor) -> dict:
@@ -66,7 +69,9 @@ def _page_config(actor) -> dict:
         "base": _base_or_none(),
         "urls": {
             "lot": "/api/v1/lots/", "lots": "/api/v1/lots", "depot": "/api/v1/depots/", "ledger": "/api/v1/ledger",
-            "deviceToken": "/api/v1/tokens/device", "me": "/api/v1/me", "card": url_for("inventory.lot", code="X")[:-1],
+            "writeOffs": "/api/v1/write-offs",
+            "deviceToken": "/api/v1/tokens/device", "counts": "/api/v1/counts",
+            "countPage": url_for("counts.session", count_id=0)[:-1], "me": "/api/v1/me", "card": url_for("inventory.lot", code="X")[:-1],
             "order": url_for("dispatch.order", code="X")[:-1] if order_page else None,
             "sw": url_for("scan.service_worker"), "scope": url_for("scan.page"),
             "barcodeDetector": url_for("scan.vendor_file", name="barcode-detector.js"),

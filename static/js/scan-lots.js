@@ -78,11 +78,11 @@ export function provisional(lot, waiting) {
   let pending = 0;
   for (const item of waiting) {
     const op = item.op;
-    if (item.state !== "waiting" || op.lot !== lot.code) continue;
+    if (item.state !== "waiting" || op.lot !== lot.code || item.send) continue;  // a write-off request takes nothing yet, a session's count waits for its close
     pending += 1;
     if (op.kind === "receive") quantity += op.quantity;
     else if (op.kind === "count") quantity = op.counted;
-    else quantity -= op.quantity;  // issue, write_off, transfer
+    else quantity -= op.quantity;  // issue, transfer
   }
   return { quantity, pending };
 }

@@ -7,6 +7,9 @@
 // rejected (the server refused it: a rule broken on arrival, e.g. the lot was emptied meanwhile — kept
 // until the keeper retries or dismisses it). A 401 keeps every item waiting until a new token is had;
 // a network error or a 5xx keeps it waiting for the next try.
+//
+// An item goes to the ledger endpoint unless it names its own `url` and `body` (a count recorded into a
+// count session: scan-counts.js); `op` is what it means either way.
 
 const SEND_TIMEOUT_MS = 15000;
 const SENT_KEPT = 30;
@@ -45,8 +48,8 @@ export class Outbox {
   async retry(seq) {
     const item = await this.store.get("outbox", seq);
     if (!item || item.state !== "rejected") return;
-    // a refused action recorded nothing on the server, so the same key is still unused
-    Object.assign(item, { state: "waiting", error: null });
+    // the server keeps its refusal as the answer to that key: sent again, the action is a new one
+    Object.assign(item, { key: newKey(), state: "waiting", error: null });
     await this.store.put("outbox", item);
     this.onChange();
     return this.flush();
@@ -86,13 +89,15 @@ export class Outbox {
     item.tries += 1;
     item.lastTry = new Date().toISOString();
     let response;
+    // most actions go to the ledger; an item may name its own endpoint and body (a write-off request)
+    const { url, body } = item.send || { url: this.url, body: item.op };
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
     try {
-      response = await fetch(this.url, {
+      response = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}`, "Idempotency-Key": item.key },
-        body: JSON.stringify(item.op),
+        body: JSON.stringify(body),
         credentials: "omit",
         signal: abort.signal,
       });
@@ -105,9 +110,9 @@ export class Outbox {
       clearTimeout(timer);
     }
     this.online = true;
-    const body = await response.json().catch(() => null);
+    const answer = await response.json().catch(() => null);
     if (response.ok) {
-      Object.assign(item, { state: "sent", sentAt: new Date().toISOString(), result: body });
+      Object.assign(item, { state: "sent", sentAt: new Date().toISOString(), result: answer });
       await this.store.put("outbox", item);
       this.onSent(item);
       this.onChange();
@@ -118,7 +123,7 @@ export class Outbox {
       return "auth";
     }
     if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) {
-      const error = (body && body.error) || { status: response.status, code: "http", message: response.statusText };
+      const error = (answer && answer.error) || { status: response.status, code: "http", message: response.statusText };
       Object.assign(item, { state: "rejected", error, rejectedAt: new Date().toISOString() });
       await this.store.put("outbox", item);
       this.onRejected(item);

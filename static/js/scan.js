@@ -1,10 +1,13 @@
 // The scanning page: what happens after a scan or a typed code, the action forms, the outbox list.
 // Pieces: scan-codes (what a text points at), scan-store (IndexedDB), scan-outbox (sending once, in
-// order), scan-lots (lookups and the offline copy), scan-camera (getUserMedia + barcode-detector).
+// order), scan-lots (lookups and the offline copy), scan-camera (getUserMedia + barcode-detector),
+// scan-counts (the open count session of the depot in view, counted into through the outbox).
 import { Camera } from "./scan-camera.js";
 import { parseScan } from "./scan-codes.js";
+import { Counts } from "./scan-counts.js";
 import { Lots, getJSON, provisional } from "./scan-lots.js";
 import { Outbox, newKey } from "./scan-outbox.js";
+import { Picking } from "./scan-picking.js";
 import { Store } from "./scan-store.js";
 
 const FLUSH_EVERY_MS = 20000;
@@ -22,7 +25,7 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString(document.documentEleme
 const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(document.documentElement.lang, { dateStyle: "medium" }) : "");
 const depotName = (code) => (config.depots.find((d) => d.code === code) || { name: code }).name;
 
-let store, outbox, lots, camera;
+let store, outbox, lots, camera, picking, sessions;
 let current = null;  // {lot, readOnly}
 let action = null;
 let lastScan = { text: "", at: 0 };
@@ -93,7 +96,9 @@ async function setDepot(code, shelf) {
   const working = { code, name, shelf };
   await store.setMeta("workingDepot", working);
   showDepot(working);
+  await sessions.show(code, { fresh: true });
   confirm(fill(T.depotSet, { depot: depotLabel(working) }));
+  await picking.shelf(working);
 }
 
 function depotLabel(d) {
@@ -124,6 +129,7 @@ function hideLot() {
 async function render(lot, fresh) {
   const mine = config.canChange && (!config.keeps || config.depots.some((d) => d.code === lot.depot));
   current = { lot, readOnly: !mine, fresh };
+  await sessions.show(lot.depot);
   const card = $("lot");
   for (const el of card.querySelectorAll("[data-f]")) el.textContent = lot[el.dataset.f] ?? "";
   card.querySelector('[data-f="item_name"]').textContent =
@@ -143,6 +149,7 @@ async function render(lot, fresh) {
     warnings.push(fill(T.otherDepot, { depot: `${lot.depot_name} ${lot.depot}`, working: depotLabel(working) }));
   }
   if (mine && lot.status === "expired") warnings.push(T.expiredOnly);
+  await picking.show(lot, fresh, mine, working);
   $("lot-warning").textContent = warnings.join(" ");
   $("lot-warning").hidden = warnings.length === 0;
   $("actions").hidden = !mine;
@@ -159,7 +166,7 @@ async function showQuantity() {
   const { lot, fresh } = current;
   const waiting = await outbox.items();
   const { quantity, pending } = provisional(lot, waiting);
-  $("lot-quantity").textContent = `${quantity} ${unit(lot)}`;
+  $("lot-quantity").textContent = sessions.hidesQuantity(lot) ? T.blindHidden : `${quantity} ${unit(lot)}`;
   $("lot-quantity").classList.toggle("provisional", pending > 0);
   const notes = [];
   if (pending) notes.push(fill(T.provisional, { count: pending }));
@@ -172,12 +179,16 @@ async function showQuantity() {
 function openAction(kind) {
   action = kind;
   const lot = current.lot;
-  $("action-title").textContent = `${T.kinds[kind]} · ${lot.code}`;
+  const session = kind === "count" && sessions.sessionFor(lot);
+  $("action-title").textContent = `${session ? `${session.reference} · ` : ""}${T.kinds[kind]} · ${lot.code}`;
+  $("action-note").textContent = session ? fill(T.countInto, { count: session.reference }) : "";
+  $("action-note").hidden = !session;
   $("quantity-label").textContent = kind === "count" ? T.counted : T.quantity;
   $("quantity").value = kind === "write_off" && lot.status === "expired" ? String(lot.quantity) : "";
   $("to-depot-row").hidden = kind !== "transfer";
   $("reason-row").hidden = kind !== "write_off";
   if (kind === "write_off") $("reason").value = lot.status === "expired" ? "expired" : "damaged";
+  $("action-submit").textContent = kind === "write_off" ? T.sendForApproval : T.record;
   if (kind === "transfer") {
     const others = config.depots.filter((d) => d.code !== lot.depot);
     $("to-depot").replaceChildren(...others.map((d) => new Option(`${d.name} ${d.code}`, d.code)));
@@ -217,13 +228,23 @@ async function submitAction(event) {
     op.to_depot = $("to-depot").value;
   }
   if (action === "write_off") op.reason = $("reason").value;
+  const note = picking.note(action, lot.code);  // first-expiry-first-out passed over: said in the ledger
+  if (note) op.note = note;
   const { quantity: before } = provisional(lot, await outbox.items());
   if (["issue", "transfer", "write_off"].includes(action) && number > before) {
     return fieldError(fill(T.notEnough, { balance: before, unit: unit(lot) }));
   }
-  const item = await outbox.add(op, { item: lot.item_name, unit: lot.unit, depot: lot.depot });
+  // A write-off is a request (POST /api/v1/write-offs): nothing leaves the lot until an administrator approves it.
+  // A count of a lot in the open count session goes into the session (POST /api/v1/counts/<id>/lines).
+  const session = action === "count" && sessions.sessionFor(lot);
+  const into = session ? sessions.target(session, op)
+    : action === "write_off" ? { send: { url: config.urls.writeOffs, body: { lot: op.lot, quantity: op.quantity, reason: op.reason } } }
+    : {};
+  const item = await outbox.add(op, { item: lot.item_name, unit: lot.unit, depot: lot.depot, ...into });
   const { quantity } = provisional(lot, await outbox.items());
-  confirm(fill(T.queued, { balance: quantity, unit: unit(lot) }));
+  confirm(session ? fill(T.countQueued, { count: session.reference })
+    : action === "write_off" ? T.writeOffQueued : fill(T.queued, { balance: quantity, unit: unit(lot) }));
+  if (session) await sessions.paint();
   if (action === "count") noteCount(item, lot);
   closeAction();
   await showQuantity();
@@ -248,12 +269,22 @@ function describeResult(item) {
   const entries = (item.result && item.result.entries) || [];
   const u = UNITS[item.unit] || item.unit || "";
   const first = entries[0] || {};
+  if (item.count) return sessions.describe(item, u);
   if (op.kind === "count") return fill(T.countRecorded, { balance: first.balance_after, unit: u, difference: first.quantity });
+  if (op.kind === "write_off" && item.send) {
+    const r = item.result || {};
+    return fill(T.writeOffRequested, { reference: r.reference, quantity: op.quantity, unit: u, balance: r.lot_quantity });
+  }
   if (op.kind === "transfer") return fill(T.moved, { quantity: op.quantity, unit: u, depot: depotName(op.to_depot), balance: first.balance_after });
   return fill(T.recorded, { kind: T.kinds[op.kind], quantity: op.quantity, unit: u, balance: first.balance_after });
 }
 
 async function onSent(item) {
+  if (item.count) {
+    await sessions.sent(item);
+    return confirm(describeResult(item));
+  }
+  if (item.send) return confirm(describeResult(item));  // a write-off request: the balance is unchanged
   await lots.confirmed(item.result && item.result.entries);
   if (current && current.lot.code === item.op.lot) {
     const fresh = await store.get("lots", current.lot.code);
@@ -267,7 +298,9 @@ async function onSent(item) {
 
 async function onRejected(item) {
   confirm("");
-  say(`${T.rejected}: ${opText(item)}`, `${errorText(item.error)} ${T.resolve}`);
+  say(`${T.rejected}: ${opText(item)}`, `${errorText(item.error)} ${errorDetail(item.error)} ${T.resolve}`);
+  // a count session started (or ended) meanwhile: the page learns it, and the next count goes the right way
+  if (item.error && ["count_session_open", "count_state"].includes(item.error.code)) await sessions.show(item.depot, { fresh: true });
   if (current && current.lot.code === item.op.lot) await refreshCurrent();
 }
 
@@ -283,7 +316,7 @@ async function refreshCurrent() {
 function opText(item) {
   const op = item.op;
   const amount = op.kind === "count" ? `= ${op.counted}` : op.quantity;
-  const to = op.kind === "transfer" ? ` → ${op.to_depot}` : "";
+  const to = op.kind === "transfer" ? ` → ${op.to_depot}` : item.count ? ` → ${item.count.reference}` : "";
   return `${T.kinds[op.kind]} ${amount} ${UNITS[item.unit] || item.unit || ""} · ${op.lot}${to} · ${item.item || ""}`;
 }
 
@@ -393,6 +426,7 @@ async function whenOnline() {
       } catch (e) { /* offline again: the copy kept stays */ }
     }
     if (current) await refreshCurrent();
+    await sessions.show(current ? current.lot.depot : $("working-depot").dataset.code, { fresh: true });
   }
   showDevice();
   showNetwork();
@@ -441,6 +475,14 @@ async function start() {
     store, url: config.urls.ledger, user: config.user, token,
     onChange: () => { showOutbox(); showNetwork(); }, onSent, onRejected, onAuth: onAuthProblem,
   });
+  picking = new Picking({
+    store, outbox, urls: config.urls, token, strings: T, day, unit, csrf, detail: errorDetail,
+    open: (code) => { $("code").value = code; return showLot(code, false); },
+  });
+  sessions = new Counts({
+    store, urls: config.urls, token, T, fill,
+    el: { box: $("count-session"), title: $("count-session-title"), progress: $("count-session-progress"), link: $("count-session-link") },
+  });
   camera = new Camera({ video: $("camera"), urls: config.urls, onCode: onCameraCode, onError: (e) => console.warn(e) });
 
   $("code-form").addEventListener("submit", (e) => {
@@ -460,6 +502,7 @@ async function start() {
 
   const working = await store.meta("workingDepot");
   showDepot(working);
+  if (working) await sessions.show(working.code);
   await showOutbox();
   await showDevice();
   showNetwork();

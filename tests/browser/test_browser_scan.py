@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
 from tests.browser.scan_helpers import log_in, ready, scan, scan_server  # noqa: F401 (fixture)
+from inventory.writeoffs import service as writeoffs
 from tests.integration.helpers import lot_quantity
 
 pytestmark = pytest.mark.browser
@@ -66,7 +67,7 @@ def test_codes_that_lead_nowhere_get_a_clear_message_on_the_page(keeper_phone):
     expect(message.locator(".message-detail")).to_contain_text("T2")
 
 
-def test_a_depot_label_sets_the_working_depot_and_counting_goes_scan_type_next(keeper_phone, engine):
+def test_a_depot_label_sets_the_working_depot_and_counting_goes_scan_type_next(keeper_phone, engine, county):
     page = keeper_phone
     scan(page, "http://testserver/d/T1?shelf=A-03")
     expect(page.locator("#working-depot")).to_have_text("玉龙镇储备站 T1 · 货架 A-03")
@@ -87,15 +88,23 @@ def test_a_depot_label_sets_the_working_depot_and_counting_goes_scan_type_next(k
     page.get_by_label("连续盘点").uncheck()
     scan(page, "LOT-WATER-T1-T1-V1")
     expect(page.locator("#lot-warning")).to_contain_text("不在当前库点")
-    # an expired lot can only be written off, all of it offered at once
+    # an expired lot can only be written off, all of it offered at once; the write-off is a request that
+    # waits for an administrator's approval, sent through the outbox, and the lot keeps its units until then
     scan(page, "LOT-WATER-OLD")
     expect(page.locator("#lot").get_by_role("button", name="出库")).to_be_disabled()
     expect(page.locator("#lot-warning")).to_contain_text("此批次已过期，只能报损。")
     page.locator("#lot").get_by_role("button", name="报损").click()
     expect(page.locator("#quantity")).to_have_value("6")
     expect(page.locator("#reason")).to_have_value("expired")
-    page.get_by_role("button", name="确认登记").click()
-    expect(page.locator("#confirmation")).to_have_text("已登记报损 6 箱。新余额：0 箱。")
+    expect(page.locator("#reason option")).to_have_count(3)  # expired, damaged, lost: approval is not a reason
+    page.get_by_role("button", name="提交审批").click()
+    expect(page.locator("#confirmation")).to_have_text(
+        "报损申请 BS-1（6 箱）已提交，等待管理员审批；批准前批次仍有 6 箱。")
+    expect(page.locator("#lot-quantity")).to_have_text("6 箱")
+    assert lot_quantity(engine, "LOT-WATER-OLD") == 6
+    [request] = writeoffs.list_requests(engine, county.admin)["requests"]
+    assert (request["lot"], request["quantity"], request["reason"], request["status"], request["requested_by"]) == (
+        "LOT-WATER-OLD", 6, "expired", "pending", "keeper")
     page.screenshot(path="/tmp/reliefdepot-scan-count.png", full_page=True)
 
 

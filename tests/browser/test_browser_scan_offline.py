@@ -139,3 +139,43 @@ def test_a_rule_broken_on_arrival_comes_back_as_a_message_to_resolve(keeper, eng
     expect(page.locator("#outbox li")).to_have_count(0)
     assert keeper_lines(engine, county.keeper.user_id) == []
     assert lot_quantity(engine, "LOT-WATER-T1") == 20
+
+
+def test_a_write_off_recorded_offline_becomes_one_request_even_when_its_answer_is_lost(keeper, engine, county):
+    from inventory.writeoffs import service as writeoffs
+
+    page, context, _ = keeper
+    context.set_offline(True)
+    scan(page, "LOT-WATER-T1")
+    page.locator("#lot").get_by_role("button", name="报损", exact=True).click()
+    page.locator("#quantity").fill("4")
+    page.locator("#reason").select_option("damaged")
+    page.get_by_role("button", name="提交审批").click()
+    expect(page.locator("#confirmation")).to_have_text(
+        "报损申请已保存在本机，等待发送。管理员批准前，批次中的物资不会减少。")
+    expect(page.locator("#lot-quantity")).to_have_text("50 箱")  # a request takes nothing off the balance
+    expect(page.locator("#outbox li")).to_have_count(1)
+
+    lost = []
+
+    def lose_first_answer(route):
+        if route.request.method == "POST" and not lost:
+            lost.append(route.fetch())  # reaches the server and is kept
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    context.route("**/api/v1/write-offs", lose_first_answer)
+    context.set_offline(False)
+    for _ in range(100):
+        if lost:
+            break
+        page.wait_for_timeout(100)
+    assert len(lost) == 1 and lost[0].status == 201
+    expect(page.locator("#outbox li")).to_have_count(1)  # still waiting on the phone
+    page.get_by_role("button", name="立即发送").click()
+    expect(page.locator("#outbox li")).to_have_count(0)
+    expect(page.locator("#sent li").first).to_contain_text("报损申请 BS-1（4 箱）已提交")
+    [request] = writeoffs.list_requests(engine, county.admin)["requests"]
+    assert (request["quantity"], request["reason"], request["status"]) == (4, "damaged", "pending")
+    assert lot_quantity(engine, "LOT-WATER-T1") == 50

@@ -163,7 +163,7 @@ def test_every_report_exports_as_pdf(client, audit_county, tmp_path):
     for path, words in (("/audit/rotation.pdf", ["轮换计划", "建议处置", "组织演练", "调往使用更多的库点"]),
                         ("/audit/sufficiency.pdf", ["储备达标", "目标数量", "缺口", "覆盖率", "56.5%"]),
                         ("/audit/ledger.pdf?depot=C1", ["出入库台账", "本库点该物资结存", "L-TENT", "48"]),
-                        ("/audit/write-offs.pdf", ["报损核销登记", "核销", "90.00"]),
+                        ("/audit/write-offs.pdf", ["报损核销登记", "核销", "90.00", "审批文号", "HX-9", "BS-2"]),
                         ("/audit/stock-card.pdf?depot=C1&item=TENT", ["库存卡", "上期结存", "期末结存", "48"])):
         flat = squeezed(pdf_text(get(client, audit_county, path), tmp_path))
         for w in words + ["第1页/共"]:
@@ -195,7 +195,7 @@ def test_the_ledger_csv_brings_the_balance_forward_from_before_the_first_date(cl
         ("L-TENT", "入库", "10", "48", "48", "2026-07-03 10:00:00")]
     everything = read_csv(get(client, audit_county, "/audit/ledger.csv?category=living&tier=county"))
     assert [(row[7], row[9], row[11], row[13]) for row in everything[1:]] == [
-        ("L-W-200", "100", "100", ""), ("L-TENT", "40", "40", ""), ("L-TENT", "-2", "38", "核销"),
+        ("L-W-200", "100", "100", ""), ("L-TENT", "40", "40", ""), ("L-TENT", "-2", "38", "损坏"),
         ("L-TENT", "10", "48", "")]
 
 
@@ -212,7 +212,7 @@ def test_free_text_with_commas_quotes_and_line_breaks_reads_back_from_the_ledger
     assert r.get_data().count(b'"a,""b""\nc"') == 1
     rows = read_csv(r)
     assert [(row[8], row[9], row[11], row[14], row[15]) for row in rows[1:]] == [
-        ("入库", "40", "40", "", ""), ("报损", "-2", "38", "HX-9", ""), ("入库", "10", "48", "", ""),
+        ("入库", "40", "40", "", ""), ("报损", "-2", "38", "BS-2", ""), ("入库", "10", "48", "", ""),
         ("出库", "-1", "47", "FF,2", TRICKY_NOTE)]
 
 

@@ -36,7 +36,7 @@ def as_user(client, name):
     ("/audit/sufficiency", ["储备达标", "县级目标", "三大件", "缺口", "覆盖率", "56.5%"]),
     ("/audit/stock-card?lot=L-W-45", ["库存卡", "FF-1", "期末结存"]),
     ("/audit/ledger", ["出入库台账", "16 条记录", "本库点该物资结存"]),
-    ("/audit/write-offs", ["报损核销登记", "过期", "核销"]),
+    ("/audit/write-offs", ["报损核销登记", "过期", "核销", "申请人", "审批人", "审批文号", "应急〔2026〕7号"]),
 ])
 def test_the_report_pages_show_the_reports_in_chinese(client, audit_county, path, words):
     as_user(client, "auditor")

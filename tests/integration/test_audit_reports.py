@@ -4,14 +4,15 @@ PostgreSQL: expiry, rotation, reserve sufficiency, stock cards, the ledger and t
 Today is 2026-07-01 (10:00 in the county). The lots (see ``audit_county``):
 
   lot        item    depot   units  expires      price   note
-  L-W-OLD    WATER   T1       7→4   2026-06-28   30.00   expired; 3 written off (expired)
+  L-W-OLD    WATER   T1       7→4   2026-06-28   30.00   expired; 3 written off (expired: keeper asked, admin approved)
   L-W-20     WATER   T1      12     2026-07-21   30.00   20 days left
   L-W-45     WATER   T2      30→25  2026-08-15   —       45 days; T2 issued 5 of it
   L-W-60     WATER   T1-V1    8     2026-08-30   —       60 days
   L-W-AG     WATER   T2      50     2026-09-08   28.00   agreement stock (县超市)
   L-J-80     JACKET  T1-V1   10     2026-09-19   85.50   80 days
   L-W-200    WATER   C1     100     2027-01-17   —
-  L-TENT     TENT    C1     40→48   durable      —       2 written off (approved) today, 10 received on 07-03
+  L-TENT     TENT    C1     40→48   durable      —       2 written off (damaged: admin asked, admin2 approved under
+                                                          HX-9) today, 10 received on 07-03
   L-PUMP     PUMP    T1       3     durable
   L-PHONE    PHONE   T1       1     durable
   L-HELMET   HELMET  T2      25     durable
@@ -29,6 +30,9 @@ from dispatch.norms import NormRule
 from dispatch.settings import replace_norms
 from inventory import services
 from inventory.catalog import ItemFields, add_item
+from accounts.models import User
+from accounts.services import actor_for, add_user
+from tests.integration.helpers import written_off
 
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
 TODAY = date(2026, 7, 1)
@@ -73,10 +77,14 @@ def audit_county(engine, county):
     receive(engine, admin, "L-HELMET", "HELMET", "T2", 25)
     receive(engine, admin, "L-FLASH", "FLASH", "T2-V1", 10)
     services.issue(engine, ctx(county.keeper2, reference="FF-1"), lot="L-W-45", quantity=5)
-    services.write_off(engine, ctx(county.keeper, now=NOW + timedelta(hours=1), note="过期报损"), lot="L-W-OLD",
-                       quantity=3, reason="expired")
-    services.write_off(engine, ctx(admin, now=NOW + timedelta(hours=2), reference="HX-9"), lot="L-TENT", quantity=2,
-                       reason="approved")
+    written_off(engine, county.keeper, admin, "L-W-OLD", 3, reason="expired", note="过期报损",
+                now=NOW + timedelta(hours=1), document_no="应急〔2026〕7号")
+    with UnitOfWork(engine) as uow:  # an administrator's own request is approved by another one
+        admin2 = add_user(uow, "admin2", "admin2-pass", "admin")
+        uow.commit()
+        admin2 = actor_for(uow.session, uow.session.get(User, admin2.id))
+    written_off(engine, admin, admin2, "L-TENT", 2, reason="damaged", now=NOW + timedelta(hours=2),
+                document_no="HX-9")
     services.receive(engine, ctx(admin, now=LATER), lot="L-TENT", quantity=10)
     replace_norms(engine, admin, [
         NormRule("WATER", "person", 0.23, per_day=True),
@@ -260,12 +268,17 @@ def test_the_movement_ledger_has_running_balances_per_item_and_depot_for_any_dat
         ("L-W-45", "receive", 30), ("L-W-AG", "receive", 80), ("L-HELMET", "receive", 25), ("L-W-45", "issue", 75)]
 
 
-def test_the_write_off_register_lists_reasons_values_and_approvals(engine, audit_county):
+def test_the_write_off_register_lists_reasons_values_requests_and_approvals(engine, audit_county):
     result = reports.write_offs(engine, audit_county.auditor, TODAY)
-    assert [(r["lot"], r["quantity"], r["reason"], r["approved"], r["value_cents"], r["user"]) for r in result["rows"]] == [
-        ("L-W-OLD", 3, "expired", False, 9000, "keeper"), ("L-TENT", 2, "approved", True, None, "admin")]
-    assert result["totals"] == {"lines": 2, "units": 5, "value_cents": 9000, "approved_units": 2}
-    assert [(r["reason"], r["units"]) for r in result["by_reason"]] == [("expired", 3), ("approved", 2)]
+    assert [(r["lot"], r["quantity"], r["reason"], r["approved"], r["value_cents"], r["user"], r["reference"])
+            for r in result["rows"]] == [
+        ("L-W-OLD", 3, "expired", True, 9000, "admin", "BS-1"), ("L-TENT", 2, "damaged", True, None, "admin2", "BS-2")]
+    assert [(r["request"], r["requested_by"], r["approved_by"], r["document_no"], r["requested_at"], r["approved_at"])
+            for r in result["rows"]] == [
+        ("BS-1", "keeper", "admin", "应急〔2026〕7号", NOW + timedelta(hours=1), NOW + timedelta(hours=1)),
+        ("BS-2", "admin", "admin2", "HX-9", NOW + timedelta(hours=2), NOW + timedelta(hours=2))]
+    assert result["totals"] == {"lines": 2, "units": 5, "value_cents": 9000, "approved_units": 5}
+    assert [(r["reason"], r["units"]) for r in result["by_reason"]] == [("expired", 3), ("damaged", 2)]
     keeper = reports.write_offs(engine, audit_county.keeper, TODAY)
     assert [r["lot"] for r in keeper["rows"]] == ["L-W-OLD"]
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from accounts.models import KeeperDepot, User
-from inventory.models import Depot, Item, Lot, Movement
+from inventory.models import Depot, Item, Lot, Movement, WriteOffRequest
 
 
 def test_a_demo_load_that_fails_part_way_leaves_the_database_empty(runner, engine, monkeypatch):
@@ -54,6 +54,10 @@ def test_the_demo_county_has_the_published_shape(runner, engine):
         assert all(sums.get(lot.id, 0) == lot.quantity for lot in s.exec(select(Lot)).all())
         storage = set(s.exec(select(Lot.storage_mode)).all())
         assert storage == {"physical", "agreement", "capacity"}
+        # the demo keeper's write-off requests wait for the administrator, holding no units
+        pending = s.exec(select(WriteOffRequest.status, User.username).join(User, User.id == WriteOffRequest.requested_by)
+                         ).all()
+        assert pending and set(pending) == {("pending", "keeper")}
     again = runner.invoke(args=["demo"])
     assert again.exit_code != 0 and "already holds depots" in again.output
     assert runner.invoke(args=["demo", "--if-empty"]).exit_code == 0

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from common.db import UnitOfWork
+from common.db import WRITES, UnitOfWork
 from inventory import services
 from tests.conftest import bearer
 from tests.integration.helpers import ctx, ledger_lines, lot_quantity, new_lot
@@ -111,3 +111,84 @@ def test_a_reader_in_the_middle_of_a_long_read_never_holds_up_a_stock_change(eng
         if engine.dialect.name == "sqlite":  # the reader keeps its snapshot
             assert reader.execute(sa.text("select count(*) from movement")).scalar_one() == lines_before
     assert lot_quantity(engine, code) == 3
+
+
+def _hold_the_lot(engine, code):
+    """Opens a transaction that holds the lot as a slow first request would: its row lock on PostgreSQL,
+    the database's write lock on SQLite. Returns the connection and its transaction (roll back to release)."""
+    holder = engine.connect().execution_options(**{WRITES: True})  # on SQLite: BEGIN IMMEDIATE
+    tx = holder.begin()
+    holder.execute(sa.text("select id from lot where code = :code" + (
+        " for update" if engine.dialect.name == "postgresql" else "")), {"code": code})
+    return holder, tx
+
+
+def _release(holder, tx):
+    tx.rollback()
+    holder.close()
+
+
+def _waiting_backends(engine) -> int:
+    with engine.connect() as c:
+        return c.execute(sa.text(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()"
+        )).scalar_one()
+
+
+@pytest.mark.parametrize("kind", ["issue", "transfer"])
+def test_a_retry_racing_its_original_gets_the_first_answer_not_a_refusal(app, engine, county, kind):
+    """A phone times out and sends the same whole-lot action again while the first is still waiting for the
+    lot: the retry must wait for the first and answer as it did (200, replayed), never 'insufficient stock'."""
+    code = new_lot(engine, county.keeper, quantity=10)
+    body = {"kind": kind, "lot": code, "quantity": 10}
+    if kind == "transfer":
+        body["to_depot"] = "T1-V1"
+    headers = {**bearer(county, "keeper"), "Idempotency-Key": f"race-{kind}-0001"}
+    holder, tx = _hold_the_lot(engine, code)
+    answers = [None, None]
+
+    def send(i):
+        r = app.test_client().post("/api/v1/ledger", json=body, headers=headers)
+        answers[i] = (r.status_code, r.get_json())
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        if engine.dialect.name == "postgresql":  # both requests are inside the database, waiting
+            for _ in range(500):
+                if _waiting_backends(engine) >= 2:
+                    break
+                threading.Event().wait(0.01)
+            assert _waiting_backends(engine) >= 2
+        else:
+            threading.Event().wait(0.3)  # both are queued on the write lock (busy timeout 30 s)
+    finally:
+        _release(holder, tx)
+        for t in threads:
+            t.join()
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200, 201], answers
+    replayed = [b for s, b in answers if s == 200][0]
+    first = [b for s, b in answers if s == 201][0]
+    assert replayed["replayed"] is True and replayed["entries"] == first["entries"]
+    assert lot_quantity(engine, code) == 0
+    assert len([m for m in ledger_lines(engine, code) if m.kind != "receive"]) == 1
+
+
+def test_a_refused_action_stays_refused_for_its_key_even_when_an_earlier_attempt_could_now_go_through(app, engine, county):
+    """The phone is told 'refused' for a key: an attempt of the same key arriving later must not be recorded
+    (the outbox has already shown the action as refused), and it answers the same refusal."""
+    code = new_lot(engine, county.keeper, quantity=2)
+    headers = {**bearer(county, "keeper"), "Idempotency-Key": "refused-0001"}
+    client = app.test_client()
+    first = client.post("/api/v1/ledger", json={"kind": "issue", "lot": code, "quantity": 5}, headers=headers)
+    assert first.status_code == 409 and first.get_json()["error"]["code"] == "insufficient_stock"
+    client.post("/api/v1/ledger", json={"kind": "receive", "lot": code, "quantity": 10}, headers=bearer(county, "keeper"))
+    again = client.post("/api/v1/ledger", json={"kind": "issue", "lot": code, "quantity": 5}, headers=headers)
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "insufficient_stock"
+    assert again.get_json()["error"]["replayed"] is True
+    assert again.get_json()["error"]["message"] == first.get_json()["error"]["message"]
+    assert lot_quantity(engine, code) == 12
+    assert [m.kind for m in ledger_lines(engine, code)] == ["receive", "receive"]

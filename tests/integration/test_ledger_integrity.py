@@ -82,27 +82,49 @@ def test_reordered_lines_are_caught(engine, history):
     assert not result["ok"] and result["first_mismatch"]["movement_id"] == 3
 
 
-def test_a_consistent_rewrite_of_a_whole_chain_is_caught_by_a_seal_kept_outside(engine, history):
+def rewrite_lot(engine, code, line_id, quantity, key=None, key_id=None):
+    """What a person with database access does to change a line and hide it: sets the line's quantity,
+    recomputes the lot's balances, quantity and hashes (an HMAC with ``key`` if they hold it, else a plain
+    SHA-256), so that its chain is consistent again."""
     from sqlmodel import Session, select
 
     from inventory.chain import GENESIS, line_hash
     from inventory.models import Lot, Movement
 
-    seal = current_seal(engine, history.auditor)["text"]
-    sql(engine, "update movement set quantity = -5, balance_after = 45 where id = 4")  # forge lot B's first issue
-    with Session(engine) as session:  # ...and recompute lot B's hashes so its chain is consistent again
-        lot = session.exec(select(Lot).where(Lot.code == "B")).one()
-        prev = GENESIS
+    with Session(engine) as session:
+        lot = session.exec(select(Lot).where(Lot.code == code)).one()
+        prev, balance = GENESIS, 0
         for line in session.exec(select(Movement).where(Movement.lot_id == lot.id).order_by(Movement.id)).all():
-            line.prev_hash, line.hash = prev, line_hash(prev, line.model_dump())
+            if line.id == line_id:
+                line.quantity = quantity
+            balance += line.quantity
+            line.balance_after = balance
+            line.key_id = key_id
+            line.prev_hash, line.hash = prev, line_hash(prev, line.model_dump(), key)
             prev = line.hash
             session.add(line)
-        lot.chain_head = prev
+        lot.chain_head, lot.quantity = prev, balance
         session.add(lot)
         session.commit()
-    assert check(engine, history)["ok"]  # the chains alone are fooled...
+
+
+def test_a_consistent_rewrite_of_a_whole_chain_by_someone_holding_the_key_is_caught_by_a_seal_kept_outside(
+        engine, history):
+    from inventory import ledger_keys
+
+    keyring = ledger_keys.of(engine)
+    seal = current_seal(engine, history.auditor)["text"]
+    rewrite_lot(engine, "B", 4, -5, keyring.current_key, keyring.current)  # forge lot B's first issue
+    assert check(engine, history)["ok"]  # the chains alone are fooled by the key's holder...
     result = check(engine, history, seal)
     assert not result["ok"] and result["seal_matches"] is False  # ...the seal is not
+
+
+def test_a_consistent_rewrite_of_a_whole_chain_without_the_key_is_caught_by_the_chains(engine, history):
+    rewrite_lot(engine, "B", 4, -5)
+    result = check(engine, history)
+    assert not result["ok"] and result["first_mismatch"]["movement_id"] == 2
+    assert result["first_mismatch"]["lot"] == "B" and "no ledger key" in result["first_mismatch"]["problem"]
 
 
 def test_a_malformed_seal_is_a_clear_error(client, history):

@@ -1,6 +1,6 @@
 """Migrations on databases that already hold data, on SQLite (batch mode) and PostgreSQL: 0006 names the
 user of every level change, 0007 gives every token an empty last use, 0008 starts every user at session
-epoch 0; the rows stay, and each goes down again."""
+epoch 0, 0010 adds write-off requests; the rows stay, and each goes down again."""
 import uuid
 from datetime import datetime, timezone
 
@@ -148,5 +148,49 @@ def test_0008_starts_every_user_at_session_epoch_0_so_their_logins_stay_valid_an
         assert services.actor_for_session(engine, "1.1") is None
         command.downgrade(alembic_config(fresh_url), "0007")
         assert "session_epoch" not in _columns(engine, "user_account")
+    finally:
+        engine.dispose()
+
+
+def test_0011_gives_every_existing_line_no_key_adds_the_key_and_seal_tables_and_goes_down_again(fresh_url):
+    upgrade(fresh_url, "0010")
+    engine = sa.create_engine(fresh_url)
+    try:
+        upgrade(fresh_url, "0011")
+        assert "key_id" in _columns(engine, "movement")
+        assert {"key_id", "fingerprint", "lines_before", "mac"} <= _columns(engine, "ledger_key")
+        assert {"upto", "count", "digest", "key_id", "mac", "why", "who"} <= _columns(engine, "ledger_seal")
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as c:  # a seal says why it was taken
+            c.execute(sa.text("insert into ledger_seal (upto, count, digest, key_id, mac, why, who, created_at) "
+                              "values (1, 1, 'd', 'k', 'm', 'whim', 'x', '2026-07-01 02:00:00+00:00')"))
+        command.downgrade(alembic_config(fresh_url), "0010")
+        assert "key_id" not in _columns(engine, "movement")
+        with engine.connect() as c:
+            assert "ledger_seal" not in sa.inspect(c).get_table_names()
+        upgrade(fresh_url)
+    finally:
+        engine.dispose()
+
+
+def test_0012_adds_write_off_requests_and_photos_beside_existing_write_offs_and_goes_down_again(fresh_url):
+    upgrade(fresh_url, "0011")
+    engine = sa.create_engine(fresh_url)
+    try:
+        with engine.begin() as c:
+            c.execute(KEEPER_ROW)
+        upgrade(fresh_url, "0012")
+        with engine.connect() as c:
+            names = set(sa.inspect(c).get_table_names())
+            uniques = {u["name"] for u in sa.inspect(c).get_unique_constraints("write_off_request")}
+        assert {"write_off_request", "write_off_photo"} <= names
+        assert "uq_write_off_request_user_key" in uniques
+        assert "ix_write_off_request_status_id" in _indexes(engine, "write_off_request")
+        with engine.connect() as c:  # a keeper still there, no request yet
+            assert c.execute(sa.text("select count(*) from write_off_request")).scalar_one() == 0
+            assert c.execute(sa.text("select username from user_account")).scalar_one() == "keeper"
+        command.downgrade(alembic_config(fresh_url), "0011")
+        with engine.connect() as c:
+            names = set(sa.inspect(c).get_table_names())
+        assert "write_off_request" not in names and "write_off_photo" not in names
     finally:
         engine.dispose()

@@ -13,7 +13,7 @@ from common import clock
 from common.i18n_build import TRANSLATIONS
 from inventory import services
 from tests.conftest import csrf_token, login
-from tests.integration.helpers import table_rows, text
+from tests.integration.helpers import table_rows, text, written_off
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
@@ -365,7 +365,7 @@ def test_the_stock_card_shows_every_entry_with_its_running_balance(client, engin
     moved = services.transfer(engine, ctx(keeper, now=next(later), note="补充村点"), lot=lot, quantity=20,
                               to_depot="T1-V1")
     services.count(engine, ctx(keeper, now=next(later)), lot=lot, counted=45)
-    services.write_off(engine, ctx(keeper, now=next(later)), lot=lot, quantity=5, reason="damaged")
+    written_off(engine, keeper, county.admin, lot, 5, reason="damaged", now=next(later))
     services.return_stock(engine, ctx(keeper, now=next(later)), lot=lot, quantity=10)
 
     as_keeper(client, county)
@@ -382,7 +382,8 @@ def test_the_stock_card_shows_every_entry_with_its_running_balance(client, engin
     assert rows[0]["时间"] == "2026年7月1日 10:00:00"
     assert rows[1]["时间"] == "2026年7月1日 11:00:00"
     assert rows[1]["单据号"] == "FF-7" and rows[2]["备注"] == "补充村点"
-    assert rows[4]["原因"] == "损坏" and {row["经办人"] for row in rows} == {"keeper"}
+    assert rows[4]["原因"] == "损坏" and rows[4]["单据号"] == "BS-1"
+    assert [row["经办人"] for row in rows] == ["keeper"] * 4 + ["admin", "keeper"]  # the approver writes it off
 
     arrived = client.get(f"/lots/{moved['entries'][1]['lot']}")
     assert [(row["类型"], row["数量"], row["结存"]) for row in table_rows(arrived, "card-entries")] == [

@@ -4,11 +4,11 @@ from datetime import date
 import pytest
 
 from common.errors import (
-    IdempotencyKeyReused, InsufficientStock, InvalidInput, LotExpired, NotFound, NotYourDepot, ReadOnlyRole,
+    DomainError, IdempotencyKeyReused, InsufficientStock, InvalidInput, LotExpired, NotFound, NotYourDepot, ReadOnlyRole,
     WrongDepot,
 )
 from inventory import services
-from tests.integration.helpers import ctx, ledger_lines, lot_quantity, new_lot, snapshot
+from tests.integration.helpers import ctx, ledger_lines, lot_quantity, new_lot, snapshot, written_off
 
 
 def test_receiving_a_new_lot_writes_one_ledger_line_by_its_keeper(engine, county):
@@ -46,7 +46,7 @@ def test_issue_from_an_expired_lot_is_refused_but_it_can_be_written_off(engine, 
     code = new_lot(engine, county.keeper, quantity=5, expires_on=date(2026, 6, 30))
     with pytest.raises(LotExpired):
         services.issue(engine, ctx(county.keeper), lot=code, quantity=1)
-    result = services.write_off(engine, ctx(county.keeper), lot=code, quantity=5, reason="expired")
+    result = written_off(engine, county.keeper, county.admin, code, 5, reason="expired")
     assert result["entries"][0]["reason"] == "expired"
     assert lot_quantity(engine, code) == 0
 
@@ -147,12 +147,19 @@ def test_idempotency_keys_belong_to_their_user(engine, county):
     assert lot_quantity(engine, code) == 8
 
 
-def test_a_refused_request_does_not_burn_its_idempotency_key(engine, county):
+def test_a_refusal_is_the_answer_to_its_idempotency_key_and_a_new_key_sends_the_action_again(engine, county):
+    """Once refused, the key keeps its refusal (a late attempt of it must not go through after the phone was
+    told 'refused'); the keeper who sends the action again sends it as a new one, with a new key."""
     code = new_lot(engine, county.keeper, quantity=2)
     with pytest.raises(InsufficientStock):
         services.issue(engine, ctx(county.keeper, key="k"), lot=code, quantity=3)
     services.receive(engine, ctx(county.keeper), lot=code, quantity=5)
-    services.issue(engine, ctx(county.keeper, key="k"), lot=code, quantity=3)
+    with pytest.raises(DomainError) as replayed:
+        services.issue(engine, ctx(county.keeper, key="k"), lot=code, quantity=3)
+    assert (replayed.value.status, replayed.value.code, replayed.value.details["replayed"]) == (
+        409, "insufficient_stock", True)
+    assert lot_quantity(engine, code) == 7
+    services.issue(engine, ctx(county.keeper, key="k2"), lot=code, quantity=3)
     assert lot_quantity(engine, code) == 4
 
 
