@@ -6,10 +6,12 @@ operation, its content type and body matching the documented schema (errors incl
 
 It runs once, on PostgreSQL (the half where NUL characters in text break), over one small county made
 through the API itself: lots, an incident with a plan, a rotation task, so that generated requests also
-meet real codes (path parameters are drawn from the county's codes and ids as often as from the void).
+meet real codes (path parameters name the county's codes and ids more often than not).
 Hypothesis is derandomized: the same requests every run, in CI as here.
 """
 from datetime import date, timedelta
+
+import re
 
 import pytest
 import schemathesis
@@ -20,7 +22,21 @@ from hypothesis import strategies as st
 from tests.conftest import SmallCounty, _truncate_all, bearer, small_county
 
 ROLES = ("admin", "dispatcher", "keeper", "auditor")
-EXAMPLES = 25  # per operation and role: ~55 operations × 4 roles
+EXAMPLES = {"admin": 20, "keeper": 20, "dispatcher": 8, "auditor": 8}  # requests per operation and role
+
+CONFIG = schemathesis.Config.from_dict({
+    "generation": {
+        # The API ignores query parameters it does not know (as most do: ?lang= is read by every request);
+        # sending extra ones would only find that.
+        "allow-extra-parameters": False,
+    },
+    "checks": {
+        # A request the schema allows may still break a rule no schema states (a code already in use,
+        # `until` before `since`, a count without its lot): that is a 422 naming the field, by design.
+        # This check still fails a schema-valid request answered 400, 405, 413 or 415.
+        "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", "404", "409", "422"]},
+    },
+})
 
 LOTS = [  # depot, item, quantity, days to expiry, code
     ("C1", "TENT", 100, None, "TENT-C1"),
@@ -78,7 +94,7 @@ def fuzzed_app(request):
     try:
         county = small_county(app.extensions["engine"])
         known = _make_county(app.test_client(), county)
-        yield app, county, known
+        yield app, county, known, {}  # the last: each role's current token
     finally:
         app.extensions["engine"].dispose()
 
@@ -95,18 +111,16 @@ def _operation_labels() -> list[str]:
 
 @pytest.fixture(scope="module")
 def api_schema(fuzzed_app):
-    app, county, known = fuzzed_app
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzzed_app[0], config=CONFIG)
 
-    @schema.hook
-    def flatmap_path_parameters(ctx, path_parameters):
-        """Half the time a path parameter names something that exists."""
-        choices = {k: st.sampled_from(known[k]) | st.just(v) for k, v in (path_parameters or {}).items() if k in known}
-        if not choices:
-            return st.just(path_parameters)
-        return st.fixed_dictionaries(choices).map(lambda drawn: {**path_parameters, **drawn})
 
-    return schema
+def _cases(operation, known: dict):
+    """Valid and invalid requests; for an operation with a path parameter, as many again that name something
+    which exists (one strategy per known value), so that requests reach past the 404."""
+    names = re.findall(r"{(\w+)}", operation.path)
+    fixed = [None] + [{name: value} for name in names for value in known[name]]
+    return st.one_of(*[operation.as_strategy(mode, path_parameters=path) for path in fixed
+                       for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)])
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -114,19 +128,22 @@ def api_schema(fuzzed_app):
 def test_every_operation_answers_as_documented_without_server_errors(fuzzed_app, api_schema, operation, role):
     from accounts.services import issue_token
 
-    app, county, _ = fuzzed_app
+    app, county, known, _ = fuzzed_app
     user_id = getattr(county, role).user_id
     method, path = operation.split(" ", 1)
     op = api_schema[path][method]
-    cases = st.one_of(op.as_strategy(GenerationMode.POSITIVE, hooks=api_schema.hooks),
-                      op.as_strategy(GenerationMode.NEGATIVE, hooks=api_schema.hooks))
+    tokens = fuzzed_app[3]
 
-    @given(case=cases)
-    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+    @given(case=_cases(op, known))
+    @settings(max_examples=EXAMPLES[role], derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def answers_as_documented(case):
-        # a new token each time: the fuzz revokes tokens (DELETE /tokens/current) as it goes
-        token = issue_token(app.extensions["engine"], user_id, f"fuzz {role}")
-        case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+        if role not in tokens:  # a new one after a DELETE /tokens/…, which may have revoked it
+            tokens[role] = issue_token(app.extensions["engine"], user_id, f"fuzz {role}")
+        try:
+            case.call_and_validate(headers={"Authorization": f"Bearer {tokens[role]}"})
+        finally:
+            if method == "DELETE" and path.startswith("/api/v1/tokens"):
+                tokens.pop(role)
 
     answers_as_documented()
