@@ -13,12 +13,15 @@ from flask_babel import Babel, format_date, format_datetime, format_decimal
 
 from common.db import make_engine
 from common.http import register_error_handlers
+from common.inputs import register_input_checks
+from common.limits import IdConverter
 
 LOCALES = ("zh_Hans_CN", "en")
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(_settings(app.instance_path))
     app.config.update(config or {})
@@ -28,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_babel(app)
     _init_api(app)
     _init_pages(app)
+    register_input_checks(app)
     register_error_handlers(app)
     _init_cli(app)
     return app
@@ -40,6 +44,9 @@ def _settings(instance_path: str) -> dict:
         "SECRET_KEY": env.get("SECRET_KEY") or _kept_secret(Path(instance_path) / "secret_key"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
+        # The largest request body (bytes): a bigger one is refused with 413 before it is read. 8 MiB holds
+        # a travel-times CSV of 200,000 rows (the importer's maximum).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 8 * 1024 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -112,6 +119,7 @@ def _init_babel(app: Flask) -> None:
 
 def _init_api(app: Flask) -> None:
     import swagger_ui_bundle
+    from flask_smorest.spec.plugins import integerconverter2paramschema
 
     from accounts import api as accounts_api
     from accounts.auth import csrf
@@ -121,6 +129,7 @@ def _init_api(app: Flask) -> None:
     from inventory import api as inventory_api
 
     api = Api(app)
+    api.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (accounts_api.blp, inventory_api.blp, dispatch_api.blp, audit_api.blp):

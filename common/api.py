@@ -1,14 +1,15 @@
 """The flask-smorest Api and Blueprint every API module uses, and what the OpenAPI document says of errors.
 
-A malformed JSON body is a 422 like any bad field. Every error answer has the shape common.http writes
+A malformed JSON body is a 422 like any bad field, a body that is not JSON where JSON is expected a 415
+(text, depth and size checks: common.inputs). Every error answer has the shape common.http writes
 (``ErrorSchema``), and each operation lists the error statuses it can answer, so a client that validates
 answers against the document accepts every error the server sends:
 
-- every operation: 401 (no or an unknown token; a wrong password for POST /tokens) and 500;
-- every POST, PUT, PATCH or DELETE: 400 (a browser session without its CSRF token);
-- every operation with a documented request body: 413 (too large) and 415 (not that content type);
-- every operation with documented arguments: 422 (flask-smorest adds it);
-- and what each view names with ``@blp.errors(...)``: 403, 404, 409, 422 where its services raise them.
+- every operation: 400 (a JSON body nested too deep; a browser session's write without its CSRF token),
+  401 (no or an unknown token; a wrong password for POST /tokens), 413 (a body over the size limit),
+  422 (a NUL character or a lone surrogate anywhere in the request; a bad argument) and 500;
+- every operation with a documented request body: 415 (not that content type);
+- and what each view names with ``@blp.errors(...)``: 403, 404, 409 where its services raise them.
 """
 from copy import deepcopy
 from decimal import Decimal
@@ -17,7 +18,8 @@ from http import HTTPStatus
 import flask_smorest
 from marshmallow import INCLUDE, Schema, fields
 from marshmallow.fields import Dict, Str
-from webargs.flaskparser import FlaskParser, abort
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 
 class ErrorDetailSchema(Schema):
@@ -56,11 +58,16 @@ class Api(flask_smorest.Api):
 
 
 class _Parser(FlaskParser):
+    def _raw_load_json(self, req):
+        if is_json_request(req):
+            return super()._raw_load_json(req)
+        if req.content_length or req.mimetype:
+            abort(415, message=f"a JSON body is expected (Content-Type: application/json), not "
+                               f"{req.mimetype or 'a body without a Content-Type'}")
+        return core.missing
+
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(422, messages={"json": {"body": [f"the body is not valid JSON ({error})"]}}, exc=error)
-
-
-_WRITES = ("post", "put", "patch", "delete")
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -87,12 +94,10 @@ class Blueprint(flask_smorest.Blueprint):
         return decorator
 
     @staticmethod
-    def _prepare_errors_doc(doc, doc_info, *, method, **kwargs):
-        statuses = {401, 500, *doc_info.get("errors", ())}
-        if method in _WRITES:
-            statuses.add(400)
+    def _prepare_errors_doc(doc, doc_info, **kwargs):
+        statuses = {400, 401, 413, 422, 500, *doc_info.get("errors", ())}
         if "requestBody" in doc:
-            statuses |= {413, 415}
+            statuses.add(415)
         responses = doc.setdefault("responses", {})
         for status in sorted(statuses):
             responses.setdefault(str(status), HTTPStatus(status).name)  # a component response with ErrorSchema

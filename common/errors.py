@@ -38,6 +38,12 @@ class InsufficientStock(DomainError):
     code = "insufficient_stock"
 
 
+class TooMuchStock(DomainError):
+    """A change would take a balance past the most a lot may hold (common.limits.MAX_QUANTITY)."""
+
+    code = "too_much_stock"
+
+
 class LotExpired(DomainError):
     code = "lot_expired"
 

@@ -37,7 +37,7 @@ def _csv_body(columns: str) -> dict:
 @blp.route("/allocation/solve", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": AllocationProblemSchema}}})
 @blp.alt_response(200, schema=AllocationPlanSchema, success=True, description="the plan")
-@blp.errors(403, 413, 415, 422)
+@blp.errors(403, 415)
 def solve():
     """Solve an allocation problem (format allocation-problem/1) and return its plan.
 
@@ -191,7 +191,7 @@ def replace_sites(data, incident_id):
 @blp.route("/incidents/<int:incident_id>/sites.csv", methods=["PUT"])
 @blp.doc(requestBody=_csv_body("site, people"))
 @blp.response(200, IncidentSchema)
-@blp.errors(403, 404, 409, 413, 415, 422)
+@blp.errors(403, 404, 409, 415)
 def import_sites(incident_id):
     """Replace the affected sites from a CSV file (columns site,people; UTF-8) sent as the body"""
     actor = require_actor()
@@ -235,7 +235,7 @@ def problem(incident_id):
 @blp.route("/travel-times.csv", methods=["PUT"])
 @blp.doc(requestBody=_csv_body("depot, site, minutes"))
 @blp.alt_response(200, schema=TravelTimesImportedSchema, success=True, description="how many rows were imported")
-@blp.errors(403, 413, 415, 422)
+@blp.errors(403, 415)
 def import_travel_times():
     """Replace the imported travel times from a CSV body (columns depot,site,minutes; UTF-8)"""
     count = importers.import_travel_times(engine(), require_actor(), request.get_data())

@@ -4,9 +4,10 @@ import io
 
 from sqlmodel import delete, select
 
-from common.actor import ADMIN, DISPATCHER, Actor
+from common.actor import ADMIN, Actor
 from common.db import UnitOfWork
 from common.errors import InvalidInput
+from common.limits import MAX_INT
 from dispatch.models import Shelter, TravelTime
 from inventory.models import Depot
 
@@ -37,10 +38,14 @@ def read_csv(data: bytes, columns: tuple[str, ...]) -> list[dict]:
 
 def whole_number(row: dict, column: str, line: int, low: int = 0) -> int:
     value = (row.get(column) or "").strip().replace(",", "")
-    if not value.isdigit() or int(value) < low:
+    if not (value.isascii() and value.isdigit()) or int(value) < low:
         raise InvalidInput(f"row {line}, column {column}: {value!r} is not a whole number of {low} or more",
                            field=f"row {line}.{column}", message_code="file_not_whole_number",
                            params={"row": line, "column": column, "value": value, "low": low})
+    if int(value) > MAX_INT:
+        raise InvalidInput(f"row {line}, column {column}: {value} is more than {MAX_INT}", field=f"row {line}.{column}",
+                           message_code="file_number_too_large",
+                           params={"row": line, "column": column, "value": value, "max": MAX_INT})
     return int(value)
 
 
@@ -59,8 +64,9 @@ def site_rows(data: bytes) -> list[dict]:
 
 
 def import_travel_times(engine, actor: Actor, data: bytes, replace: bool = True) -> int:
-    """depot,site,minutes: road-network minutes that override the estimate from coordinates."""
-    actor.require_role(ADMIN, DISPATCHER)
+    """depot,site,minutes: road-network minutes that override the estimate from coordinates (administrators,
+    like the page /admin/travel)."""
+    actor.require_role(ADMIN)
     rows = read_csv(data, ("depot", "site", "minutes"))
     with UnitOfWork(engine) as uow:
         s = uow.session

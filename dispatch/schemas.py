@@ -1,14 +1,15 @@
 """HTTP shapes of the dispatch API."""
 from marshmallow import INCLUDE, Schema, fields, validate
 
+from common.limits import MAX_INT
 from dispatch.models import INCIDENT_TYPES, LEVELS, NORM_BASES
 
 
 class LevelSchema(Schema):
     level = fields.Str(required=True, validate=validate.OneOf(LEVELS))
-    min_people = fields.Int(required=True, strict=True, validate=validate.Range(min=0),
+    min_people = fields.Int(required=True, strict=True, validate=validate.Range(min=0, max=MAX_INT),
                             metadata={"description": "displaced people from which this level is suggested"})
-    time_target_minutes = fields.Int(required=True, strict=True, validate=validate.Range(min=1))
+    time_target_minutes = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=MAX_INT))
     floor_draw = fields.Float(required=True, validate=validate.Range(0, 1),
                               metadata={"description": "share of reserve floors that may be drawn"})
     mutual_aid = fields.Bool(required=True)
@@ -51,7 +52,7 @@ class PlanningSettingsSchema(Schema):
 class FloorSchema(Schema):
     depot = fields.Str(required=True)
     item = fields.Str(required=True)
-    quantity = fields.Int(required=True, strict=True, validate=validate.Range(min=0))
+    quantity = fields.Int(required=True, strict=True, validate=validate.Range(min=0, max=MAX_INT))
 
 
 class ShelterSchema(Schema):
@@ -60,13 +61,13 @@ class ShelterSchema(Schema):
     town = fields.Str(required=True, metadata={"description": "code of the town station whose area it is in"})
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
     lon = fields.Float(required=True, validate=validate.Range(-180, 180))
-    capacity = fields.Int(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0))
+    capacity = fields.Int(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0, max=MAX_INT))
     address = fields.Str(allow_none=True, load_default=None)
 
 
 class SiteSchema(Schema):
     site = fields.Str(required=True, metadata={"description": "a village point's code or a shelter's code"})
-    people = fields.Int(required=True, strict=True, validate=validate.Range(min=0))
+    people = fields.Int(required=True, strict=True, validate=validate.Range(min=0, max=MAX_INT))
     name = fields.Str(dump_only=True, allow_none=True, metadata={"description": "null: the site is not known (any more)"})
 
 

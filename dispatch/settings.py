@@ -2,6 +2,7 @@
 import csv
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from dispatch.models import (
 )
 from dispatch.norms import DEFAULT_LEVELS, LevelRule, NormRule, check_levels
 from dispatch.travel import TravelSettings
+from inventory.codes import CODE_PATTERN, CODE_RULE
 from inventory.models import Depot, Item
 
 DEFAULT_NORMS = Path(__file__).resolve().parent.parent / "data" / "norms-default.csv"
@@ -375,8 +377,8 @@ def add_shelter(uow, code: str, name: str, town: str, lat: float, lon: float, ca
                 address: str | None = None) -> Shelter:
     s = uow.session
     code = (code or "").strip()
-    if not code or len(code) > 32 or any(c.isspace() for c in code):
-        raise InvalidInput("a code is 1 to 32 characters without spaces", field="code",
+    if len(code) > 32 or not re.fullmatch(CODE_PATTERN, code):  # it goes into URLs: /admin/shelters/<code>
+        raise InvalidInput(f"a code is 1 to 32 characters; {CODE_RULE}", field="code",
                            message_code="shelter_code_invalid")
     if s.exec(select(Shelter.id).where(Shelter.code == code)).first() or \
             s.exec(select(Depot.id).where(Depot.code == code)).first():

@@ -92,7 +92,8 @@ ERROR_MESSAGES = {
     "floor_negative": _l("A floor is a whole number of units, 0 or more."),
     "floor_too_large": _l("A floor is at most %(max)s units."),
     # shelters
-    "shelter_code_invalid": _l("A code is 1 to 32 characters without spaces."),
+    "shelter_code_invalid": _l("A code is 1 to 32 ASCII letters, digits, '-', '_' or '.', starting with a letter or "
+                               "digit."),
     "shelter_code_taken": _l("The code %(code)s is already used by a shelter or a depot."),
     "shelter_unknown": _l("No shelter has the code %(code)s."),
     "shelter_name_needed": _l("Give the shelter a name of at most 100 characters."),
@@ -108,6 +109,7 @@ ERROR_MESSAGES = {
     "file_too_many_rows": _l("At most %(max)s rows per file."),
     "file_not_whole_number": _l("Row %(row)s of the file, column %(column)s: “%(value)s” is not a whole number of "
                                 "%(low)s or more."),
+    "file_number_too_large": _l("Row %(row)s of the file, column %(column)s: %(value)s is more than %(max)s."),
     "file_depot_unknown": _l("Row %(row)s of the file: no depot has the code %(depot)s."),
     "file_item_unknown": _l("Row %(row)s of the file: no item has the code %(item)s."),
     "file_site_unknown": _l("Row %(row)s of the file: no village point or shelter has the code %(site)s."),

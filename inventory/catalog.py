@@ -6,6 +6,8 @@ from sqlmodel import select
 from common.actor import ADMIN, Actor
 from common.db import UnitOfWork
 from common.errors import InvalidInput, NotFound, TierRuleBroken
+from common.limits import MAX_DAYS
+from inventory.codes import check_code
 from inventory.models import CATEGORIES, DEPOT_KINDS, KITS, TIERS, Depot, Item
 from inventory.queries import depot_dict, item_dict
 
@@ -57,7 +59,7 @@ def create_depot(engine, actor: Actor, f: DepotFields) -> dict:
 
 def add_depot(uow, f: DepotFields) -> Depot:
     """Adds a depot inside a caller's transaction (also used by the demo loader)."""
-    _check_code(f.code)
+    check_code(f.code)
     s = uow.session
     if s.exec(select(Depot.id).where(Depot.code == f.code)).first() is not None:
         raise InvalidInput(f"depot code {f.code} is already in use", field="code")
@@ -126,7 +128,7 @@ def create_item(engine, actor: Actor, f: ItemFields) -> dict:
 
 
 def add_item(uow, f: ItemFields) -> Item:
-    _check_code(f.code)
+    check_code(f.code)
     if uow.session.exec(select(Item.id).where(Item.code == f.code)).first() is not None:
         raise InvalidInput(f"item code {f.code} is already in use", field="code")
     _check_item(f)
@@ -146,8 +148,8 @@ def _check_item(f: ItemFields) -> None:
             raise InvalidInput(f"{name} cannot be negative", field=name)
     for name in ("shelf_life_days", "rotation_lead_days"):
         value = getattr(f, name)
-        if value is not None and value <= 0:
-            raise InvalidInput(f"{name} must be 1 or more, or empty for durable equipment", field=name)
+        if value is not None and not 1 <= value <= MAX_DAYS:
+            raise InvalidInput(f"{name} must be 1 to {MAX_DAYS} days, or empty for durable equipment", field=name)
     if not 1 <= f.priority <= 9:
         raise InvalidInput("priority must be between 1 (most urgent) and 9", field="priority")
     if not f.name_zh.strip() or not f.unit.strip():
@@ -171,12 +173,6 @@ def update_item(engine, actor: Actor, code: str, changes: dict) -> dict:
         uow.session.add(item)
         uow.commit()
         return item_dict(item)
-
-
-def _check_code(code: str) -> None:
-    """Codes go into QR labels and URLs: printable ASCII letters, digits, dash, dot, underscore."""
-    if not code or len(code) > 32 or not all(c.isascii() and (c.isalnum() or c in "-._") for c in code):
-        raise InvalidInput("code must be 1–32 ASCII letters, digits, '-', '.' or '_'", field="code")
 
 
 def _check_coordinates(lat, lon) -> None:

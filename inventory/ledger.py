@@ -7,7 +7,8 @@ load and lock the lot, call one of these, and write the line in the same transac
 from dataclasses import dataclass
 from datetime import date
 
-from common.errors import InsufficientStock, InvalidInput, LotExpired
+from common.errors import InsufficientStock, InvalidInput, LotExpired, TooMuchStock
+from common.limits import MAX_QUANTITY
 
 RECEIVE = "receive"
 ISSUE = "issue"
@@ -45,6 +46,9 @@ def _positive(quantity, field: str = "quantity") -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
         raise InvalidInput(f"{field} must be a whole number greater than 0, got {quantity!r}", field=field,
                            message_code="quantity_not_positive", params={"value": str(quantity)})
+    if quantity > MAX_QUANTITY:
+        raise InvalidInput(f"{field} must be at most {MAX_QUANTITY}, got {quantity}", field=field,
+                           message_code="quantity_too_large", params={"value": str(quantity), "max": MAX_QUANTITY})
     return quantity
 
 
@@ -67,7 +71,14 @@ def _take(lot: LotState, quantity: int, kind: str, today: date | None, reason: s
 
 
 def _add(lot: LotState, quantity: int, kind: str) -> Change:
+    """Units into a lot; its balance stays within what a lot may hold (``MAX_QUANTITY``)."""
     quantity = _positive(quantity)
+    if lot.quantity + quantity > MAX_QUANTITY:
+        raise TooMuchStock(
+            f"lot {lot.code} holds {lot.quantity}; {quantity} more would pass the most a lot may hold ({MAX_QUANTITY})",
+            field="quantity", message_code="lot_would_hold_too_much",
+            params={"lot": lot.code, "quantity": quantity, "held": lot.quantity, "max": MAX_QUANTITY},
+        )
     return Change(kind, quantity, lot.quantity + quantity)
 
 
@@ -98,6 +109,9 @@ def count(lot: LotState, counted: int) -> Change:
     if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
         raise InvalidInput(f"counted must be a whole number of 0 or more, got {counted!r}", field="counted",
                            message_code="counted_negative", params={"value": str(counted)})
+    if counted > MAX_QUANTITY:
+        raise InvalidInput(f"counted must be at most {MAX_QUANTITY}, got {counted}", field="counted",
+                           message_code="quantity_too_large", params={"value": str(counted), "max": MAX_QUANTITY})
     return Change(COUNT, counted - lot.quantity, counted)
 
 

@@ -1,14 +1,23 @@
 """HTTP shapes of the inventory API (marshmallow). They validate and document; services decide."""
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from common.limits import MAX_DAYS, MAX_OFFSET, MAX_QUANTITY, MAX_UNIT_PRICE
+from inventory.codes import CODE_PATTERN, CODE_RULE
 from inventory.ledger import KINDS, WRITE_OFF_REASONS
 from inventory.models import CATEGORIES, DEPOT_KINDS, KITS, LOT_SOURCES, STORAGE_MODES, TIERS
 
-Code = lambda **kw: fields.Str(validate=validate.Length(min=1, max=48), **kw)  # noqa: E731
+
+def Code(max_length: int = 48, **kw) -> fields.Str:  # noqa: N802 - reads like a field class
+    """A lot (48), depot or item (32) code: it goes into QR labels and URLs."""
+    return fields.Str(validate=[validate.Length(min=1, max=max_length), validate.Regexp(CODE_PATTERN, error=CODE_RULE)],
+                      **kw)
+
+
+Days = lambda **kw: fields.Int(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_DAYS), **kw)  # noqa: E731
 
 
 class DepotSchema(Schema):
-    code = fields.Str(required=True, validate=validate.Length(min=1, max=32))
+    code = Code(32, required=True)
     name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     tier = fields.Str(required=True, validate=validate.OneOf(TIERS))
     kind = fields.Str(load_default="station", validate=validate.OneOf(DEPOT_KINDS))
@@ -48,15 +57,15 @@ class DepotListQuery(Schema):
 
 
 class ItemSchema(Schema):
-    code = fields.Str(required=True, validate=validate.Length(min=1, max=32))
+    code = Code(32, required=True)
     name_zh = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     name_en = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     category = fields.Str(required=True, validate=validate.OneOf(CATEGORIES))
     unit = fields.Str(required=True, validate=validate.Length(min=1, max=16))
     weight_kg = fields.Float(load_default=0.0, validate=validate.Range(min=0))
     volume_m3 = fields.Float(load_default=0.0, validate=validate.Range(min=0))
-    shelf_life_days = fields.Int(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1))
-    rotation_lead_days = fields.Int(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1))
+    shelf_life_days = Days(load_default=None)
+    rotation_lead_days = Days(load_default=None)
     priority = fields.Int(strict=True, load_default=2, validate=validate.Range(1, 9))
     kit = fields.Str(allow_none=True, load_default=None, validate=validate.OneOf(KITS))
 
@@ -70,8 +79,8 @@ class ItemUpdateSchema(Schema):
     unit = fields.Str(validate=validate.Length(min=1, max=16))
     weight_kg = fields.Float(validate=validate.Range(min=0))
     volume_m3 = fields.Float(validate=validate.Range(min=0))
-    shelf_life_days = fields.Int(strict=True, allow_none=True, validate=validate.Range(min=1))
-    rotation_lead_days = fields.Int(strict=True, allow_none=True, validate=validate.Range(min=1))
+    shelf_life_days = Days()
+    rotation_lead_days = Days()
     priority = fields.Int(strict=True, validate=validate.Range(1, 9))
     kit = fields.Str(allow_none=True, validate=validate.OneOf(KITS))
 
@@ -86,6 +95,9 @@ class StockQuery(Schema):
 
 
 class StockLineSchema(Schema):
+    """A line is a dict; only its keys are read (a line per item has no ``items``, and ``dict.items``
+    must not stand in for it)."""
+
     code = fields.Str()
     name_zh = fields.Str()
     name_en = fields.Str()
@@ -94,6 +106,9 @@ class StockLineSchema(Schema):
     items = fields.Int()
     units = fields.Int()
     usable_units = fields.Int(metadata={"description": "units in lots not yet expired"})
+
+    def get_attribute(self, obj, attr, default):
+        return obj.get(attr, default) if isinstance(obj, dict) else super().get_attribute(obj, attr, default)
 
 
 class StockSummarySchema(Schema):
@@ -104,7 +119,7 @@ class StockSummarySchema(Schema):
 
 class PageQuery(Schema):
     limit = fields.Int(load_default=100, validate=validate.Range(1, 1000))
-    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET))
 
 
 class LotQuery(PageQuery):
@@ -112,7 +127,7 @@ class LotQuery(PageQuery):
     subtree = fields.Bool(load_default=False, metadata={"description": "include the depots under `depot`"})
     item = fields.Str()
     category = fields.Str(validate=validate.OneOf(CATEGORIES))
-    expires_within_days = fields.Int(validate=validate.Range(min=1))
+    expires_within_days = fields.Int(validate=validate.Range(min=1, max=MAX_DAYS))
     expired = fields.Bool()
     include_empty = fields.Bool(load_default=False)
 
@@ -181,7 +196,7 @@ class MovementQuery(PageQuery):
 
 
 class NewLotSchema(Schema):
-    code = fields.Str(validate=validate.Length(min=1, max=48), load_default=None)
+    code = Code(load_default=None)
     item = fields.Str(required=True)
     depot = fields.Str(required=True)
     received_on = fields.Date(load_default=None, metadata={"description": "defaults to today"})
@@ -189,7 +204,8 @@ class NewLotSchema(Schema):
     storage_mode = fields.Str(load_default="physical", validate=validate.OneOf(STORAGE_MODES))
     partner = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=100))
     source = fields.Str(load_default="purchase", validate=validate.OneOf(LOT_SOURCES))
-    unit_price = fields.Decimal(allow_none=True, load_default=None, places=2, validate=validate.Range(min=0))
+    unit_price = fields.Decimal(allow_none=True, load_default=None, places=2,
+                                validate=validate.Range(min=0, max=MAX_UNIT_PRICE))
 
 
 OPERATION_FIELDS = {
@@ -206,9 +222,9 @@ class OperationSchema(Schema):
     """One stock operation. Which fields are needed depends on `kind`."""
 
     kind = fields.Str(required=True, validate=validate.OneOf(list(OPERATION_FIELDS)))
-    lot = Code()
-    quantity = fields.Int(strict=True, validate=validate.Range(min=1))
-    counted = fields.Int(strict=True, validate=validate.Range(min=0))
+    lot = fields.Str(validate=validate.Length(min=1, max=48))
+    quantity = fields.Int(strict=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+    counted = fields.Int(strict=True, validate=validate.Range(min=0, max=MAX_QUANTITY))
     reason = fields.Str(validate=validate.OneOf(WRITE_OFF_REASONS))
     to_depot = fields.Str(validate=validate.Length(min=1, max=32))
     to_lot = Code()

@@ -25,12 +25,15 @@ from sqlmodel import select
 from common.actor import Actor
 from common.db import UnitOfWork
 from common.errors import IdempotencyKeyReused, InvalidInput, NotFound, WrongDepot
+from common.limits import MAX_UNIT_PRICE
 from inventory import chain, ledger
+from inventory.codes import check_code
 from inventory.models import LOT_SOURCES, STORAGE_MODES, Depot, IdempotencyRecord, Item, Lot, Movement
 from inventory.queries import movement_dict
 
 LOT, DEPOT, ITEM = Lot.__table__, Depot.__table__, Item.__table__
 MOVEMENT, IDEMPOTENCY = Movement.__table__, IdempotencyRecord.__table__
+LOT_CODE_MAX = LOT.c.code.type.length  # 48
 
 
 @dataclass(frozen=True)
@@ -153,8 +156,21 @@ def transfer(engine, ctx: Context, *, lot: str, quantity: int, to_depot: str, to
     return _run(engine, ctx, "transfer", params, lambda uow: _transfer(uow, ctx, lot, quantity, to_depot, to_lot))
 
 
+def default_destination_code(lot: str, to_depot: str) -> str:
+    """The default code of the lot units arrive in: ``<lot>-<depot>``, so that every transfer of one lot to one
+    depot lands in the same lot. When that is longer than a lot code may be (48), the origin's code cut to 35
+    characters, '-', and 12 hex digits of a SHA-256 of ``<lot>-<depot>``: still the same for the same pair."""
+    code = f"{lot}-{to_depot}"
+    if len(code) <= LOT_CODE_MAX:
+        return code
+    digest = hashlib.sha256(code.encode()).hexdigest()[:12].upper()
+    return f"{lot[:LOT_CODE_MAX - 13]}-{digest}"
+
+
 def _transfer(uow, ctx: Context, lot: str, quantity: int, to_depot: str, to_lot: str | None) -> list:
-    destination_code = to_lot or f"{lot}-{to_depot}"
+    if to_lot is not None:
+        check_code(to_lot, field="to_lot", max_length=LOT_CODE_MAX)
+    destination_code = to_lot or default_destination_code(lot, to_depot)
     locked = _lock_in_id_order(uow, {lot, destination_code})
     if lot not in locked:
         raise NotFound(f"no lot with code {lot}", field="lot", message_code="no_such_lot", params={"lot": lot})
@@ -384,8 +400,10 @@ def _create_lot(uow, ctx: Context, new: NewLot) -> LockedLot:
         raise InvalidInput(f"source must be one of {', '.join(LOT_SOURCES)}", field="new_lot.source")
     if new.expires_on is not None and new.expires_on < new.received_on:
         raise InvalidInput("expires_on is before received_on", field="new_lot.expires_on")
-    if new.unit_price_cents is not None and new.unit_price_cents < 0:
-        raise InvalidInput("unit price cannot be negative", field="new_lot.unit_price")
+    if new.unit_price_cents is not None and not 0 <= new.unit_price_cents <= MAX_UNIT_PRICE * 100:
+        raise InvalidInput(f"unit price must be 0 to {MAX_UNIT_PRICE:,} yuan", field="new_lot.unit_price")
+    if new.code is not None:
+        check_code(new.code, field="new_lot.code", max_length=LOT_CODE_MAX)
     code = new.code or _new_lot_code(uow)
     if uow.session.exec(select(Lot.id).where(Lot.code == code)).first() is not None:
         raise InvalidInput(f"lot code {code} is already in use", field="new_lot.code")

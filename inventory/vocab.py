@@ -125,6 +125,13 @@ ERROR_MESSAGES = {
     "no_such_lot": _l("No lot has the code %(lot)s."),
     "no_such_depot": _l("No depot has the code %(depot)s."),
     "lot_already_there": _l("Lot %(lot)s is already at depot %(depot)s."),
+    "quantity_too_large": _l("The quantity must be at most %(max)s (got %(value)s)."),
+    "lot_would_hold_too_much": _l("Lot %(lot)s holds %(held)s; %(quantity)s more would pass the most a lot may hold "
+                                  "(%(max)s)."),
+    "code_characters": _l("%(field)s: a code may hold only ASCII letters, digits, '-', '_' and '.', starts with a "
+                          "letter or digit and has at most %(max)s characters."),
+    # every request's text (common/inputs.py)
+    "text_not_allowed": _l("%(field)s holds a character that cannot be stored (NUL or invalid Unicode)."),
     # who may touch what (common/actor.py)
     "depot_not_kept": _l("Depot %(depot)s is not one you keep."),
     "depot_not_kept_for_stock": _l("You do not keep depot %(depot)s: a keeper records stock only at their own depots."),

@@ -23,7 +23,7 @@ TRAVEL = b"depot,site,minutes\nC1,T1-V1,60\nC1,T1-V2,70\nT1,T1-V1,20\nT1,T1-V2,2
 def dispatch_ready(engine, county, stocked):
     """On top of the browser tier's stock: norms for tents, water and pumps, and road times to T1's villages."""
     settings.replace_norms(engine, county.admin, NORMS, "browser norms")
-    importers.import_travel_times(engine, county.dispatcher, TRAVEL)
+    importers.import_travel_times(engine, county.admin, TRAVEL)
 
 
 def log_in(page: Page, base: str, username: str, password: str) -> None:

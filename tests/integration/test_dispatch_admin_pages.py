@@ -391,7 +391,8 @@ def test_an_administrator_adds_and_edits_a_shelter(client, engine, ruled):
 @pytest.mark.parametrize("changes, messages", [
     ({"shelter-code": "S-T2-1"}, ["编码 S-T2-1 已被避难场所或库点使用。"]),
     ({"shelter-code": "T1-V1"}, ["编码 T1-V1 已被避难场所或库点使用。"]),
-    ({"shelter-code": "S 1"}, ["编码为 1 至 32 个字符，不含空格。"]),
+    ({"shelter-code": "S 1"}, ["编码为 1 至 32 个英文字母、数字、“-”“_”或“.”，以字母或数字开头。"]),
+    ({"shelter-code": "S/1"}, ["编码为 1 至 32 个英文字母、数字、“-”“_”或“.”，以字母或数字开头。"]),
     ({"shelter-town": "C1"}, ["不是有效的选择。"]),
     ({"shelter-lat": "95"}, ["数值大小必须介于 -90 到 90 之间。"]),
     ({"shelter-lon": "", "shelter-capacity": "-5"}, ["该字段是必填字段。", "数值必须大于 0。"]),

@@ -35,7 +35,7 @@ def stocked(engine, county):
     """Norms for tents, water and pumps; 40 tents at C1, 100 cases of water at T1 (30 at T2, which may not
     supply T1's villages at level IV), 5 tents at the village point T1-V1 itself; no pumps anywhere."""
     settings.replace_norms(engine, county.admin, NORMS, "page test norms")
-    importers.import_travel_times(engine, county.dispatcher, TRAVEL)
+    importers.import_travel_times(engine, county.admin, TRAVEL)
     new_lot(engine, county.admin, depot="C1", item="TENT", quantity=40, expires_on=None, code="TENT-C1")
     new_lot(engine, county.admin, depot="T1", item="WATER", quantity=100, expires_on=date(2027, 6, 1), code="WATER-T1")
     new_lot(engine, county.admin, depot="T2", item="WATER", quantity=30, expires_on=date(2027, 3, 1), code="WATER-T2")
