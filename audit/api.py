@@ -111,7 +111,7 @@ def report(name):
     if name not in web.REPORTS:
         raise NotFound(f"no report {name}; reports: {', '.join(web.REPORTS)}", field="report")
     actor = require_actor()
-    fmt = (request.args.get("format") or "json").strip().lower()
+    fmt = request.args.get("format", "json")  # exactly as documented: `format=` or `format=CSV` is refused
     if fmt == "json":
         return web.jsonable(web.run(name, request.args, actor))
     if fmt not in ("csv", "xlsx", "pdf"):

@@ -6,12 +6,12 @@ operation, its content type and body matching the documented schema (errors incl
 
 It runs once, on PostgreSQL (the half where NUL characters in text break), over one small county made
 through the API itself: lots, an incident with a plan, a rotation task, so that generated requests also
-meet real codes (path parameters name the county's codes and ids more often than not).
+meet real codes: where a path, query or body field names a depot, item, lot, site, incident or task, it
+names one of the county's more often than not (schemathesis dictionaries, below).
 Hypothesis is derandomized: the same requests every run, in CI as here.
 """
 from datetime import date, timedelta
-
-import re
+from types import SimpleNamespace
 
 import pytest
 import schemathesis
@@ -24,7 +24,43 @@ from tests.conftest import SmallCounty, _truncate_all, bearer, small_county
 ROLES = ("admin", "dispatcher", "keeper", "auditor")
 EXAMPLES = {"admin": 20, "keeper": 20, "dispatcher": 8, "auditor": 8}  # requests per operation and role
 
+LOTS = [  # depot, item, quantity, days to expiry, code
+    ("C1", "TENT", 100, None, "TENT-C1"),
+    ("T1", "TENT", 20, None, "TENT-T1"),
+    ("T1", "WATER", 40, 30, "WATER-T1"),
+    ("T1-V1", "WATER", 10, 300, "WATER-V1"),
+    ("T2", "PUMP", 2, None, "PUMP-T2"),
+    ("C1", "WATER", 50, 300, "WATER-C1"),
+]
+DEPOTS = ["C1", "T1", "T1-V1", "T1-V2", "T2", "T2-V1"]  # tests/conftest.py's SmallCounty
+ITEMS = ["TENT", "WATER", "PUMP"]
+SHELTER = "S-T1"
+REPORTS = ["expiry", "rotation", "sufficiency", "stock-card", "ledger", "write-offs"]
+FIRST = [1]  # the first incident, task and token: ids start at 1 in the emptied schema
+
+
+def _known(name: str, probability: float = 0.6) -> dict:
+    return {"dictionary": name, "probability": probability}
+
+
 CONFIG = schemathesis.Config.from_dict({
+    # Values that exist in the county, drawn more often than not where a field names one, so that requests
+    # reach past "no such lot" to the rules behind it.
+    "dictionaries": {
+        "depots": {"values": DEPOTS}, "items": {"values": ITEMS}, "lots": {"values": [lot[4] for lot in LOTS]},
+        "codes": {"values": DEPOTS + ITEMS + [lot[4] for lot in LOTS]}, "ids": {"values": FIRST},
+        "sites": {"values": ["T1-V1", "T1-V2", "T2-V1", SHELTER]}, "towns": {"values": ["T1", "T2"]},
+        "reports": {"values": REPORTS},
+    },
+    "parameters": {
+        "path.code": _known("codes", 0.7), "path.name": _known("reports", 0.7),
+        "path.incident_id": _known("ids", 0.7), "path.task_id": _known("ids", 0.7), "path.token_id": _known("ids"),
+        "query.depot": _known("depots"), "query.item": _known("items"), "query.lot": _known("lots"),
+        "body.lot": _known("lots"), "body.to_depot": _known("depots"), "body.depot": _known("depots"),
+        "body.item": _known("items"), "body.town": _known("towns"), "body.new_lot.item": _known("items"),
+        "body.new_lot.depot": _known("depots"), "body.sites[*].site": _known("sites"),
+        "body.norms[*].item": _known("items"),
+    },
     "generation": {
         # The API ignores query parameters it does not know (as most do: ?lang= is read by every request);
         # sending extra ones would only find that.
@@ -38,23 +74,14 @@ CONFIG = schemathesis.Config.from_dict({
     },
 })
 
-LOTS = [  # depot, item, quantity, days to expiry, code
-    ("C1", "TENT", 100, None, "TENT-C1"),
-    ("T1", "TENT", 20, None, "TENT-T1"),
-    ("T1", "WATER", 40, 30, "WATER-T1"),
-    ("T1-V1", "WATER", 10, 300, "WATER-V1"),
-    ("T2", "PUMP", 2, None, "PUMP-T2"),
-    ("C1", "WATER", 50, 300, "WATER-C1"),
-]
 
-
-def _ok(response, status=(200, 201)):
-    assert response.status_code in status, response.get_data(as_text=True)
+def _ok(response):
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
     return response.json
 
 
-def _make_county(client, county: SmallCounty) -> dict:
-    """Lots, an incident planned, a rotation task — through the API, as the roles would."""
+def _make_county(client, county: SmallCounty) -> None:
+    """Lots, norms, a floor, a shelter, an incident planned, a rotation task — through the API, as the roles would."""
     admin, dispatcher, keeper = (bearer(county, n) for n in ("admin", "dispatcher", "keeper"))
     today = date.today()
     for depot, item, quantity, days, code in LOTS:
@@ -71,20 +98,18 @@ def _make_county(client, county: SmallCounty) -> dict:
         {"item": "PUMP", "basis": "site", "quantity": 1, "incident_types": ["flood"]}]}))
     _ok(client.put("/api/v1/floors", headers=admin, json={"depot": "T2", "item": "TENT", "quantity": 5}))
     _ok(client.post("/api/v1/shelters", headers=admin, json={
-        "code": "S-T1", "name": "玉龙镇中学避难场所", "town": "T1", "lat": 29.21, "lon": 105.41, "capacity": 500}))
+        "code": SHELTER, "name": "玉龙镇中学避难场所", "town": "T1", "lat": 29.21, "lon": 105.41, "capacity": 500}))
     incident = _ok(client.post("/api/v1/incidents", headers=dispatcher, json={
-        "type": "flood", "title": "7·15 洪涝灾害", "sites": [{"site": "T1-V1", "people": 700}, {"site": "S-T1", "people": 80}]}))
+        "type": "flood", "title": "7·15 洪涝灾害", "sites": [{"site": "T1-V1", "people": 700}, {"site": SHELTER, "people": 80}]}))
     _ok(client.post(f"/api/v1/incidents/{incident['id']}/plan", headers=dispatcher))
     task = _ok(client.post("/api/v1/rotation/tasks", headers=admin, json={"lot": "WATER-T1", "action": "donate"}))
-    return {"code": ["C1", "T1", "T1-V1", "T2", "TENT", "WATER", "PUMP"] + [lot[4] for lot in LOTS],
-            "incident_id": [incident["id"]], "task_id": [task["id"]], "name": ["expiry", "rotation", "sufficiency",
-                                                                               "stock-card", "ledger", "write-offs"],
-            "token_id": [1, 2, 3]}
+    assert [incident["id"], task["id"]] == FIRST * 2
 
 
 @pytest.fixture(scope="module", params=["postgresql"])
-def fuzzed_app(request):
-    """One app and county for the whole run (PostgreSQL; left out, loudly, when it cannot be reached)."""
+def fuzzed(request):
+    """One app and county for the whole run (PostgreSQL; left out, loudly, when it cannot be reached), its
+    schemathesis schema, and each role's current token."""
     from app import create_app
 
     url = request.getfixturevalue("pg_schema_url")
@@ -93,8 +118,9 @@ def fuzzed_app(request):
                       "BASE_URL": "http://testserver"})
     try:
         county = small_county(app.extensions["engine"])
-        known = _make_county(app.test_client(), county)
-        yield app, county, known, {}  # the last: each role's current token
+        _make_county(app.test_client(), county)
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONFIG)
+        yield SimpleNamespace(app=app, county=county, schema=schema, tokens={})
     finally:
         app.extensions["engine"].dispose()
 
@@ -109,41 +135,27 @@ def _operation_labels() -> list[str]:
             if method in ("get", "post", "put", "patch", "delete")]
 
 
-@pytest.fixture(scope="module")
-def api_schema(fuzzed_app):
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzzed_app[0], config=CONFIG)
-
-
-def _cases(operation, known: dict):
-    """Valid and invalid requests; for an operation with a path parameter, as many again that name something
-    which exists (one strategy per known value), so that requests reach past the 404."""
-    names = re.findall(r"{(\w+)}", operation.path)
-    fixed = [None] + [{name: value} for name in names for value in known[name]]
-    return st.one_of(*[operation.as_strategy(mode, path_parameters=path) for path in fixed
-                       for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)])
-
-
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("operation", _operation_labels())
-def test_every_operation_answers_as_documented_without_server_errors(fuzzed_app, api_schema, operation, role):
+def test_every_operation_answers_as_documented_without_server_errors(fuzzed, operation, role):
     from accounts.services import issue_token
 
-    app, county, known, _ = fuzzed_app
-    user_id = getattr(county, role).user_id
     method, path = operation.split(" ", 1)
-    op = api_schema[path][method]
-    tokens = fuzzed_app[3]
+    api_operation = fuzzed.schema[path][method]
+    cases = st.one_of(api_operation.as_strategy(GenerationMode.POSITIVE),
+                      api_operation.as_strategy(GenerationMode.NEGATIVE))
+    engine, user_id = fuzzed.app.extensions["engine"], getattr(fuzzed.county, role).user_id
 
-    @given(case=_cases(op, known))
+    @given(case=cases)
     @settings(max_examples=EXAMPLES[role], derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def answers_as_documented(case):
-        if role not in tokens:  # a new one after a DELETE /tokens/…, which may have revoked it
-            tokens[role] = issue_token(app.extensions["engine"], user_id, f"fuzz {role}")
+        if role not in fuzzed.tokens:
+            fuzzed.tokens[role] = issue_token(engine, user_id, f"fuzz {role}")
         try:
-            case.call_and_validate(headers={"Authorization": f"Bearer {tokens[role]}"})
+            case.call_and_validate(headers={"Authorization": f"Bearer {fuzzed.tokens[role]}"})
         finally:
             if method == "DELETE" and path.startswith("/api/v1/tokens"):
-                tokens.pop(role)
+                fuzzed.tokens.clear()  # it may have revoked any role's token: new ones for what follows
 
     answers_as_documented()
