@@ -72,10 +72,10 @@ class SiteSchema(Schema):
 
 
 class LevelChangeRecordSchema(Schema):
-    from_ = fields.Str(data_key="from")
-    to = fields.Str()
-    reason = fields.Str()
-    at = fields.Str(metadata={"description": "ISO 8601 time"})
+    from_ = fields.Str(data_key="from", attribute="from", required=True)
+    to = fields.Str(required=True)
+    reason = fields.Str(required=True)
+    at = fields.Str(required=True, metadata={"description": "ISO 8601 time"})
     user_id = fields.Int(allow_none=True)
     username = fields.Str(allow_none=True)
 
@@ -176,7 +176,7 @@ class ProblemSiteSchema(_Document):
 
 
 class ProblemRouteSchema(_Document):
-    from_ = fields.Str(data_key="from", required=True)
+    from_ = fields.Str(data_key="from", attribute="from", required=True)
     to = fields.Str(required=True)
     minutes = fields.Int(required=True)
 
@@ -206,7 +206,7 @@ class AllocationProblemSchema(_Document):
 
 
 class TransferSchema(_Document):
-    from_ = fields.Str(data_key="from")
+    from_ = fields.Str(data_key="from", attribute="from")
     to = fields.Str()
     item = fields.Str()
     lot = fields.Str()
