@@ -7,6 +7,7 @@ from sqlmodel import delete, select
 from common.actor import ADMIN, Actor
 from common.db import UnitOfWork
 from common.errors import InvalidInput
+from common.inputs import check_text
 from common.limits import MAX_INT
 from dispatch.models import Shelter, TravelTime
 from inventory.models import Depot
@@ -21,13 +22,21 @@ def read_csv(data: bytes, columns: tuple[str, ...]) -> list[dict]:
     except UnicodeDecodeError as e:
         raise InvalidInput(f"the file is not UTF-8 text (byte {e.start}); save it as CSV UTF-8", field="file",
                            message_code="file_not_utf8", params={"byte": e.start})
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(f"the header row must name the columns {', '.join(columns)}; missing {', '.join(missing)}",
-                           field="file", message_code="file_header_missing",
-                           params={"columns": ",".join(columns), "missing": ", ".join(missing)})
-    rows = list(reader)
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module reads line ends itself ("\r" too)
+    try:
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInput(f"the header row must name the columns {', '.join(columns)}; missing "
+                               f"{', '.join(missing)}", field="file", message_code="file_header_missing",
+                               params={"columns": ",".join(columns), "missing": ", ".join(missing)})
+        rows = list(reader)
+    except csv.Error as e:
+        raise InvalidInput(f"the file cannot be read as CSV: line {reader.line_num}: {e}", field="file",
+                           message_code="file_unreadable", params={"problem": f"line {reader.line_num}: {e}"})
+    for line, row in enumerate(rows, start=2):  # PostgreSQL can store no NUL; nothing may hold a lone surrogate
+        for column, value in row.items():
+            if isinstance(value, str):
+                check_text(value, f"row {line}.{column}")
     if not rows:
         raise InvalidInput("the file has a header but no rows", field="file", message_code="file_no_rows")
     if len(rows) > MAX_ROWS:

@@ -106,6 +106,7 @@ ERROR_MESSAGES = {
     "file_not_utf8": _l("The file is not UTF-8 text (byte %(byte)s): save it as “CSV UTF-8”."),
     "file_header_missing": _l("The first row must name the columns %(columns)s; missing: %(missing)s."),
     "file_no_rows": _l("The file has a header row but no data rows."),
+    "file_unreadable": _l("The file cannot be read: %(problem)s"),
     "file_too_many_rows": _l("At most %(max)s rows per file."),
     "file_not_whole_number": _l("Row %(row)s of the file, column %(column)s: “%(value)s” is not a whole number of "
                                 "%(low)s or more."),
