@@ -72,10 +72,12 @@ ERROR_MESSAGES = {
     "setting_fair_share_steps_range": _l("A whole number from 1 to 100."),
     "setting_detour_below_one": _l("1 or more: roads are never shorter than a straight line."),
     "setting_negative": _l("Cannot be negative."),
+    "setting_household_size_range": _l("A household is 1 to %(max)s people."),
     "setting_unknown": _l("There is no setting %(name)s."),
     # norms
     "norm_basis_unknown": _l("%(item)s: choose per person, per household or per site."),
     "norm_quantity_not_positive": _l("%(item)s: the quantity must be more than 0."),
+    "norm_quantity_too_large": _l("%(item)s: the quantity is at most %(max)s."),
     "norm_incident_types_unknown": _l("%(item)s: choose all incident types or some of them."),
     "norm_levels_unknown": _l("%(item)s: choose at least one response level."),
     "norm_source_too_long": _l("%(item)s: the source is at most 300 characters."),
