@@ -287,7 +287,7 @@ def admin_norm_restore(version_id: int):
 class FloorForm(FlaskForm):
     depot = StringField("depot", validators=[InputRequired(), Length(max=32)])
     item = SelectField("item", choices=_item_choices)
-    quantity = IntegerField("quantity", validators=[InputRequired(), Number(), NumberRange(min=0, max=MAX_INT)])
+    quantity = IntegerField("quantity", validators=[InputRequired(), Number(), NumberRange(max=MAX_INT)])
 
 
 class FloorImportForm(FlaskForm):
@@ -365,7 +365,7 @@ class ShelterFields(FlaskForm):
     town = SelectField("town", choices=_town_choices)
     lat = FloatField("lat", validators=[InputRequired(), Number(), NumberRange(min=-90, max=90)])
     lon = FloatField("lon", validators=[InputRequired(), Number(), NumberRange(min=-180, max=180)])
-    capacity = IntegerField("capacity", validators=[Optional(), Number(), NumberRange(min=0, max=MAX_INT)])
+    capacity = IntegerField("capacity", validators=[Optional(), Number(), NumberRange(min=0), NumberRange(max=MAX_INT)])
     address = StringField("address", validators=[Optional(), Length(max=200)])
 
     def values(self) -> dict:

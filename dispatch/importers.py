@@ -7,7 +7,6 @@ from sqlmodel import delete, select
 from common.actor import ADMIN, Actor
 from common.db import UnitOfWork
 from common.errors import InvalidInput
-from common.inputs import check_text
 from common.limits import MAX_INT
 from dispatch.models import Shelter, TravelTime
 from inventory.models import Depot
@@ -22,6 +21,9 @@ def read_csv(data: bytes, columns: tuple[str, ...]) -> list[dict]:
     except UnicodeDecodeError as e:
         raise InvalidInput(f"the file is not UTF-8 text (byte {e.start}); save it as CSV UTF-8", field="file",
                            message_code="file_not_utf8", params={"byte": e.start})
+    if "\x00" in text:  # not a text file (PostgreSQL could not even look its codes up)
+        raise InvalidInput(f"the file holds a NUL character (byte {text.index(chr(0))}); save it as CSV UTF-8",
+                           field="file", message_code="file_has_nul", params={"byte": text.index("\x00")})
     reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module reads line ends itself ("\r" too)
     try:
         missing = [c for c in columns if c not in (reader.fieldnames or [])]
@@ -33,10 +35,6 @@ def read_csv(data: bytes, columns: tuple[str, ...]) -> list[dict]:
     except csv.Error as e:
         raise InvalidInput(f"the file cannot be read as CSV: line {reader.line_num}: {e}", field="file",
                            message_code="file_unreadable", params={"problem": f"line {reader.line_num}: {e}"})
-    for line, row in enumerate(rows, start=2):  # PostgreSQL can store no NUL; nothing may hold a lone surrogate
-        for column, value in row.items():
-            if isinstance(value, str):
-                check_text(value, f"row {line}.{column}")
     if not rows:
         raise InvalidInput("the file has a header but no rows", field="file", message_code="file_no_rows")
     if len(rows) > MAX_ROWS:

@@ -1,7 +1,7 @@
 """HTTP shapes of the dispatch API."""
 from marshmallow import INCLUDE, Schema, fields, validate
 
-from common.limits import MAX_INT
+from common.limits import MAX_INT, MOMENT_RANGE
 from dispatch.models import INCIDENT_TYPES, LEVELS, NORM_BASES
 
 
@@ -87,7 +87,7 @@ class IncidentSchema(Schema):
     level = fields.Str(load_default=None, validate=validate.OneOf(LEVELS),
                        metadata={"description": "defaults to the level the people suggest"})
     level_reason = fields.Str(load_default=None, validate=validate.Length(max=500))
-    declared_at = fields.AwareDateTime(load_default=None)
+    declared_at = fields.AwareDateTime(load_default=None, validate=MOMENT_RANGE)
     days = fields.Int(strict=True, load_default=None, validate=validate.Range(1, 60))
     sites = fields.List(fields.Nested(SiteSchema), required=True)
     suggested_level = fields.Str(dump_only=True, allow_none=True,

@@ -112,6 +112,7 @@ ERROR_MESSAGES = {
     "file_too_many_rows": _l("At most %(max)s rows per file."),
     "file_not_whole_number": _l("Row %(row)s of the file, column %(column)s: “%(value)s” is not a whole number of "
                                 "%(low)s or more."),
+    "file_has_nul": _l("The file holds a NUL character (byte %(byte)s): it is not CSV text. Save it as CSV UTF-8."),
     "file_number_too_large": _l("Row %(row)s of the file, column %(column)s: %(value)s is more than %(max)s."),
     "file_depot_unknown": _l("Row %(row)s of the file: no depot has the code %(depot)s."),
     "file_item_unknown": _l("Row %(row)s of the file: no item has the code %(item)s."),

@@ -1,7 +1,7 @@
 """HTTP shapes of the inventory API (marshmallow). They validate and document; services decide."""
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from common.limits import MAX_DAYS, MAX_OFFSET, MAX_QUANTITY, MAX_UNIT_PRICE
+from common.limits import DATE_RANGE, MAX_DAYS, MOMENT_RANGE, MAX_OFFSET, MAX_QUANTITY, MAX_UNIT_PRICE
 from inventory.codes import CODE_PATTERN, CODE_RULE
 from inventory.ledger import KINDS, WRITE_OFF_REASONS
 from inventory.models import CATEGORIES, DEPOT_KINDS, KITS, LOT_SOURCES, STORAGE_MODES, TIERS
@@ -191,16 +191,16 @@ class MovementQuery(PageQuery):
     kind = fields.Str(validate=validate.OneOf(KINDS))
     user = fields.Str()
     reference = fields.Str()
-    since = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset, inclusive"})
-    until = fields.AwareDateTime(metadata={"description": "ISO 8601 with offset, exclusive"})
+    since = fields.AwareDateTime(validate=MOMENT_RANGE, metadata={"description": "ISO 8601 with offset, inclusive"})
+    until = fields.AwareDateTime(validate=MOMENT_RANGE, metadata={"description": "ISO 8601 with offset, exclusive"})
 
 
 class NewLotSchema(Schema):
     code = Code(load_default=None)
     item = fields.Str(required=True)
     depot = fields.Str(required=True)
-    received_on = fields.Date(load_default=None, metadata={"description": "defaults to today"})
-    expires_on = fields.Date(allow_none=True, load_default=None)
+    received_on = fields.Date(load_default=None, validate=DATE_RANGE, metadata={"description": "defaults to today"})
+    expires_on = fields.Date(allow_none=True, load_default=None, validate=DATE_RANGE)
     storage_mode = fields.Str(load_default="physical", validate=validate.OneOf(STORAGE_MODES))
     partner = fields.Str(allow_none=True, load_default=None, validate=validate.Length(max=100))
     source = fields.Str(load_default="purchase", validate=validate.OneOf(LOT_SOURCES))

@@ -325,6 +325,7 @@ def test_an_administrator_sets_a_floor_and_imports_floors_from_a_file(client, en
     ({"floor-depot": "NOPE", "floor-item": "TENT", "floor-quantity": "3"}, ["没有编码为 NOPE 的库点。"]),
     ({"floor-depot": "T1", "floor-item": "TENT", "floor-quantity": "-3"}, ["储备底线应为 0 或以上的整数。"]),
     ({"floor-depot": "T1", "floor-item": "TENT", "floor-quantity": "2.5"}, ["不是有效的整数。"]),
+    ({"floor-depot": "T1", "floor-item": "TENT", "floor-quantity": "2147483648"}, ["数值必须小于 2147483647。"]),
     ({"floor-depot": "", "floor-item": "NOPE", "floor-quantity": "3"}, ["该字段是必填字段。", "不是有效的选择。"]),
 ])
 def test_a_bad_floor_is_named_next_to_its_field(client, engine, ruled, data, messages):
@@ -396,6 +397,7 @@ def test_an_administrator_adds_and_edits_a_shelter(client, engine, ruled):
     ({"shelter-town": "C1"}, ["不是有效的选择。"]),
     ({"shelter-lat": "95"}, ["数值大小必须介于 -90 到 90 之间。"]),
     ({"shelter-lon": "", "shelter-capacity": "-5"}, ["该字段是必填字段。", "数值必须大于 0。"]),
+    ({"shelter-capacity": "2147483648"}, ["数值必须小于 2147483647。"]),
 ])
 def test_a_bad_shelter_is_named_next_to_its_field(client, engine, ruled, changes, messages):
     as_user(client, "admin")

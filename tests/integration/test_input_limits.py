@@ -116,6 +116,23 @@ def test_paging_and_expiry_windows_beyond_range_are_a_422(client, county, query,
     assert_refused(client.get(query, headers=bearer(county, "auditor")), 422, field)
 
 
+@pytest.mark.parametrize("who, method, path, body, field", [
+    ("auditor", "get", "/api/v1/ledger?since=0001-01-01T00:00:00%2B08:00", None, "since"),
+    ("auditor", "get", "/api/v1/ledger?until=9999-12-31T23:59:59-08:00", None, "until"),
+    ("dispatcher", "post", "/api/v1/incidents", {"type": "flood", "title": "x", "level": "IV", "level_reason": "r",
+                                                 "declared_at": "0001-01-01T00:00:00+08:00",
+                                                 "sites": [{"site": "T1-V1", "people": 1}]}, "declared_at"),
+    ("keeper", "post", "/api/v1/ledger", {"kind": "receive", "quantity": 1, "new_lot": {
+        "item": "WATER", "depot": "T1", "received_on": "0001-01-01", "expires_on": "0001-01-02"}},
+     "new_lot.received_on"),
+])
+def test_a_date_or_moment_at_the_edge_of_the_calendar_is_a_422(client, engine, county, who, method, path, body, field):
+    before = snapshot(engine)
+    r = getattr(client, method)(path, json=body, headers=bearer(county, who)) if body else \
+        getattr(client, method)(path, headers=bearer(county, who))
+    assert_refused(r, 422, field, engine, before)
+
+
 def test_an_expiry_window_of_a_century_still_answers(client, engine, county):
     new_lot(engine, county.admin, depot="T1", quantity=3, expires_on=date(2099, 1, 1))
     r = client.get("/api/v1/lots?expires_within_days=36500", headers=bearer(county, "auditor"))
@@ -288,3 +305,13 @@ def test_a_travel_time_beyond_the_column_is_a_422_naming_its_row(client, engine,
     r = client.put("/api/v1/travel-times.csv", data=b"depot,site,minutes\nT1,T1-V1,99999999999\n",
                    headers=bearer(county, "admin"))
     assert_refused(r, 422, "row 2.minutes", engine, before)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/travel-times.csv", "/api/v1/incidents/{id}/sites.csv"])
+def test_a_csv_body_holding_a_nul_is_a_422_naming_the_file(client, engine, county, path):
+    incident = client.post("/api/v1/incidents", json={"type": "flood", "title": "x", "sites": [
+        {"site": "T1-V1", "people": 10}], "level": "IV", "level_reason": "r"}, headers=bearer(county, "dispatcher"))
+    before = snapshot(engine)
+    body = b"site,people\nT1-V1\x00,5\n" if "sites" in path else b"depot,site,minutes\nT1,T1-V1\x00,5\n"
+    r = client.put(path.format(id=incident.json["id"]), data=body, headers=bearer(county, "admin"))
+    assert_refused(r, 422, "file", engine, before)

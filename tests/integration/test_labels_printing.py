@@ -18,7 +18,7 @@ from labels import sheets
 from labels.models import LabelPrint
 from tests.conftest import csrf_token, login
 from inventory import services
-from tests.integration.helpers import ctx, new_lot, table_counts, text
+from tests.integration.helpers import ctx, legacy_lot, new_lot, table_counts, text
 
 NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
 BASE = "http://testserver"
@@ -151,7 +151,8 @@ def test_a_lots_label_prints_in_copies_from_the_chosen_position_of_a_used_sheet(
 
 
 def test_a_lot_code_with_chinese_and_spaces_still_gets_an_ascii_label_that_opens_it(client, engine, county, tmp_path):
-    code = new_lot(engine, county.admin, depot="T1", item="TENT", code="帐篷 批次/1")
+    # such codes are refused at entry now (inventory.codes); lots received earlier keep theirs
+    code = legacy_lot(engine, county.admin, "帐篷 批次/1", depot="T1", item="TENT")
     as_user(client, "admin")
     from labels import printing  # the page's route cannot carry a slash in a code; the service can
     printed = printing.print_lot(engine, county.admin, code=code, base=BASE, now=NOW, today=date(2026, 7, 1),

@@ -6,7 +6,7 @@ import pytest
 
 from labels import payloads
 from tests.conftest import login
-from tests.integration.helpers import new_lot, text
+from tests.integration.helpers import legacy_lot, new_lot, text
 
 BASE = "http://testserver"
 
@@ -15,7 +15,7 @@ BASE = "http://testserver"
 def lots(engine, county):
     return {"t1": new_lot(engine, county.admin, depot="T1", item="WATER", code="LOT-A1"),
             "t2": new_lot(engine, county.admin, depot="T2", item="TENT", code="LOT-B1", expires_on=None),
-            "odd": new_lot(engine, county.admin, depot="T1", item="TENT", code="批次 7", expires_on=None)}
+            "odd": legacy_lot(engine, county.admin, "批次 7", depot="T1", item="TENT", expires_on=None)}
 
 
 def as_keeper(client):
