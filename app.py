@@ -10,7 +10,6 @@ from pathlib import Path
 
 from flask import Flask, request, send_from_directory
 from flask_babel import Babel, format_date, format_datetime, format_decimal
-from flask_smorest import Api
 
 from common.db import make_engine
 from common.http import register_error_handlers
@@ -144,6 +143,7 @@ def _init_api(app: Flask) -> None:
     from accounts import api as accounts_api
     from accounts.auth import csrf
     from audit import api as audit_api
+    from common.api import Api
     from counts import api as counts_api
     from dispatch import api as dispatch_api
     from inventory import api as inventory_api

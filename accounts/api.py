@@ -29,6 +29,7 @@ class MeSchema(Schema):
 
 
 @blp.route("/tokens", methods=["POST"])
+@blp.doc(security=[])  # public: the password is the credential
 @blp.arguments(TokenRequest)
 @blp.response(201, TokenSchema)
 def create_token(data):
@@ -52,6 +53,7 @@ class DeviceTokenSchema(TokenSchema):
 @blp.route("/tokens/device", methods=["POST"])
 @blp.arguments(DeviceTokenRequest)
 @blp.response(201, DeviceTokenSchema)
+@blp.errors(403)
 def create_device_token(data):
     """A bearer token for this device, issued to a logged-in browser session (send X-CSRFToken)
 
@@ -67,6 +69,7 @@ def create_device_token(data):
 
 @blp.route("/tokens/current", methods=["DELETE"])
 @blp.response(204)
+@blp.errors(422)
 def revoke_current_token():
     """Revoke the bearer token this request was sent with"""
     actor = require_actor()
@@ -98,6 +101,7 @@ class TokenInfoSchema(Schema):
 @blp.route("/tokens", methods=["GET"])
 @blp.arguments(TokenListQuery, location="query")
 @blp.response(200, TokenInfoSchema(many=True))
+@blp.errors(403, 404)
 def list_tokens(args):
     """Live (not revoked) tokens: one's own; administrators every user's (?username= for one user's)
 
@@ -108,6 +112,7 @@ def list_tokens(args):
 
 @blp.route("/tokens/<int:token_id>", methods=["DELETE"])
 @blp.response(204)
+@blp.errors(403, 404)
 def revoke_token(token_id):
     """Revoke a token by its id: one's own, or anyone's (administrators)
 

@@ -2,7 +2,7 @@
 their settings, and rotation tasks."""
 from flask import request
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from accounts.auth import require_actor
 from audit import rotation, settings, web
@@ -10,6 +10,7 @@ from audit.models import ROTATION_ACTIONS, TASK_STATUSES
 from common.api import Blueprint
 from common.errors import InvalidInput, NotFound
 from common.web import engine, request_now, request_today
+from inventory.schemas import MovementSchema
 
 blp = Blueprint("audit_api", __name__, url_prefix="/api/v1",
                 description="Auditor's reports and their exports, report settings, rotation tasks")
@@ -22,6 +23,37 @@ class TaskSchema(Schema):
     to_depot = fields.Str(metadata={"description": "for a move: the depot to move the units to"})
     quantity = fields.Int(validate=validate.Range(min=1), metadata={"description": "left out: the whole lot"})
     note = fields.Str(validate=validate.Length(max=500))
+
+
+class TaskResultSchema(Schema):
+    """A rotation task as the service writes it (documentation only)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.Int()
+    reference = fields.Str(metadata={"description": "ROT-<id>: the ledger lines of a done task refer to it"})
+    lot = fields.Str()
+    item = fields.Str()
+    item_name = fields.Str()
+    item_name_en = fields.Str()
+    unit = fields.Str()
+    depot = fields.Str()
+    depot_name = fields.Str()
+    expires_on = fields.Date(allow_none=True)
+    action = fields.Str(metadata={"description": ", ".join(ROTATION_ACTIONS)})
+    to_depot = fields.Str(allow_none=True, metadata={"description": "for a move: where the units go"})
+    quantity = fields.Int(allow_none=True, metadata={"description": "null: the whole lot"})
+    status = fields.Str(metadata={"description": ", ".join(TASK_STATUSES)})
+    note = fields.Str(allow_none=True)
+    proposed_by = fields.Str(allow_none=True)
+    proposed_at = fields.DateTime(allow_none=True)
+    accepted_by = fields.Str(allow_none=True)
+    accepted_at = fields.DateTime(allow_none=True)
+    done_by = fields.Str(allow_none=True)
+    done_at = fields.DateTime(allow_none=True)
+    done_quantity = fields.Int(allow_none=True)
+    entries = fields.List(fields.Nested(MovementSchema), metadata={"description": "done: the ledger lines written"})
 
 
 class TaskQuery(Schema):
@@ -48,12 +80,28 @@ class ReportSettings(MethodView):
 
     @blp.arguments(SettingsSchema)
     @blp.response(200, SettingsSchema)
+    @blp.errors(403)
     def patch(self, changes):
         """Change report settings (administrators)"""
         return settings.update(engine(), require_actor(), changes)
 
 
+REPORT_FILES = {fmt: mime.split(";")[0] for fmt, mime in web.MIME.items()}
+
+
+def _report_doc(view):
+    view = blp.alt_response(200, success=True, content_type="application/json", description="the report", schema={
+        "type": "object", "description": "the report's rows and totals; each report has its own"})(view)
+    for fmt, content_type in REPORT_FILES.items():
+        view = blp.alt_response(200, success=True, content_type=content_type, description=f"format={fmt}: the file",
+                                schema={"type": "string", "format": "binary"})(view)
+    return blp.doc(parameters=[{"in": "query", "name": "format", "required": False, "schema": {
+        "type": "string", "enum": ["json", *REPORT_FILES], "default": "json"}}])(view)
+
+
 @blp.route("/reports/<name>")
+@_report_doc
+@blp.errors(403, 404, 422)
 def report(name):
     """A report: expiry, rotation, sufficiency, stock-card, ledger or write-offs.
 
@@ -63,7 +111,7 @@ def report(name):
     if name not in web.REPORTS:
         raise NotFound(f"no report {name}; reports: {', '.join(web.REPORTS)}", field="report")
     actor = require_actor()
-    fmt = (request.args.get("format") or "json").strip().lower()
+    fmt = request.args.get("format", "json")  # exactly as documented: `format=` or `format=CSV` is refused
     if fmt == "json":
         return web.jsonable(web.run(name, request.args, actor))
     if fmt not in ("csv", "xlsx", "pdf"):
@@ -74,11 +122,14 @@ def report(name):
 @blp.route("/rotation/tasks")
 class Tasks(MethodView):
     @blp.arguments(TaskQuery, location="query")
+    @blp.alt_response(200, schema=TaskResultSchema(many=True), success=True, description="the tasks")
     def get(self, args):
         """Rotation tasks, newest first (keepers: their depots')"""
         return web.jsonable(rotation.list_tasks(engine(), require_actor(), **args))
 
     @blp.arguments(TaskSchema)
+    @blp.alt_response(201, schema=TaskResultSchema, success=True, description="the task proposed")
+    @blp.errors(403, 404, 409)
     def post(self, data):
         """Propose a rotation task for a lot (administrators, keepers of its depot)"""
         task = rotation.propose(engine(), require_actor(), request_now(), request_today(), **data)
@@ -86,18 +137,24 @@ class Tasks(MethodView):
 
 
 @blp.route("/rotation/tasks/<int:task_id>")
+@blp.alt_response(200, schema=TaskResultSchema, success=True, description="the task")
+@blp.errors(403, 404)
 def task(task_id):
     """One rotation task"""
     return web.jsonable(rotation.get_task(engine(), require_actor(), task_id))
 
 
 @blp.route("/rotation/tasks/<int:task_id>/accept", methods=["POST"])
+@blp.alt_response(200, schema=TaskResultSchema, success=True, description="the task, accepted")
+@blp.errors(403, 404, 409)
 def accept(task_id):
     """Accept a proposed task (administrators, keepers of the lot's depot)"""
     return web.jsonable(rotation.accept(engine(), require_actor(), request_now(), task_id))
 
 
 @blp.route("/rotation/tasks/<int:task_id>/done", methods=["POST"])
+@blp.alt_response(200, schema=TaskResultSchema, success=True, description="the task, done, with its ledger lines")
+@blp.errors(403, 404, 409)
 def done(task_id):
     """Mark an accepted task done: its units leave through the ledger with reference ROT-<id>"""
     return web.jsonable(rotation.complete(engine(), require_actor(), request_now(), request_today(), task_id))

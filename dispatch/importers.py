@@ -24,13 +24,17 @@ def read_csv(data: bytes, columns: tuple[str, ...]) -> list[dict]:
     if "\x00" in text:  # not a text file (PostgreSQL could not even look its codes up)
         raise InvalidInput(f"the file holds a NUL character (byte {text.index(chr(0))}); save it as CSV UTF-8",
                            field="file", message_code="file_has_nul", params={"byte": text.index("\x00")})
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in columns if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(f"the header row must name the columns {', '.join(columns)}; missing {', '.join(missing)}",
-                           field="file", message_code="file_header_missing",
-                           params={"columns": ",".join(columns), "missing": ", ".join(missing)})
-    rows = list(reader)
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module reads line ends itself ("\r" too)
+    try:
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidInput(f"the header row must name the columns {', '.join(columns)}; missing "
+                               f"{', '.join(missing)}", field="file", message_code="file_header_missing",
+                               params={"columns": ",".join(columns), "missing": ", ".join(missing)})
+        rows = list(reader)
+    except csv.Error as e:
+        raise InvalidInput(f"the file cannot be read as CSV: line {reader.line_num}: {e}", field="file",
+                           message_code="file_unreadable", params={"problem": f"line {reader.line_num}: {e}"})
     if not rows:
         raise InvalidInput("the file has a header but no rows", field="file", message_code="file_no_rows")
     if len(rows) > MAX_ROWS:

@@ -24,6 +24,9 @@ from inventory.models import Depot, Item
 
 DEFAULT_NORMS = Path(__file__).resolve().parent.parent / "data" / "norms-default.csv"
 
+MAX_NORM_QUANTITY = 10_000  # units per person, household or site (and per day)
+MAX_HOUSEHOLD = 100  # people in one household
+
 
 @dataclass(frozen=True)
 class PlanningSettings:
@@ -58,6 +61,9 @@ def check_settings(s: PlanningSettings) -> None:
         if getattr(s, name) <= 0:
             raise InvalidInput(f"{name} must be greater than 0", field=name,
                                message_code="setting_not_positive", params={"name": name})
+    if not 1 <= s.household_size <= MAX_HOUSEHOLD:  # below 1, needs per household grow without bound
+        raise InvalidInput(f"household_size is 1 to {MAX_HOUSEHOLD} people", field="household_size",
+                           message_code="setting_household_size_range", params={"max": MAX_HOUSEHOLD})
     if s.fair_share_steps > 100:
         raise InvalidInput("fair_share_steps is a whole number from 1 to 100", field="fair_share_steps",
                            message_code="setting_fair_share_steps_range", params={"name": "fair_share_steps"})
@@ -143,6 +149,9 @@ def check_norm(rule: NormRule, index: int) -> None:
             not math.isfinite(rule.quantity) or rule.quantity <= 0:
         raise InvalidInput("quantity must be greater than 0", field=f"{where}.quantity",
                            message_code="norm_quantity_not_positive", params=params)
+    if rule.quantity > MAX_NORM_QUANTITY:  # beyond any norm; a larger one makes needs overflow
+        raise InvalidInput(f"quantity is at most {MAX_NORM_QUANTITY:,}", field=f"{where}.quantity",
+                           message_code="norm_quantity_too_large", params={"item": rule.item, "max": f"{MAX_NORM_QUANTITY:,}"})
     unknown_types = set(rule.incident_types) - {"all", *INCIDENT_TYPES}
     if unknown_types or not rule.incident_types:
         raise InvalidInput(f"incident types must be all or some of {', '.join(INCIDENT_TYPES)}",

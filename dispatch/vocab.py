@@ -72,10 +72,12 @@ ERROR_MESSAGES = {
     "setting_fair_share_steps_range": _l("A whole number from 1 to 100."),
     "setting_detour_below_one": _l("1 or more: roads are never shorter than a straight line."),
     "setting_negative": _l("Cannot be negative."),
+    "setting_household_size_range": _l("A household is 1 to %(max)s people."),
     "setting_unknown": _l("There is no setting %(name)s."),
     # norms
     "norm_basis_unknown": _l("%(item)s: choose per person, per household or per site."),
     "norm_quantity_not_positive": _l("%(item)s: the quantity must be more than 0."),
+    "norm_quantity_too_large": _l("%(item)s: the quantity is at most %(max)s."),
     "norm_incident_types_unknown": _l("%(item)s: choose all incident types or some of them."),
     "norm_levels_unknown": _l("%(item)s: choose at least one response level."),
     "norm_source_too_long": _l("%(item)s: the source is at most 300 characters."),
@@ -106,6 +108,7 @@ ERROR_MESSAGES = {
     "file_not_utf8": _l("The file is not UTF-8 text (byte %(byte)s): save it as “CSV UTF-8”."),
     "file_header_missing": _l("The first row must name the columns %(columns)s; missing: %(missing)s."),
     "file_no_rows": _l("The file has a header row but no data rows."),
+    "file_unreadable": _l("The file cannot be read: %(problem)s"),
     "file_too_many_rows": _l("At most %(max)s rows per file."),
     "file_not_whole_number": _l("Row %(row)s of the file, column %(column)s: “%(value)s” is not a whole number of "
                                 "%(low)s or more."),

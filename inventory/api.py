@@ -16,7 +16,7 @@ from inventory import catalog, integrity, queries, services, shelves
 from inventory.schemas import (
     DepotListQuery, DepotNodeSchema, DepotSchema, DepotUpdateSchema, ItemListQuery, ItemSchema, ItemUpdateSchema,
     LotPageSchema, LotQuery, LotSchema, MovementPageSchema, MovementQuery, OperationResultSchema, OperationSchema,
-    ShelfChangeSchema, ShelfMoveSchema, StockCardSchema, StockQuery, StockSummarySchema,
+    SealSchema, ShelfChangeSchema, ShelfMoveSchema, StockCardSchema, StockQuery, StockSummarySchema, VerifySchema,
 )
 
 blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1",
@@ -27,12 +27,14 @@ blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1",
 class Depots(MethodView):
     @blp.arguments(DepotListQuery, location="query")
     @blp.response(200, DepotSchema(many=True))
+    @blp.errors(404)
     def get(self, args):
         """Depots the caller may see (keepers: the depots they keep)"""
         return queries.list_depots(engine(), require_actor(), **args)
 
     @blp.arguments(DepotSchema)
     @blp.response(201, DepotSchema)
+    @blp.errors(403, 404, 409)
     def post(self, data):
         """Add a depot (administrators); tier rules: village under town, town under county"""
         return catalog.create_depot(engine(), require_actor(), catalog.DepotFields(**data))
@@ -48,12 +50,14 @@ def depot_tree():
 @blp.route("/depots/<code>")
 class DepotOne(MethodView):
     @blp.response(200, DepotSchema)
+    @blp.errors(403, 404)
     def get(self, code):
         """One depot"""
         return queries.get_depot(engine(), require_actor(), code)
 
     @blp.arguments(DepotUpdateSchema)
     @blp.response(200, DepotSchema)
+    @blp.errors(403, 404, 409)
     def patch(self, changes, code):
         """Change a depot's name, place, keeper contact or key-town flag (administrators)"""
         return catalog.update_depot(engine(), require_actor(), code, changes)
@@ -70,6 +74,7 @@ class Items(MethodView):
 
     @blp.arguments(ItemSchema)
     @blp.response(201, ItemSchema)
+    @blp.errors(403, 409)
     def post(self, data):
         """Add an item to the catalog (administrators)"""
         return catalog.create_item(engine(), require_actor(), catalog.ItemFields(**data))
@@ -78,6 +83,7 @@ class Items(MethodView):
 @blp.route("/items/<code>")
 class ItemOne(MethodView):
     @blp.response(200, ItemSchema)
+    @blp.errors(404)
     def get(self, code):
         """One item"""
         require_actor()
@@ -85,6 +91,7 @@ class ItemOne(MethodView):
 
     @blp.arguments(ItemUpdateSchema)
     @blp.response(200, ItemSchema)
+    @blp.errors(403, 404, 409)
     def patch(self, changes, code):
         """Change an item (administrators)"""
         return catalog.update_item(engine(), require_actor(), code, changes)
@@ -93,6 +100,7 @@ class ItemOne(MethodView):
 @blp.route("/stock")
 @blp.arguments(StockQuery, location="query")
 @blp.response(200, StockSummarySchema)
+@blp.errors(403, 404)
 def stock(args):
     """Units on hand per item or category, rolled up over a depot's subtree"""
     return queries.stock_summary(engine(), require_actor(), request_today(), **args)
@@ -101,6 +109,7 @@ def stock(args):
 @blp.route("/lots")
 @blp.arguments(LotQuery, location="query")
 @blp.response(200, LotPageSchema)
+@blp.errors(403, 404)
 def lots(args):
     """Lots, soonest expiry first; filter by depot (and subtree), item, category, expiry window"""
     return queries.list_lots(engine(), require_actor(), request_today(), **args)
@@ -108,6 +117,7 @@ def lots(args):
 
 @blp.route("/lots/<code>")
 @blp.response(200, LotSchema)
+@blp.errors(403, 404)
 def lot(code):
     """One lot"""
     return queries.get_lot(engine(), require_actor(), code, request_today())
@@ -125,6 +135,7 @@ def lot_shelf(change, code):
 
 @blp.route("/lots/<code>/card")
 @blp.response(200, StockCardSchema)
+@blp.errors(403, 404)
 def lot_card(code):
     """The lot's stock card (库存卡): every ledger line with the balance after it"""
     return queries.stock_card(engine(), require_actor(), code, request_today())
@@ -134,6 +145,7 @@ def lot_card(code):
 class Ledger(MethodView):
     @blp.arguments(MovementQuery, location="query")
     @blp.response(200, MovementPageSchema)
+    @blp.errors(403, 404)
     def get(self, args):
         """Ledger lines, newest first"""
         return queries.list_movements(engine(), require_actor(), **args)
@@ -141,6 +153,7 @@ class Ledger(MethodView):
     @blp.arguments(OperationSchema)
     @blp.response(201, OperationResultSchema)
     @blp.alt_response(200, schema=OperationResultSchema, description="a repeat of an Idempotency-Key: the first answer")
+    @blp.errors(403, 404, 409)
     def post(self, op):
         """Record a stock operation: receive, issue, transfer, count or return.
 
@@ -159,6 +172,8 @@ class SealQuery(Schema):
 
 @blp.route("/ledger/verify")
 @blp.arguments(SealQuery, location="query")
+@blp.alt_response(200, schema=VerifySchema, success=True, description="the check's result")
+@blp.errors(403)
 def ledger_verify(args):
     """Check every ledger line against its hash chain (and a seal kept earlier): names the first line
     that does not match"""
@@ -166,6 +181,8 @@ def ledger_verify(args):
 
 
 @blp.route("/ledger/seal")
+@blp.alt_response(200, schema=SealSchema, success=True, description="the current seal")
+@blp.errors(403)
 def ledger_seal():
     """The current seal: a digest over every ledger line so far, to keep outside the system"""
     return integrity.current_seal(engine(), _whole_ledger_reader())

@@ -1,5 +1,5 @@
 """HTTP shapes of the inventory API (marshmallow). They validate and document; services decide."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from common.limits import DATE_RANGE, MAX_DAYS, MOMENT_RANGE, MAX_OFFSET, MAX_QUANTITY, MAX_UNIT_PRICE
 from inventory.codes import CODE_PATTERN, CODE_RULE
@@ -294,3 +294,40 @@ class OperationSchema(Schema):
 class OperationResultSchema(Schema):
     replayed = fields.Bool(metadata={"description": "true when this answers a repeated Idempotency-Key"})
     entries = fields.List(fields.Nested(MovementSchema))
+
+
+# ------------------------------------------------------------------ the ledger's integrity (documentation only: the
+# views return the service's dict as it is; more keys may come, so unknown ones are allowed)
+
+
+class SealSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    upto = fields.Int(metadata={"description": "the last line's id (0 for an empty ledger)"})
+    count = fields.Int(metadata={"description": "lines folded into the digest"})
+    digest = fields.Str(metadata={"description": "64 hex digits"})
+    text = fields.Str(metadata={"description": "<upto>:<digest>, what to keep outside the system"})
+
+
+class MismatchSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    movement_id = fields.Int(allow_none=True, metadata={"description": "the ledger line; null when the problem is "
+                                                                        "a lot's, not a line's"})
+    problem = fields.Str()
+
+
+class VerifySchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    ok = fields.Bool(metadata={"description": "every line matches (and the seal, if one was given)"})
+    lines_checked = fields.Int()
+    first_mismatch = fields.Nested(MismatchSchema, allow_none=True)
+    mismatches = fields.List(fields.Nested(MismatchSchema), metadata={"description": "the first 20"})
+    mismatch_count = fields.Int()
+    seal = fields.Nested(SealSchema, metadata={"description": "the seal of the ledger as it is now"})
+    seal_matches = fields.Bool(metadata={"description": "given a seal: whether the ledger still gives it"})
+    seal_problem = fields.Str(metadata={"description": "given a seal that no longer matches: what that means"})

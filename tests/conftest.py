@@ -158,6 +158,11 @@ class SmallCounty:
 
 @pytest.fixture
 def county(engine):
+    return small_county(engine)
+
+
+def small_county(engine) -> SmallCounty:
+    """The SmallCounty's depots, items and accounts written into ``engine``'s database, with a token each."""
     from accounts.services import actor_for, add_user, issue_token
     from accounts.models import User
     from common.db import UnitOfWork

@@ -113,6 +113,14 @@ def test_an_unknown_format_or_report_is_refused(client, audit_county):
     assert client.get("/api/v1/reports/gossip", headers=headers).status_code == 404
 
 
+def test_a_format_is_named_exactly_as_documented_or_refused(client, audit_county):
+    headers = bearer(audit_county, "auditor")
+    for query in ("format=", "format=CSV", "format=%20csv"):
+        r = client.get(f"/api/v1/reports/expiry?{query}", headers=headers)
+        assert r.status_code == 422 and r.get_json()["error"]["field"] == "format", query
+    assert client.get("/api/v1/reports/expiry?format=json", headers=headers).status_code == 200
+
+
 def test_a_pdf_is_refused_clearly_when_no_chinese_font_is_installed(client, audit_county, monkeypatch):
     monkeypatch.setattr(exports, "_font", [None])
     r = client.get("/api/v1/reports/expiry?format=pdf", headers=bearer(audit_county, "auditor"))

@@ -286,3 +286,13 @@ def test_the_incident_api_names_who_declared_it(client, engine, routed):
     assert r.status_code == 422  # it is read-only
     schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]["Incident"]["properties"]
     assert schema["declared_by"]["readOnly"] is True
+
+
+def test_a_csv_with_a_nul_or_bare_carriage_returns_is_a_422_naming_the_file_and_changes_nothing(client, engine, routed):
+    headers = {**bearer(routed, "admin"), "Content-Type": "text/csv"}
+    before = table_counts(engine)
+    r = client.put("/api/v1/travel-times.csv", data=b"depot,site,minutes\nC1,T1-V1\x00,95\n", headers=headers)
+    assert r.status_code == 422 and r.json["error"]["field"] == "file"
+    r = client.put("/api/v1/travel-times.csv", data=b"\r0", headers=headers)
+    assert r.status_code == 422 and r.json["error"]["field"] == "file"
+    assert table_counts(engine) == before

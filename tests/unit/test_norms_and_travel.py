@@ -98,3 +98,26 @@ def test_trucks_are_counted_per_destination_by_weight_or_volume():
     outflow = _report(doc, transfers, [])["outflows"][0]
     # V1: 5,400 kg → 2 trucks by weight (30 m³ → 2 by volume); V2: 1,350 kg, 7.5 m³ → 1 truck
     assert (outflow["trucks"], outflow["weight_kg"], outflow["destinations"]) == (3, 6750.0, 2)
+
+
+def test_a_norm_quantity_beyond_any_norm_is_refused_before_needs_overflow():
+    from common.errors import InvalidInput
+    from dispatch.settings import MAX_NORM_QUANTITY, check_norm
+
+    check_norm(NormRule("WATER", "person", MAX_NORM_QUANTITY, per_day=True), 0)
+    with pytest.raises(InvalidInput) as e:
+        check_norm(NormRule("WATER", "person", 6.1e17, per_day=True), 0)
+    assert e.value.field == "norms[0].quantity" and e.value.message_code == "norm_quantity_too_large"
+
+
+@pytest.mark.parametrize("size", [1e-300, 0.5, 101])
+def test_a_household_is_one_to_a_hundred_people(size):
+    from dataclasses import replace
+
+    from common.errors import InvalidInput
+    from dispatch.settings import PlanningSettings, check_settings
+
+    check_settings(replace(PlanningSettings(), household_size=1))
+    with pytest.raises(InvalidInput) as e:
+        check_settings(replace(PlanningSettings(), household_size=size))
+    assert e.value.field == "household_size" and e.value.message_code == "setting_household_size_range"
