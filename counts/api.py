@@ -134,12 +134,14 @@ class VarianceSchema(CountSessionSchema):
 @blp.route("/counts")
 class Counts(MethodView):
     @blp.arguments(CountQuery, location="query")
+    @blp.errors(403, 404, 409)
     @blp.response(200, CountSessionSchema(many=True))
     def get(self, args):
         """Count sessions, newest first (keepers: of their depots)"""
         return services.list_sessions(engine(), require_actor(), **args)
 
     @blp.arguments(NewCountSchema)
+    @blp.errors(403, 404, 409)
     @blp.response(201, CountSessionWithLinesSchema)
     def post(self, data):
         """Start a count of a depot, of a category or of shelves (administrators, keepers of the depot)"""
@@ -148,6 +150,7 @@ class Counts(MethodView):
 
 @blp.route("/counts/settings")
 class CountSettings(MethodView):
+    @blp.errors(403, 404, 409)
     @blp.response(200, BlindSchema)
     def get(self):
         """Whether new count sessions are blind"""
@@ -155,6 +158,7 @@ class CountSettings(MethodView):
         return {"blind": services.blind_counts(engine())}
 
     @blp.arguments(BlindSchema)
+    @blp.errors(403, 404, 409)
     @blp.response(200, BlindSchema)
     def put(self, data):
         """Make new count sessions blind or not (administrators)"""
@@ -162,6 +166,7 @@ class CountSettings(MethodView):
 
 
 @blp.route("/counts/<int:count_id>")
+@blp.errors(403, 404, 409)
 @blp.response(200, CountSessionWithLinesSchema)
 def one(count_id):
     """One count session with every lot it counts"""
@@ -170,6 +175,7 @@ def one(count_id):
 
 @blp.route("/counts/<int:count_id>/lines", methods=["POST"])
 @blp.arguments(RecordCountSchema)
+@blp.errors(403, 404, 409)
 @blp.response(200, RecordedLineSchema)
 def record(data, count_id):
     """Record what was counted of a lot (a recount replaces it); nothing reaches the ledger before the close.
@@ -182,6 +188,7 @@ def record(data, count_id):
 
 @blp.route("/counts/<int:count_id>/left-out", methods=["POST"])
 @blp.arguments(LeaveOutSchema)
+@blp.errors(403, 404, 409)
 @blp.response(200, RecordedLineSchema)
 def leave_out(data, count_id):
     """Leave a lot out of this count, with the reason (an `Idempotency-Key` header works as for a count)"""
@@ -190,6 +197,7 @@ def leave_out(data, count_id):
 
 
 @blp.route("/counts/<int:count_id>/variance")
+@blp.errors(403, 404, 409)
 @blp.response(200, VarianceSchema)
 def variance(count_id):
     """The variance sheet (empty lines while a blind count still misses lots)"""
@@ -197,6 +205,7 @@ def variance(count_id):
 
 
 @blp.route("/counts/<int:count_id>/keeper-sign", methods=["POST"])
+@blp.errors(403, 404, 409)
 @blp.response(200, CountSessionWithLinesSchema)
 def keeper_sign(count_id):
     """The keeper signs the variance sheet (every lot counted or left out)"""
@@ -204,6 +213,7 @@ def keeper_sign(count_id):
 
 
 @blp.route("/counts/<int:count_id>/close", methods=["POST"])
+@blp.errors(403, 404, 409)
 @blp.response(200, CountSessionWithLinesSchema)
 def close(count_id):
     """The supervisor (an administrator other than the keeper who signed) signs and closes: every adjustment
@@ -212,6 +222,7 @@ def close(count_id):
 
 
 @blp.route("/counts/<int:count_id>/cancel", methods=["POST"])
+@blp.errors(403, 404, 409)
 @blp.response(200, CountSessionWithLinesSchema)
 def cancel(count_id):
     """Cancel an open count; nothing is written to the ledger"""

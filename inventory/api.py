@@ -124,6 +124,7 @@ def lot(code):
 
 
 @blp.route("/lots/<code>/shelf", methods=["PUT"])
+@blp.errors(403, 404)
 @blp.arguments(ShelfChangeSchema)
 @blp.response(200, ShelfMoveSchema)
 def lot_shelf(change, code):

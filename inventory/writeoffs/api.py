@@ -91,12 +91,14 @@ class RequestPageSchema(Schema):
 @blp.route("/write-offs")
 class Requests(MethodView):
     @blp.arguments(RequestQuery, location="query")
+    @blp.errors(403, 404, 409)
     @blp.response(200, RequestPageSchema)
     def get(self, args):
         """Write-off requests, pending first (keepers: their depots'; auditors and dispatchers read all)"""
         return service.list_requests(engine(), require_actor(), **args)
 
     @blp.arguments(NewRequestSchema)
+    @blp.errors(403, 404, 409)
     @blp.response(201, CreatedSchema)
     @blp.alt_response(200, schema=CreatedSchema, description="a repeat of an Idempotency-Key: the first answer")
     def post(self, data):
@@ -126,6 +128,7 @@ def _decoded(photo: str) -> bytes:
 
 
 @blp.route("/write-offs/<int:request_id>")
+@blp.errors(403, 404, 409)
 @blp.response(200, RequestSchema)
 def one(request_id):
     """One write-off request"""
@@ -133,6 +136,7 @@ def one(request_id):
 
 
 @blp.route("/write-offs/<int:request_id>/photo")
+@blp.errors(403, 404, 409)
 @blp.response(200, description="the photo (image/jpeg or image/png)")
 def photo(request_id):
     """The photo sent with a request"""
@@ -143,6 +147,7 @@ def photo(request_id):
 
 @blp.route("/write-offs/<int:request_id>/approve", methods=["POST"])
 @blp.arguments(ApproveSchema)
+@blp.errors(403, 404, 409)
 @blp.response(200, ApprovedSchema)
 def approve(data, request_id):
     """Approve a pending request with the approving document number (administrators other than the requester):
@@ -152,6 +157,7 @@ def approve(data, request_id):
 
 @blp.route("/write-offs/<int:request_id>/reject", methods=["POST"])
 @blp.arguments(RejectSchema)
+@blp.errors(403, 404, 409)
 @blp.response(200, RequestSchema)
 def reject(data, request_id):
     """Reject a pending request, saying why (administrators other than the requester)"""
@@ -159,6 +165,7 @@ def reject(data, request_id):
 
 
 @blp.route("/write-offs/<int:request_id>/withdraw", methods=["POST"])
+@blp.errors(403, 404, 409)
 @blp.response(200, RequestSchema)
 def withdraw(request_id):
     """Withdraw a pending request (only the one who made it)"""
