@@ -11,6 +11,7 @@ import dispatch.models  # noqa: F401
 import counts.models  # noqa: F401
 import inventory.models  # noqa: F401
 import labels.models  # noqa: F401
+import orders.models  # noqa: F401
 from common.db import make_engine
 
 config = context.config
