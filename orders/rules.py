@@ -38,6 +38,8 @@ ALLOWED = {  # action → the states it may start from
     CANCEL: (APPROVED, PICKING),
 }
 
+_AFTER_SHIP = {PICK: "order_pick_after_ship", UNPICK: "order_unpick_after_ship", CANCEL: "order_cancel_after_ship"}
+
 DEPOT, SHELTER = "depot", "shelter"  # what an order's destination is
 DESTINATION_KINDS = (DEPOT, SHELTER)
 
@@ -74,7 +76,7 @@ def require_action(action: str, state: str, code: str) -> None:
         raise OrderStateConflict(f"order {code} was cancelled; nothing more can be done with it",
                                  message_code="order_cancelled", params={"order": code}, state=state)
     if action in (PICK, UNPICK, CANCEL) and state in (SHIPPED, PARTLY_RECEIVED, RECEIVED):
-        raise OrderStateConflict(f"order {code} has already been shipped", message_code=f"order_{action}_after_ship",
+        raise OrderStateConflict(f"order {code} has already been shipped", message_code=_AFTER_SHIP[action],
                                  params={"order": code}, state=state)
     if action == SHIP and state == APPROVED:
         raise OrderStateConflict(f"nothing of order {code} has been picked yet: pick its lots before shipping",
