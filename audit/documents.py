@@ -10,6 +10,7 @@ from audit.charts import stacked_bars
 from audit.exports import Column, Document, Table
 from audit.movements import LedgerQuery
 from audit.vocab import ACTIONS, LEVELS, REPLACED_BY, TASK_STATUSES
+from inventory.ledger import KINDS
 from inventory.vocab import label
 
 DEPOT_CODE = Column("depot", _l("Depot code"), width=12)
@@ -222,8 +223,7 @@ LEDGER_COLUMNS = [Column("id", _l("Line"), "int", 9), Column("time", _l("Time"),
 
 
 def _words():
-    kinds = {k: str(label("movement", k)) for k in ("receive", "issue", "transfer_out", "transfer_in", "count",
-                                                    "write_off", "return")}
+    kinds = {k: str(label("movement", k)) for k in KINDS}
     reasons = {r: str(label("reason", r)) for r in ("expired", "damaged", "lost", "approved")}
     return kinds, reasons
 

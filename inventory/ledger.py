@@ -17,7 +17,9 @@ TRANSFER_IN = "transfer_in"
 COUNT = "count"
 WRITE_OFF = "write_off"
 RETURN = "return"
-KINDS = (RECEIVE, ISSUE, TRANSFER_OUT, TRANSFER_IN, COUNT, WRITE_OFF, RETURN)
+SHIP = "ship"  # a transfer order leaves its source lot: the units are in transit (调出在途), on the order's lines
+DELIVER = "deliver"  # a transfer order's units arrive in a lot of the destination depot (调入签收)
+KINDS = (RECEIVE, ISSUE, TRANSFER_OUT, TRANSFER_IN, COUNT, WRITE_OFF, RETURN, SHIP, DELIVER)
 
 WRITE_OFF_REASONS = ("expired", "damaged", "lost", "approved")
 
@@ -96,6 +98,16 @@ def transfer_out(lot: LotState, quantity: int, today: date) -> Change:
 
 def transfer_in(lot: LotState, quantity: int) -> Change:
     return _add(lot, quantity, TRANSFER_IN)
+
+
+def ship(lot: LotState, quantity: int, today: date) -> Change:
+    """Units of a transfer order leave the source lot; until received they are in transit on the order."""
+    return _take(lot, quantity, SHIP, today)
+
+
+def deliver(lot: LotState, quantity: int) -> Change:
+    """Units of a transfer order received into a lot of the destination depot."""
+    return _add(lot, quantity, DELIVER)
 
 
 def return_(lot: LotState, quantity: int) -> Change:

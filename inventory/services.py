@@ -228,6 +228,29 @@ def transfer_in(uow, ctx: Context, *, lot: str, quantity: int, to_depot: str) ->
     return _entries(_transfer(uow, ctx, lot, quantity, to_depot, None), ctx.actor)
 
 
+def ship_in(uow, ctx: Context, *, lot: str, quantity: int) -> list[dict]:
+    """A transfer order's units leave ``lot`` (kind ``ship``): from now on they are in transit on the order
+    (``ctx.reference``, its code), not in any depot. The source depot's keeper or an administrator."""
+    return _entries(_take(uow, ctx, lot, lambda state: ledger.ship(state, quantity, ctx.today)), ctx.actor)
+
+
+def deliver_in(uow, ctx: Context, *, from_lot: str, quantity: int, to_depot: str,
+               counterpart_id: int | None = None) -> list[dict]:
+    """Units of a transfer order shipped from ``from_lot`` arrive at ``to_depot`` (kind ``deliver``), in the
+    destination lot ``<from_lot>-<to_depot>`` that keeps the origin's item, expiry and terms (as a transfer's).
+    The destination depot's keeper or an administrator; ``counterpart_id``: the ``ship`` line they left with."""
+    destination_code = f"{from_lot}-{to_depot}"
+    locked = _lock_in_id_order(uow, {from_lot, destination_code})
+    if from_lot not in locked:
+        raise NotFound(f"no lot with code {from_lot}", field="lot", message_code="no_such_lot", params={"lot": from_lot})
+    source = locked[from_lot]
+    depot = _depot_by_code(uow, to_depot, field="to_depot")
+    ctx.actor.require_stock_change(depot.id, depot.code)
+    destination = _destination_lot(uow, ctx, source, depot, destination_code, locked.get(destination_code))
+    line = _write(uow, ctx, destination, ledger.deliver(_state(destination), quantity), counterpart_id=counterpart_id)
+    return _entries([(line, destination)], ctx.actor)
+
+
 def write_off_in(uow, ctx: Context, *, lot: str, quantity: int, reason: str) -> list[dict]:
     """The only way units are written off (报损): an approved write-off request (``inventory.writeoffs``)
     calls this in its transaction, with ``ctx.reference`` naming the request. The lot is locked and the

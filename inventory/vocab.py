@@ -35,6 +35,8 @@ MOVEMENT_KINDS = {
     "count": _l("Count"),
     "write_off": _l("Write-off"),
     "return": _l("Return"),
+    "ship": _l("Shipped, in transit"),
+    "deliver": _l("Received from a transfer order"),
 }
 
 EXPIRY_STATUSES = {

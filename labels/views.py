@@ -90,12 +90,12 @@ def scan_depot(code: str):
 @bp.route("/o/<path:code>")
 @login_required_page
 def scan_order(code: str):
-    """A transfer-order label. Until transfer orders exist (an endpoint ``dispatch.order``), a page
-    saying so, with 404."""
+    """A transfer-order label: the order's page (``orders.order``). Were the orders package not registered, a
+    page saying orders are unavailable, with 404."""
     def find():
         payloads.check_code(code, "order")
-        if "dispatch.order" in current_app.view_functions:
-            return redirect(url_for("dispatch.order", code=code))
+        if "orders.order" in current_app.view_functions:
+            return redirect(url_for("orders.order", code=code))
         return render_template("label_scan.html", kind="order", code=code, reason="orders_unavailable"), 404
 
     return _scanned("order", code, find)

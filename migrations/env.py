@@ -11,6 +11,7 @@ import dispatch.models  # noqa: F401
 import counts.models  # noqa: F401
 import inventory.models  # noqa: F401
 import labels.models  # noqa: F401
+import orders.models  # noqa: F401
 from common.db import make_engine
 
 config = context.config
@@ -35,12 +36,14 @@ def run_migrations_online() -> None:
     url = _url()
     # SQLite: batch migrations copy and drop tables, which foreign keys would forbid mid-way.
     engine = sa.create_engine(url) if url.startswith("sqlite") else make_engine(url)
-    with engine.connect() as connection:
-        if url.startswith("sqlite"):
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()  # end the autobegun transaction so Alembic's own one commits
-        _run(connection)
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            if url.startswith("sqlite"):
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()  # end the autobegun transaction so Alembic's own one commits
+            _run(connection)
+    finally:  # also when a migration refuses: no pooled connection is left open
+        engine.dispose()
 
 
 def _run(connection) -> None:

@@ -59,7 +59,7 @@ def page():
 def _page_config(actor) -> dict:
     changes = actor.role in (ADMIN, KEEPER)
     depots = queries.list_depots(engine(), actor) if changes else []
-    order_page = "dispatch.order" in current_app.view_functions
+    order_page = "orders.order" in current_app.view_functions
     return {
         "user": actor.username,
         "role": actor.role,
@@ -72,7 +72,7 @@ def _page_config(actor) -> dict:
             "writeOffs": "/api/v1/write-offs",
             "deviceToken": "/api/v1/tokens/device", "counts": "/api/v1/counts",
             "countPage": url_for("counts.session", count_id=0)[:-1], "me": "/api/v1/me", "card": url_for("inventory.lot", code="X")[:-1],
-            "order": url_for("dispatch.order", code="X")[:-1] if order_page else None,
+            "order": url_for("orders.order", code="X")[:-1] if order_page else None,
             "sw": url_for("scan.service_worker"), "scope": url_for("scan.page"),
             "barcodeDetector": url_for("scan.vendor_file", name="barcode-detector.js"),
             "wasm": url_for("scan.vendor_file", name="zxing_reader.wasm"),

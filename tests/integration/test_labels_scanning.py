@@ -95,13 +95,12 @@ def test_a_malformed_code_gets_a_422_page_saying_it_is_not_ours(client, lots, pa
     assert "这不是本系统的编码" in page and "标签可能已损坏" in page and detail in page
 
 
-def test_a_transfer_order_label_says_orders_are_not_available_yet(client, lots):
+def test_a_transfer_order_label_opens_the_order_page_which_says_when_there_is_no_such_order(client, lots):
     as_keeper(client)
     r = client.get("/o/DO-2026-0001")
-    assert r.status_code == 404
-    page = text(r)
-    assert "调拨单功能尚未启用" in page and "DO-2026-0001" in page
-    assert "Transfer orders are not available yet" in text(client.get("/o/DO-2026-0001?lang=en"))
+    assert r.status_code == 302 and r.headers["Location"].endswith("/orders/DO-2026-0001")
+    page = client.get(r.headers["Location"])
+    assert page.status_code == 404 and "没有调拨单 DO-2026-0001" in text(page)
 
 
 def test_a_lot_of_a_depot_the_keeper_does_not_keep_gets_the_403_page_with_the_reason(client, lots):
