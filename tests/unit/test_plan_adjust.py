@@ -100,14 +100,16 @@ def test_more_than_the_usable_stock_is_refused_naming_the_line():
 
 
 def test_the_floor_is_kept_and_named(optimum):
-    e = refused(optimum, [{"action": "set", "from": "T1", "to": "A", "item": "tent", "quantity": 3}])
+    e = refused(optimum, [{"action": "set", "from": "T1", "to": "A", "item": "tent", "quantity": 3},
+                          {"action": "set", "from": "C0", "to": "A", "item": "tent", "quantity": 7}])
     assert (e.message_code, e.field, e.params["floor"], e.params["available"], e.params["usable"]) == (
         "adjust_floor", "adjustments[0].quantity", 10, 2, 12)
 
 
 def test_expired_stock_is_never_sent(optimum):
-    e = refused(optimum, [{"action": "add", "from": "T2", "to": "A", "item": "tent", "quantity": 1}])
-    assert e.message_code == "adjust_expired" and e.params["unusable"] == 8 and e.params["usable_from"] == "2026-07-08"
+    e = refused(optimum, [{"action": "set", "from": "C0", "to": "A", "item": "tent", "quantity": 7},
+                          {"action": "add", "from": "T2", "to": "A", "item": "tent", "quantity": 1}])
+    assert e.message_code == "adjust_expired" and e.field == "adjustments[1].quantity" and e.params["unusable"] == 8 and e.params["usable_from"] == "2026-07-08"
 
 
 def test_a_route_the_level_does_not_allow_is_refused(optimum):
