@@ -152,7 +152,8 @@ def adjust_plan(doc: dict, plan: dict, adjustments: list, status: str = ADJUSTED
                     f"{adj.item}: add the line instead", "adjust_no_line", adj.params())
         if adj.action == "add" and adj.key in before:
             _refuse(BadAdjustment, adj.n, "from", f"the plan already sends {adj.item} from {adj.depot} to "
-                    f"{adj.site}: change its quantity instead", "adjust_line_exists", adj.params(planned=before[adj.key]))
+                    f"{adj.site}: change its quantity instead", "adjust_line_exists",
+                    adj.params(planned=before[adj.key]))
         if (adj.depot, adj.site) not in problem.routes and adj.quantity > 0:
             _refuse(AdjustmentRejected, adj.n, "to", f"no allowed route from {adj.depot} to {adj.site} at this "
                     f"response level", "adjust_no_route", adj.params())
@@ -277,7 +278,8 @@ def fill_rates(problem: Problem, plan: dict) -> dict:
         total[1] += line["delivered"]
     demand, got = sum(x["demand"] for x in lines), sum(x["delivered"] for x in lines)
     return {"lines": lines,
-            "sites": [{"site": s, "demand": q, "delivered": d, "fill_rate": _rate(d, q)} for s, (q, d) in sites.items()],
+            "sites": [{"site": s, "demand": q, "delivered": d, "fill_rate": _rate(d, q)}
+                      for s, (q, d) in sites.items()],
             "total": {"demand": demand, "delivered": got, "unmet": demand - got, "fill_rate": _rate(got, demand)}}
 
 
@@ -301,7 +303,8 @@ def compare(doc: dict | Problem, base: dict, plan: dict) -> dict:
               "lost_items": [x["item"] for x in lines if x["site"] == s["site"] and x["loses"]]}
              for s in now["sites"]]
     return {
-        "objective": {"base": base["objective"], "plan": plan["objective"], "delta": plan["objective"] - base["objective"]},
+        "objective": {"base": base["objective"], "plan": plan["objective"],
+                      "delta": plan["objective"] - base["objective"]},
         "transport": {"base": transport(base), "plan": transport(plan), "delta": transport(plan) - transport(base)},
         "total": {"base": was["total"], "plan": now["total"],
                   "delta": {"delivered": now["total"]["delivered"] - was["total"]["delivered"],

@@ -34,7 +34,8 @@ class AdjustForm:
     left_out: set[str] = field(default_factory=set)
     adds: list[dict] = field(default_factory=lambda: [{} for _ in range(ADD_ROWS)])
     reason: str = ""
-    errors: dict[tuple, list[str]] = field(default_factory=dict)  # ("line", n) / ("depot", code) / ("add", n) / "reason"
+    # by row: ("line", n), ("depot", code), ("add", n); or "reason", "general"
+    errors: dict[tuple, list[str]] = field(default_factory=dict)
     refusals: list[tuple] = field(default_factory=list)  # (row key, the service's DomainError), worded for the page
 
     def error(self, key, message: str) -> None:

@@ -84,7 +84,8 @@ def test_a_plan_adjusted_twice_is_compared_with_the_one_before_and_with_the_opti
 
 
 @pytest.mark.parametrize("body, status, field", [
-    ({"reason": "x", "adjustments": [{"action": "set", "from": "C1", "to": "T1-V1", "item": "TENT", "quantity": 10_000}]},
+    ({"reason": "x",
+      "adjustments": [{"action": "set", "from": "C1", "to": "T1-V1", "item": "TENT", "quantity": 10_000}]},
      409, "adjustments[0].quantity"),
     ({"reason": "x", "adjustments": [{"action": "add", "from": "T1", "to": "T2-V1", "item": "WATER", "quantity": 1}]},
      409, None),

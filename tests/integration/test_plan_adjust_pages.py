@@ -59,8 +59,10 @@ def test_leaving_out_a_depot_stores_the_adjusted_plan_and_highlights_the_sites_l
     assert "方案已调整。批准前请对照下方与最优方案的比较。" in page
     assert f"方案 {stored[1].id} 由 dispatcher 于" in page and "在方案 %s 基础上调整" % stored[0].id in page
     assert "2 个地点较最优方案覆盖下降：玉龙村储备点、桃园村储备点。" in page
-    side = {row["目标值（越小越好）"] if "目标值（越小越好）" in row else None for row in table_rows(r, "side-by-side")}
-    assert side  # the table is there; its numbers are checked through the API tests
+    objective, transport, delivered, rate = table_rows(r, "side-by-side")  # optimum, adjusted, difference
+    assert objective["差异"].startswith("+") and delivered["差异"] == "−40"  # C1's 40 tents
+    assert int(delivered["最优方案"]) - int(delivered["调整后"]) == 40
+    assert rate["差异"].startswith("−") and rate["差异"].endswith("个百分点")
     compare = {row["地点"]: row for row in table_rows(r, "site-compare")}
     assert compare["玉龙村储备点 T1-V1 覆盖下降"]["覆盖下降的物资"].startswith("救灾帐篷")
     assert r.get_data(as_text=True).count('<tr class="loses"') == 2
@@ -107,7 +109,8 @@ def test_the_comparison_is_in_english_on_request(client, engine, planned):
     as_dispatcher(client)
     adjust(client, planned, {"leave_out": "T1", "reason": "road closed"})
     page = text(client.get(f"/incidents/{planned}?lang=en"))
-    for words in ("Adjusted plan compared with the optimum", "Objective (lower is better)", "Transport (units × minutes)",
+    for words in ("Adjusted plan compared with the optimum", "Objective (lower is better)",
+                  "Transport (units × minutes)",
                   "2 sites lose coverage against the optimum", "Adjust the plan", "Leave out a depot (all its lines)",
                   "Reason: road closed", "adjusted by the dispatcher"):
         assert words in page, words

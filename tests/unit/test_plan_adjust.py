@@ -69,7 +69,8 @@ def test_setting_a_line_to_zero_drops_it_and_adding_a_line_ships_along_an_allowe
 def test_leaving_out_a_depot_grows_the_unmet_and_names_the_sites_that_lose_coverage(optimum):
     plan = adjust_plan(DOC, optimum, [{"action": "leave_out", "depot": "C0"}])
     assert {t["from"] for t in plan["transfers"]} == {"T1"}
-    assert plan["unmet"] == [{"site": "A", "item": "tent", "quantity": 8}, {"site": "B", "item": "tent", "quantity": 10},
+    assert plan["unmet"] == [{"site": "A", "item": "tent", "quantity": 8},
+                             {"site": "B", "item": "tent", "quantity": 10},
                              {"site": "B", "item": "water", "quantity": 5}]
     diff = compare(DOC, optimum, plan)
     assert diff["losing_sites"] == ["A", "B"]
@@ -87,7 +88,8 @@ def test_a_plan_compared_with_itself_loses_nothing(optimum):
 
 
 def test_more_than_the_usable_stock_is_refused_naming_the_line():
-    doc_big = dict(DOC, demand=[{"site": "A", "item": "tent", "quantity": 100}, {"site": "B", "item": "tent", "quantity": 100}])
+    doc_big = dict(DOC, demand=[{"site": "A", "item": "tent", "quantity": 100},
+                                {"site": "B", "item": "tent", "quantity": 100}])
     big = allocate(doc_big)
     with pytest.raises(AdjustmentRejected) as caught:
         adjust_plan(doc_big, big, [{"action": "set", "from": "C0", "to": "B", "item": "tent", "quantity": 25}])
@@ -109,7 +111,8 @@ def test_the_floor_is_kept_and_named(optimum):
 def test_expired_stock_is_never_sent(optimum):
     e = refused(optimum, [{"action": "set", "from": "C0", "to": "A", "item": "tent", "quantity": 7},
                           {"action": "add", "from": "T2", "to": "A", "item": "tent", "quantity": 1}])
-    assert e.message_code == "adjust_expired" and e.field == "adjustments[1].quantity" and e.params["unusable"] == 8 and e.params["usable_from"] == "2026-07-08"
+    assert (e.message_code, e.field) == ("adjust_expired", "adjustments[1].quantity")
+    assert (e.params["unusable"], e.params["usable_from"]) == (8, "2026-07-08")
 
 
 def test_a_route_the_level_does_not_allow_is_refused(optimum):
@@ -133,16 +136,20 @@ def test_moving_units_between_lines_is_judged_on_the_totals_whatever_the_order(o
     assert first["transfers"] == second["transfers"] and sent(first, "C0", "A") == 10
 
 
+def line(action, site="A", item="tent", quantity=1, depot="C0"):
+    return {"action": action, "from": depot, "to": site, "item": item, "quantity": quantity}
+
+
 @pytest.mark.parametrize("adjustment, code, field", [
     ({"action": "move"}, "adjust_bad_action", "adjustments[0].action"),
     ({"action": "leave_out", "depot": "XX"}, "adjust_unknown_depot", "adjustments[0].depot"),
-    ({"action": "add", "from": "C0", "to": "Z", "item": "tent", "quantity": 1}, "adjust_unknown_site", "adjustments[0].to"),
-    ({"action": "add", "from": "C0", "to": "A", "item": "rope", "quantity": 1}, "adjust_unknown_item", "adjustments[0].item"),
-    ({"action": "set", "from": "C0", "to": "A", "item": "tent", "quantity": -1}, "adjust_bad_quantity", "adjustments[0].quantity"),
-    ({"action": "add", "from": "C0", "to": "A", "item": "tent", "quantity": 0}, "adjust_bad_quantity", "adjustments[0].quantity"),
-    ({"action": "set", "from": "C0", "to": "A", "item": "tent", "quantity": 2.5}, "adjust_bad_quantity", "adjustments[0].quantity"),
-    ({"action": "set", "from": "T2", "to": "A", "item": "tent", "quantity": 1}, "adjust_no_line", "adjustments[0].from"),
-    ({"action": "add", "from": "C0", "to": "A", "item": "tent", "quantity": 1}, "adjust_line_exists", "adjustments[0].from"),
+    (line("add", site="Z"), "adjust_unknown_site", "adjustments[0].to"),
+    (line("add", item="rope"), "adjust_unknown_item", "adjustments[0].item"),
+    (line("set", quantity=-1), "adjust_bad_quantity", "adjustments[0].quantity"),
+    (line("add", quantity=0), "adjust_bad_quantity", "adjustments[0].quantity"),
+    (line("set", quantity=2.5), "adjust_bad_quantity", "adjustments[0].quantity"),
+    (line("set", depot="T2"), "adjust_no_line", "adjustments[0].from"),
+    (line("add"), "adjust_line_exists", "adjustments[0].from"),
 ])
 def test_an_adjustment_that_cannot_be_read_is_a_422_naming_its_field(optimum, adjustment, code, field):
     e = refused(optimum, [adjustment], BadAdjustment)
