@@ -67,9 +67,9 @@ class Adjustment:
         return {k: v for k, v in {**values, **more}.items() if v is not None}
 
 
-def _refuse(cls, adj_n: int, field: str, message: str, code: str, params: dict):
+def _refuse(cls, adj_n: int, field: str, message: str, *, message_code: str, params: dict):
     raise cls(f"adjustment {adj_n + 1}: {message}", field=f"adjustments[{adj_n}].{field}",
-              message_code=code, params=params)
+              message_code=message_code, params=params)
 
 
 # --- reading the adjustments ---------------------------------------------------------------
@@ -86,44 +86,49 @@ def read_adjustments(problem: Problem, rows: list) -> list[Adjustment]:
         if adj.action == "leave_out":
             if adj.depot in left_out:
                 _refuse(BadAdjustment, adj.n, "depot", f"depot {adj.depot} is left out twice",
-                        "adjust_depot_twice", adj.params(first=left_out[adj.depot] + 1))
+                        message_code="adjust_depot_twice", params=adj.params(first=left_out[adj.depot] + 1))
             left_out[adj.depot] = adj.n
         elif adj.key in seen:
             _refuse(BadAdjustment, adj.n, "from", f"{adj.depot} → {adj.site} {adj.item} is changed twice",
-                    "adjust_line_twice", adj.params(first=seen[adj.key] + 1))
+                    message_code="adjust_line_twice", params=adj.params(first=seen[adj.key] + 1))
         else:
             seen[adj.key] = adj.n
     for adj in read:
         if adj.action != "leave_out" and adj.depot in left_out:
             _refuse(AdjustmentRejected, adj.n, "from", f"depot {adj.depot} is left out of the plan",
-                    "adjust_depot_left_out", adj.params(left_out=left_out[adj.depot] + 1))
+                    message_code="adjust_depot_left_out", params=adj.params(left_out=left_out[adj.depot] + 1))
     return read
 
 
 def _read_one(problem: Problem, n: int, row) -> Adjustment:
     if not isinstance(row, dict) or row.get("action") not in ACTIONS:
-        _refuse(BadAdjustment, n, "action", "action must be one of set, leave_out, add", "adjust_bad_action",
-                {"line": n + 1})
+        _refuse(BadAdjustment, n, "action", "action must be one of set, leave_out, add",
+                message_code="adjust_bad_action", params={"line": n + 1})
     if row["action"] == "leave_out":
-        depot = _known(n, row, "depot", problem.depot_index, "adjust_unknown_depot")
+        depot = _known(n, row, "depot", problem.depot_index)
         return Adjustment(n, "leave_out", depot)
-    depot = _known(n, row, "from", problem.depot_index, "adjust_unknown_depot")
-    site = _known(n, row, "to", problem.site_index, "adjust_unknown_site")
-    item = _known(n, row, "item", problem.item_index, "adjust_unknown_item")
+    depot = _known(n, row, "from", problem.depot_index)
+    site = _known(n, row, "to", problem.site_index)
+    item = _known(n, row, "item", problem.item_index)
     quantity = row.get("quantity")
     low = 0 if row["action"] == "set" else 1
     if isinstance(quantity, bool) or not isinstance(quantity, int) or not low <= quantity <= MAX_QUANTITY:
         _refuse(BadAdjustment, n, "quantity", f"quantity must be a whole number from {low} to {MAX_QUANTITY}",
-                "adjust_bad_quantity", {"line": n + 1, "low": low})
+                message_code="adjust_bad_quantity", params={"line": n + 1, "low": low})
     return Adjustment(n, row["action"], depot, site, item, quantity)
 
 
-def _known(n: int, row: dict, key: str, index: dict, code: str) -> str:
+def _known(n: int, row: dict, key: str, index: dict) -> str:
     value = row.get(key)
-    if not isinstance(value, str) or value not in index:
-        _refuse(BadAdjustment, n, key, f"{key} {value!r} is not in the problem the plan was solved from", code,
-                {"line": n + 1, "code": str(value)})
-    return value
+    if isinstance(value, str) and value in index:
+        return value
+    message = f"{key} {value!r} is not in the problem the plan was solved from"
+    params = {"line": n + 1, "code": str(value)}
+    if key in ("depot", "from"):
+        _refuse(BadAdjustment, n, key, message, message_code="adjust_unknown_depot", params=params)
+    if key == "to":
+        _refuse(BadAdjustment, n, key, message, message_code="adjust_unknown_site", params=params)
+    _refuse(BadAdjustment, n, key, message, message_code="adjust_unknown_item", params=params)
 
 
 # --- applying them -------------------------------------------------------------------------
@@ -149,14 +154,14 @@ def adjust_plan(doc: dict, plan: dict, adjustments: list, status: str = ADJUSTED
             continue
         if adj.action == "set" and adj.key not in before:
             _refuse(BadAdjustment, adj.n, "from", f"the plan sends nothing from {adj.depot} to {adj.site} of "
-                    f"{adj.item}: add the line instead", "adjust_no_line", adj.params())
+                    f"{adj.item}: add the line instead", message_code="adjust_no_line", params=adj.params())
         if adj.action == "add" and adj.key in before:
             _refuse(BadAdjustment, adj.n, "from", f"the plan already sends {adj.item} from {adj.depot} to "
-                    f"{adj.site}: change its quantity instead", "adjust_line_exists",
-                    adj.params(planned=before[adj.key]))
+                    f"{adj.site}: change its quantity instead", message_code="adjust_line_exists",
+                    params=adj.params(planned=before[adj.key]))
         if (adj.depot, adj.site) not in problem.routes and adj.quantity > 0:
             _refuse(AdjustmentRejected, adj.n, "to", f"no allowed route from {adj.depot} to {adj.site} at this "
-                    f"response level", "adjust_no_route", adj.params())
+                    f"response level", message_code="adjust_no_route", params=adj.params())
         flows[adj.key] = adj.quantity
     flows = {k: u for k, u in flows.items() if u > 0}
     _check_totals(doc, problem, adjustments, before, flows)
@@ -204,22 +209,24 @@ def _stock_error(doc: dict, problem: Problem, adj: Adjustment, total: int):
     where = f"{adj.depot} would send {total} of {adj.item}"
     if usable == 0 and held > 0:
         _refuse(AdjustmentRejected, adj.n, "quantity", f"{where}, but all its {held} expire before "
-                f"{problem.usable_from.isoformat()}", "adjust_expired", params)
+                f"{problem.usable_from.isoformat()}", message_code="adjust_expired", params=params)
     if usable == 0:
-        _refuse(AdjustmentRejected, adj.n, "quantity", f"{where}, but holds none", "adjust_no_stock", params)
+        _refuse(AdjustmentRejected, adj.n, "quantity", f"{where}, but holds none", message_code="adjust_no_stock",
+                params=params)
     if total <= usable:
         _refuse(AdjustmentRejected, adj.n, "quantity", f"{where}, but must keep its floor of {floor} of the "
-                f"{usable} usable: at most {params['available']}", "adjust_floor", params)
+                f"{usable} usable: at most {params['available']}", message_code="adjust_floor", params=params)
     _refuse(AdjustmentRejected, adj.n, "quantity", f"{where}, but holds only {usable} usable (less a floor of "
-            f"{floor}: at most {params['available']})", "adjust_over_stock", params)
+            f"{floor}: at most {params['available']})", message_code="adjust_over_stock", params=params)
 
 
 def _demand_error(adj: Adjustment, total: int, demand: int):
     params = adj.params(total=total, demand=demand)
     if demand == 0:
-        _refuse(AdjustmentRejected, adj.n, "item", f"{adj.site} needs no {adj.item}", "adjust_not_needed", params)
+        _refuse(AdjustmentRejected, adj.n, "item", f"{adj.site} needs no {adj.item}", message_code="adjust_not_needed",
+                params=params)
     _refuse(AdjustmentRejected, adj.n, "quantity", f"{adj.site} would receive {total} of {adj.item}, more than "
-            f"its need of {demand}", "adjust_over_demand", params)
+            f"its need of {demand}", message_code="adjust_over_demand", params=params)
 
 
 # --- writing the plan ----------------------------------------------------------------------

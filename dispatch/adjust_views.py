@@ -19,7 +19,6 @@ from common.errors import DomainError
 from common.http import translated_message
 from common.web import engine, request_now
 from dispatch import adjusting
-from dispatch.adjust_vocab import ADJUST_MESSAGES
 from dispatch.views import _incident_page, _planner, bp
 from inventory.views import item_name
 
@@ -175,8 +174,3 @@ def _word_refusals(form: AdjustForm, names: dict, items: dict) -> None:
             params["item"] = item_name(items.get(params["item"], {})) or params["item"]
         form.error(key, translated_message(e.message_code, params, e.message))
     form.refusals = []
-
-
-@bp.record_once
-def _register_messages(state) -> None:
-    state.app.extensions.setdefault("error_messages", {}).update(ADJUST_MESSAGES)

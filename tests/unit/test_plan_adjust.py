@@ -3,6 +3,7 @@ re-picked first-expiry-first-out, the objective by the contract's formula, and t
 the optimum. Problems small enough to follow by hand (contracts/allocation.md)."""
 import pytest
 
+from common.errors import DomainError
 from dispatch.adjust import AdjustmentRejected, BadAdjustment, adjust_plan, compare
 from dispatch.allocator import allocate, check_plan, parse_problem, plan_objective
 from tests.unit.test_allocator import problem_doc
@@ -163,3 +164,25 @@ def test_no_adjustments_a_line_changed_twice_and_a_left_out_depot_used_again_are
     assert (e.message_code, e.field, e.params["first"]) == ("adjust_line_twice", "adjustments[1].from", 1)
     e = refused(optimum, [line, {"action": "leave_out", "depot": "C0"}])
     assert (e.message_code, e.field, e.params["left_out"]) == ("adjust_depot_left_out", "adjustments[0].from", 2)
+
+
+def test_every_refusal_carries_the_parameters_its_message_names(optimum):
+    import re
+
+    from dispatch.adjust_vocab import ADJUST_MESSAGES
+
+    cases = [[line("set", quantity=-1)], [line("add", site="Z")], [line("set", depot="T2")], [line("add")],
+             [line("add", depot="T1", site="B")], [line("set", site="B", quantity=11)],
+             [line("add", item="water")], [line("set", depot="T1", quantity=3), line("set", quantity=7)],
+             [line("set", quantity=7), line("add", depot="T2")], [line("set"), line("set")],
+             [{"action": "leave_out", "depot": "C0"}, {"action": "leave_out", "depot": "C0"}],
+             [line("set"), {"action": "leave_out", "depot": "C0"}], [{"action": "jump"}], []]
+    seen = set()
+    for adjustments in cases:
+        with pytest.raises(DomainError) as caught:
+            adjust_plan(DOC, optimum, adjustments)
+        e = caught.value
+        names = set(re.findall(r"%\((\w+)\)s", str(ADJUST_MESSAGES[e.message_code])))
+        assert names <= set(e.params), (e.message_code, names - set(e.params))
+        seen.add(e.message_code)
+    assert len(seen) == len(cases)  # each case a different rule
