@@ -129,3 +129,12 @@ def test_a_plan_of_another_incident_or_none_at_all_is_a_404(client, planned, opt
     body = {"reason": "x", "adjustments": [{"action": "leave_out", "depot": "T2"}]}
     assert client.post(url({**optimum, "incident": other["id"]}), json=body, headers=headers).status_code == 404
     assert client.post(url({**optimum, "id": optimum["id"] + 99}), json=body, headers=headers).status_code == 404
+
+
+def test_the_adjust_and_comparison_endpoints_are_in_the_openapi_document(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    adjust = spec["paths"]["/api/v1/incidents/{incident_id}/plans/{plan_id}/adjust"]["post"]
+    assert "requestBody" in adjust
+    assert "/api/v1/incidents/{incident_id}/plans/{plan_id}/comparison" in spec["paths"]
+    assert set(spec["components"]["schemas"]["Adjustment"]["properties"]) >= {"action", "from", "to", "item",
+                                                                              "quantity", "depot"}
