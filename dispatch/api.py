@@ -240,3 +240,6 @@ def import_travel_times():
     """Replace the imported travel times from a CSV body (columns depot,site,minutes; UTF-8)"""
     count = importers.import_travel_times(engine(), require_actor(), request.get_data())
     return {"imported": count}
+
+
+from dispatch import adjust_api  # noqa: E402,F401  (plan adjustments, on this blueprint)

@@ -138,3 +138,7 @@ class Plan(SQLModel, table=True):
     objective: int = Field(sa_type=sa.BigInteger)
     created_by: int = Field(foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # a dispatcher's adjustment of another plan (same problem): who and when are created_by/created_at
+    adjusted_from_id: int | None = Field(default=None, foreign_key="plan.id", index=True)
+    adjustment_reason: str | None = Field(default=None, max_length=500)
+    adjustments: str | None = Field(default=None, sa_type=sa.Text)  # JSON, the adjustments as sent

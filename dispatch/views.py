@@ -358,7 +358,8 @@ def _json_attachment(doc: dict, filename: str) -> Response:
 
 
 def _incident_page(actor: Actor, incident_id: int, *, level_form: LevelForm | None = None,
-                   sites_form: SitesForm | None = None, plan_error: DomainError | None = None, status: int = 200):
+                   sites_form: SitesForm | None = None, plan_error: DomainError | None = None, adjust_form=None,
+                   status: int = 200):
     eng = engine()
     details = incidents.get(eng, actor, incident_id)
     needs = incidents.needs_for(eng, actor, incident_id, request_today())
@@ -379,6 +380,7 @@ def _incident_page(actor: Actor, incident_id: int, *, level_form: LevelForm | No
         can_plan=can_plan, level_form=level_form, sites_form=sites_form,
         site_groups=_site_groups(actor) if can_plan else [],
         upload_again=bool(sites_form and sites_form.sites_file.data),
+        adjust=adjust_views.adjust_context(eng, actor, plan, items, adjust_form),
     ), status
 
 
@@ -434,7 +436,8 @@ def _plan_view(eng, actor: Actor, details: dict, need_lines: list[dict]) -> dict
     planned = {(d["site"], d["item"]): d["quantity"] for d in doc["demand"]}
     current = {(line["site"], line["item"]): line["net"] for line in need_lines if line["net"] > 0}
     return {
-        "id": answer["id"], "created_at": datetime.fromisoformat(answer["created_at"]),
+        "id": answer["id"], "incident": details["id"], "doc": doc, "transfers": plan["transfers"],
+        "created_at": datetime.fromisoformat(answer["created_at"]),
         "norm_version": answer["norm_version"], "status": plan.get("status"), "seconds": plan.get("solve_seconds"),
         "level": doc["incident"].get("level"), "items": item_codes, "rows": rows, "columns": columns,
         "totals": totals, "unmet": [{**f, "name": site_names.get(f["site"], f["site"])} for f in fill if "unmet" in f],
@@ -467,3 +470,4 @@ def _template_helpers(state) -> None:
 
 
 from dispatch import admin_views  # noqa: E402,F401  (the administrator's pages, on this blueprint)
+from dispatch import adjust_views  # noqa: E402  (adjusting the plan, on this blueprint)

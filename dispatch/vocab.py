@@ -160,3 +160,8 @@ def dispatch_label(vocabulary: str, code: str | None) -> str:
     if code is None:
         return ""
     return VOCABULARIES[vocabulary].get(code, code)
+
+
+from dispatch.adjust_vocab import ADJUST_MESSAGES  # noqa: E402  (plan adjustments keep their messages apart)
+
+ERROR_MESSAGES.update(ADJUST_MESSAGES)

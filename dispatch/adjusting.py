@@ -1,0 +1,105 @@
+"""Adjusting a stored plan: the dispatcher's changes checked by the allocator's rules (``dispatch.adjust``)
+and kept as a new plan row beside the one adjusted, in one transaction.
+
+The new row carries the same problem document (the adjusted plan is judged against what the
+allocator was asked), the adjusted plan (allocation-plan/1, status "adjusted"), its objective, the
+plan it was adjusted from, the reason and the adjustments as sent; who and when are its
+``created_by`` and ``created_at``. It becomes the incident's latest plan, the one the page shows
+and an approval takes. Comparisons are made against the plan adjusted from and against the
+optimum: the allocator's plan at the root of the chain of adjustments.
+"""
+import json
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from accounts.models import User
+from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
+from common.db import UnitOfWork
+from common.errors import InvalidInput, NotFound
+from dispatch import adjust
+from dispatch.incidents import _incident
+from dispatch.models import Plan
+from dispatch.problem import parse_problem
+from dispatch.report import explain
+from dispatch.settings import load_settings
+
+MAX_REASON = 500
+
+
+def adjust_plan(engine, actor: Actor, incident_id: int, plan_id: int, adjustments: list, reason: str,
+                now: datetime) -> dict:
+    """A new plan row from ``plan_id`` after the adjustments; its answer carries the comparison."""
+    actor.require_role(ADMIN, DISPATCHER)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("say why the plan is adjusted", field="reason", message_code="adjust_reason_needed")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"the reason is at most {MAX_REASON} characters", field="reason",
+                           message_code="adjust_reason_too_long", params={"max": MAX_REASON})
+    with UnitOfWork(engine) as uow:
+        base = _plan_row(uow.session, incident_id, plan_id)
+        doc = json.loads(base.problem)
+        plan = adjust.adjust_plan(doc, json.loads(base.plan), adjustments)
+        row = Plan(incident_id=base.incident_id, norm_version_id=base.norm_version_id, problem=base.problem,
+                   plan=json.dumps(plan, ensure_ascii=False), objective=plan["objective"], created_by=actor.user_id,
+                   created_at=now, adjusted_from_id=base.id, adjustment_reason=reason,
+                   adjustments=json.dumps(adjustments, ensure_ascii=False))
+        uow.session.add(row)
+        uow.session.flush()
+        answer = _answer(uow.session, row, doc, plan, with_report=True)
+        uow.commit()
+        return answer
+
+
+def plan_comparison(engine, actor: Actor, incident_id: int, plan_id: int) -> dict:
+    """A plan beside the plan it was adjusted from and beside the optimum (both empty for the optimum itself)."""
+    actor.require_role(ADMIN, DISPATCHER, AUDITOR)
+    with Session(engine) as s:
+        row = _plan_row(s, incident_id, plan_id)
+        return _answer(s, row, json.loads(row.problem), json.loads(row.plan), with_report=False)
+
+
+def _plan_row(session: Session, incident_id: int, plan_id: int) -> Plan:
+    _incident(session, incident_id)
+    row = session.get(Plan, plan_id)
+    if row is None or row.incident_id != incident_id:
+        raise NotFound(f"incident {incident_id} has no plan {plan_id}", field="plan", message_code="plan_unknown",
+                       params={"incident": incident_id, "plan": plan_id})
+    return row
+
+
+def _chain(session: Session, row: Plan) -> list[Plan]:
+    """The plan, the one it was adjusted from, and so on to the allocator's plan."""
+    chain = [row]
+    while chain[-1].adjusted_from_id is not None:
+        chain.append(session.get(Plan, chain[-1].adjusted_from_id))
+    return chain
+
+
+def _answer(session: Session, row: Plan, doc: dict, plan: dict, *, with_report: bool) -> dict:
+    chain = _chain(session, row)
+    problem = parse_problem(doc)
+    previous, optimum = (chain[1], chain[-1]) if len(chain) > 1 else (None, None)
+    user = session.get(User, row.created_by)
+    answer = {
+        "id": row.id, "incident": row.incident_id, "norm_version": row.norm_version_id,
+        "created_at": row.created_at.isoformat(), "created_by": user.username if user else None,
+        "status": plan.get("status"), "objective": plan["objective"],
+        "adjusted_from": row.adjusted_from_id, "optimum_plan": optimum.id if optimum else row.id,
+        "reason": row.adjustment_reason, "adjustments": json.loads(row.adjustments) if row.adjustments else [],
+        "fill": adjust.fill_rates(problem, plan),
+        "against_previous": _against(problem, previous, plan),
+        "against_optimum": _against(problem, optimum, plan),
+    }
+    if with_report:
+        settings = load_settings(session)
+        answer["plan"] = plan
+        answer["report"] = explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3)
+    return answer
+
+
+def _against(problem, base: Plan | None, plan: dict) -> dict | None:
+    if base is None:
+        return None
+    return {"plan": base.id, **adjust.compare(problem, json.loads(base.plan), plan)}
