@@ -35,7 +35,9 @@ class AdjustSchema(Schema):
 
 
 @blp.route("/incidents/<int:incident_id>/plans/<int:plan_id>/adjust", methods=["POST"])
+@blp.errors(403, 404, 409)
 @blp.arguments(AdjustSchema)
+@blp.response(201, description="the adjusted plan (a new plan of the incident), its report and its comparison")
 def adjust_plan(data, incident_id, plan_id):
     """Adjust a plan: change a line's quantity, leave out a depot, add a line, with a reason.
 
@@ -44,10 +46,12 @@ def adjust_plan(data, incident_id, plan_id):
     The adjusted plan is stored as a new plan of the incident (status `adjusted`) and returned with
     its report and its comparison with the plan adjusted from and with the optimum."""
     return adjusting.adjust_plan(engine(), require_actor(), incident_id, plan_id, data["adjustments"],
-                                 data["reason"], request_now()), 201
+                                 data["reason"], request_now())
 
 
 @blp.route("/incidents/<int:incident_id>/plans/<int:plan_id>/comparison")
+@blp.errors(403, 404)
+@blp.response(200, description="the comparison")
 def plan_comparison(incident_id, plan_id):
     """A plan beside the plan it was adjusted from and the optimum: objective, transport, fill rates
     per site and item, and the sites that lose coverage"""

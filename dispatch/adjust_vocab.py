@@ -27,4 +27,5 @@ ADJUST_MESSAGES = {
     "adjust_reason_needed": _l("Say why the plan is adjusted."),
     "adjust_reason_too_long": _l("The reason is at most %(max)s characters."),
     "plan_unknown": _l("Incident %(incident)s has no plan %(plan)s."),
+    "plan_approved": _l("Plan %(plan)s was approved into %(orders)s transfer orders: cancel them before adjusting it."),
 }

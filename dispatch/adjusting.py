@@ -11,12 +11,13 @@ optimum: the allocator's plan at the root of the chain of adjustments.
 import json
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from accounts.models import User
 from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
 from common.db import UnitOfWork
-from common.errors import InvalidInput, NotFound
+from common.errors import DomainError, InvalidInput, NotFound
 from dispatch import adjust
 from dispatch.incidents import _incident
 from dispatch.models import Plan
@@ -25,6 +26,12 @@ from dispatch.report import explain
 from dispatch.settings import load_settings
 
 MAX_REASON = 500
+# Orders made from a plan (orders.models.TransferOrder), read by name: dispatch does not import orders.
+TRANSFER_ORDER = sa.table("transfer_order", sa.column("plan_id", sa.Integer), sa.column("state", sa.String))
+
+
+class PlanApproved(DomainError):
+    code = "plan_approved"
 
 
 def adjust_plan(engine, actor: Actor, incident_id: int, plan_id: int, adjustments: list, reason: str,
@@ -39,6 +46,7 @@ def adjust_plan(engine, actor: Actor, incident_id: int, plan_id: int, adjustment
                            message_code="adjust_reason_too_long", params={"max": MAX_REASON})
     with UnitOfWork(engine) as uow:
         base = _plan_row(uow.session, incident_id, plan_id)
+        _refuse_if_approved(uow.session, base)
         doc = json.loads(base.problem)
         plan = adjust.adjust_plan(doc, json.loads(base.plan), adjustments)
         row = Plan(incident_id=base.incident_id, norm_version_id=base.norm_version_id, problem=base.problem,
@@ -67,6 +75,17 @@ def _plan_row(session: Session, incident_id: int, plan_id: int) -> Plan:
         raise NotFound(f"incident {incident_id} has no plan {plan_id}", field="plan", message_code="plan_unknown",
                        params={"incident": incident_id, "plan": plan_id})
     return row
+
+
+def _refuse_if_approved(session: Session, row: Plan) -> None:
+    """A plan approved into transfer orders is being carried out: it is no longer adjusted (cancel its orders
+    first; a plan whose orders are all cancelled may be adjusted and approved again)."""
+    live = session.connection().execute(
+        sa.select(sa.func.count()).select_from(TRANSFER_ORDER)
+        .where(TRANSFER_ORDER.c.plan_id == row.id, TRANSFER_ORDER.c.state != "cancelled")).scalar_one()
+    if live:
+        raise PlanApproved(f"plan {row.id} was approved into {live} transfer orders; cancel them before adjusting it",
+                           field="plan", message_code="plan_approved", params={"plan": row.id, "orders": live})
 
 
 def _chain(session: Session, row: Plan) -> list[Plan]:

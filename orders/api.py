@@ -217,6 +217,7 @@ class ReconciliationSchema(Schema):
 
 
 @blp.route("/incidents/<int:incident_id>/plans/<int:plan_id>/approve", methods=["POST"])
+@blp.errors(403, 404, 409)
 @blp.response(201, ApprovalSchema)
 def approve(incident_id, plan_id):
     """Approve a plan (dispatchers, administrators): one order per (source depot, destination site), at once"""
@@ -225,6 +226,7 @@ def approve(incident_id, plan_id):
 
 
 @blp.route("/incidents/<int:incident_id>/reconciliation")
+@blp.errors(403, 404, 409)
 @blp.response(200, ReconciliationSchema)
 def reconciliation(incident_id):
     """Per item over the incident's orders: what left the sources against in transit, received, short, damaged"""
@@ -234,6 +236,7 @@ def reconciliation(incident_id):
 @blp.route("/orders")
 class Orders(MethodView):
     @blp.arguments(OrderQuery, location="query")
+    @blp.errors(403, 404, 409)
     @blp.response(200, OrderSummarySchema(many=True))
     def get(self, args):
         """Transfer orders, newest first (keepers: of their depots, as source or destination)"""
@@ -241,6 +244,7 @@ class Orders(MethodView):
 
 
 @blp.route("/orders/<code>")
+@blp.errors(403, 404, 409)
 @blp.response(200, OrderSchema)
 def one(code):
     """One order with its lines, picks, receipts and history"""
@@ -249,6 +253,7 @@ def one(code):
 
 @blp.route("/orders/<code>/picks", methods=["POST"])
 @blp.arguments(PickSchema)
+@blp.errors(403, 404, 409)
 @blp.response(200, PickedSchema)
 def pick(data, code):
     """Pick a lot scanned at the source depot (its keeper, an administrator); `warnings` says when a lot expiring
@@ -258,6 +263,7 @@ def pick(data, code):
 
 
 @blp.route("/orders/<code>/picks/<int:pick_id>", methods=["DELETE"])
+@blp.errors(403, 404, 409)
 @blp.response(200, OrderSchema)
 def unpick(code, pick_id):
     """Undo a pick before shipping"""
@@ -266,6 +272,7 @@ def unpick(code, pick_id):
 
 @blp.route("/orders/<code>/ship", methods=["POST"])
 @blp.arguments(ShipSchema)
+@blp.errors(403, 404, 409)
 @blp.response(200, ShippedSchema)
 def ship(data, code):
     """Ship everything picked: the units leave the source lots (ledger kind ship) and are in transit"""
@@ -275,6 +282,7 @@ def ship(data, code):
 
 @blp.route("/orders/<code>/receive", methods=["POST"])
 @blp.arguments(ReceiveSchema)
+@blp.errors(403, 404, 409)
 @blp.response(200, OrderSchema)
 def receive(data, code):
     """Receive at the destination depot (its keeper, an administrator): per line received, short and damaged
@@ -285,6 +293,7 @@ def receive(data, code):
 
 @blp.route("/orders/<code>/deliver", methods=["POST"])
 @blp.arguments(DeliverSchema)
+@blp.errors(403, 404, 409)
 @blp.response(200, OrderSchema)
 def deliver(data, code):
     """Confirm a delivery at a shelter (the dispatcher, a source keeper, an administrator) with the receiver's name"""
@@ -294,6 +303,7 @@ def deliver(data, code):
 
 @blp.route("/orders/<code>/cancel", methods=["POST"])
 @blp.arguments(CancelSchema)
+@blp.errors(403, 404, 409)
 @blp.response(200, OrderSchema)
 def cancel(data, code):
     """Cancel an order not yet shipped, with the reason (dispatchers, administrators)"""

@@ -138,3 +138,20 @@ def test_the_adjust_and_comparison_endpoints_are_in_the_openapi_document(client)
     assert "/api/v1/incidents/{incident_id}/plans/{plan_id}/comparison" in spec["paths"]
     assert set(spec["components"]["schemas"]["Adjustment"]["properties"]) >= {"action", "from", "to", "item",
                                                                               "quantity", "depot"}
+
+
+def test_a_plan_approved_into_orders_is_no_longer_adjusted_until_its_orders_are_cancelled(client, engine, planned,
+                                                                                          optimum):
+    approved = client.post(url(optimum, "approve"), headers=bearer(planned, "dispatcher"))
+    assert approved.status_code == 201, approved.json
+    leave_out = {"reason": "青山镇道路中断", "adjustments": [{"action": "leave_out", "depot": "T2"}]}
+    before = snapshot(engine)
+    r = client.post(url(optimum), json=leave_out, headers=bearer(planned, "dispatcher"))
+    assert r.status_code == 409 and r.json["error"]["code"] == "plan_approved", r.json
+    assert r.json["error"]["params"]["orders"] == len(approved.json["orders"])
+    assert snapshot(engine) == before
+    for order in approved.json["orders"]:
+        cancelled = client.post(f"/api/v1/orders/{order['code']}/cancel", json={"reason": "改派"},
+                                headers=bearer(planned, "dispatcher"))
+        assert cancelled.status_code == 200, cancelled.json
+    assert client.post(url(optimum), json=leave_out, headers=bearer(planned, "dispatcher")).status_code == 201
