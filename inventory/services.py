@@ -285,53 +285,34 @@ ATTEMPTS = 3
 
 
 def _run(engine, ctx: Context, kind: str, params: dict, body) -> dict:
-    """Runs one operation in one transaction; with an idempotency key, a repeat returns the first answer.
-    ``body(uow)`` does the work and returns the (line, lot) pairs it wrote.
-    Two transfers in opposite directions can deadlock on PostgreSQL; the loser is rolled back and run again."""
-    fingerprint = hashlib.sha256(
-        json.dumps({"kind": kind, **params}, sort_keys=True, default=str).encode()
-    ).hexdigest()
-    key = ctx.idempotency_key
-    if key is not None and not (0 < len(key) <= 100):
-        raise InvalidInput("Idempotency-Key must be 1 to 100 characters", field="idempotency_key")
+    """Runs one operation in one transaction; with an idempotency key, a repeat returns the first answer
+    (``once_in``). ``body(uow)`` does the work and returns the (line, lot) pairs it wrote."""
+
+    def once(uow):
+        answer, _replayed = once_in(uow, ctx, kind, params,
+                                    lambda: {"replayed": False, "entries": _entries(body(uow), ctx.actor)})
+        return answer
+
+    return in_transaction(engine, once)
+
+
+def in_transaction(engine, body):
+    """One unit of work around ``body(uow)``, committed, and its result. Run again (a few times) when
+    PostgreSQL picks it as a deadlock's victim (two transfers in opposite directions) or when two first
+    transfers or receipts both created the same destination lot (the retry finds it)."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _run_once(engine, ctx, fingerprint, body)
+            with UnitOfWork(engine) as uow:
+                result = body(uow)
+                uow.commit()
+                return result
         except OperationalError as e:
             if getattr(e.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == ATTEMPTS:
                 raise
         except IntegrityError:
-            # Two first transfers to one depot both created its destination lot; the retry finds it.
             if attempt == ATTEMPTS:
                 raise
         time.sleep(random.uniform(0.005, 0.05) * attempt)
-
-
-def _run_once(engine, ctx: Context, fingerprint: str, body) -> dict:
-    key = ctx.idempotency_key
-    with UnitOfWork(engine) as uow:
-        if key is None:
-            written = body(uow)
-        else:
-            replay = _claim(uow, ctx, fingerprint)
-            if replay is not None:
-                return replay
-            work = uow.session.begin_nested()
-            try:
-                written = body(uow)
-            except DomainError as refusal:
-                # The refusal is the key's answer from now on, as a success would be: an earlier attempt
-                # of the same action still queued behind this one must not go through after the phone
-                # was told "refused" (and a phone that resends a refused action sends it with a new key).
-                work.rollback()
-                _remember(uow, ctx, {"refused": _refusal_document(refusal)})
-                uow.commit()
-                raise
-        result = {"replayed": False, "entries": _entries(written, ctx.actor)}
-        if key is not None:
-            _remember(uow, ctx, result)
-        uow.commit()
-        return result
 
 
 def once_in(uow, ctx: Context, kind: str, params: dict, work) -> tuple[dict, bool]:
@@ -353,6 +334,9 @@ def once_in(uow, ctx: Context, kind: str, params: dict, work) -> tuple[dict, boo
     try:
         answer = work()
     except DomainError as refusal:
+        # The refusal is the key's answer from now on, as a success would be: an earlier attempt of the same
+        # action still queued behind this one must not go through after the phone was told "refused" (a
+        # phone that resends a refused action sends it with a new key).
         nested.rollback()
         _remember(uow, ctx, {"refused": _refusal_document(refusal)})
         uow.commit()

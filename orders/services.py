@@ -16,13 +16,10 @@ lines into the destination lots ``<lot>-<depot>``; a shelter's delivery writes n
 books when they were shipped). Every ledger line carries ``reference = <order code>``.
 """
 import json
-import random
-import time
 from collections import defaultdict
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, func, select
 
 from accounts.models import User
@@ -38,8 +35,6 @@ from orders import rules
 from orders.models import TransferEvent, TransferLine, TransferOrder, TransferPick, TransferReceipt
 
 MAX_ID = 2**31 - 1
-ATTEMPTS = 3
-RETRYABLE_SQLSTATES = {"40P01", "40001"}
 
 
 # ---------------------------------------------------------------- approving a plan
@@ -578,21 +573,9 @@ def _act(engine, actor: Actor, now: datetime, code: str, kind: str, params: dict
 
 
 def _in_transaction(engine, body):
-    """One unit of work around ``body(uow)``, committed; run again (a few times) when PostgreSQL picks it as a
-    deadlock's victim or two first receipts created the same destination lot at once."""
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            with UnitOfWork(engine) as uow:
-                result = body(uow)
-                uow.commit()
-                return result
-        except OperationalError as e:
-            if getattr(e.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == ATTEMPTS:
-                raise
-        except IntegrityError:
-            if attempt == ATTEMPTS:
-                raise
-        time.sleep(random.uniform(0.005, 0.05) * attempt)
+    """One unit of work around ``body(uow)``, committed, run again on a deadlock or a destination lot two
+    receipts created at once (``inventory.services.in_transaction``)."""
+    return stock.in_transaction(engine, body)
 
 
 def _ctx(actor: Actor, now: datetime, key: str | None, today: date | None = None, reference: str | None = None):
