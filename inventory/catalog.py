@@ -117,6 +117,7 @@ class ItemFields:
     rotation_lead_days: int | None = None
     priority: int = 2
     kit: str | None = None
+    durable: bool = False
 
 
 def create_item(engine, actor: Actor, f: ItemFields) -> dict:

@@ -185,7 +185,8 @@ def read_catalog(path: Path = CATALOG) -> list[ItemFields]:
             weight_kg=float(r["weight_kg"] or 0), volume_m3=float(r["volume_m3"] or 0),
             shelf_life_days=int(r["shelf_life_days"]) if r["shelf_life_days"] else None,
             rotation_lead_days=int(r["rotation_lead_days"]) if r["rotation_lead_days"] else None,
-            priority=int(r["priority"]), kit=r["kit"] or None) for r in csv.DictReader(f)]
+            priority=int(r["priority"]), kit=r["kit"] or None,
+            durable=r.get("durable", "") in ("1", "true", "yes")) for r in csv.DictReader(f)]
 
 
 def summary(engine) -> dict:

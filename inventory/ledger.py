@@ -115,6 +115,12 @@ def return_(lot: LotState, quantity: int) -> Change:
     return _add(lot, quantity, RETURN)
 
 
+def hand_back(lot: LotState, quantity: int) -> Change:
+    """Units of a village point's lot that go back to a depot as a return (回收) after an incident: they leave
+    the lot whatever its expiry (equipment comes back to be inspected, not to be used on the way)."""
+    return _take(lot, quantity, TRANSFER_OUT, today=None)
+
+
 def count(lot: LotState, counted: int) -> Change:
     """A stock-take (盘点): the difference between counted and recorded becomes the adjustment.
     A count that matches is still recorded (quantity 0) as proof the shelf was counted."""

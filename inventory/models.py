@@ -66,6 +66,8 @@ class Item(SQLModel, table=True):
     rotation_lead_days: int | None = None
     priority: int = 2
     kit: str | None = Field(default=None, max_length=16)
+    # durable equipment (pumps, generators, tents, satellite phones…): tracked while out and returned (回收)
+    durable: bool = False
 
 
 class Lot(SQLModel, table=True):

@@ -28,6 +28,7 @@ def item_dict(i: Item) -> dict:
         "code": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "category": i.category, "unit": i.unit,
         "weight_kg": i.weight_kg, "volume_m3": i.volume_m3, "shelf_life_days": i.shelf_life_days,
         "rotation_lead_days": i.rotation_lead_days, "priority": i.priority, "kit": i.kit,
+        "durable": i.durable,
     }
 
 

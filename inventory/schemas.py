@@ -76,6 +76,8 @@ class ItemSchema(Schema):
     rotation_lead_days = Days(load_default=None)
     priority = fields.Int(strict=True, load_default=2, validate=validate.Range(1, 9))
     kit = fields.Str(allow_none=True, load_default=None, validate=validate.OneOf(KITS))
+    durable = fields.Bool(load_default=False, metadata={
+        "description": "durable equipment: tracked while out with an incident and returned (回收)"})
 
 
 class ItemUpdateSchema(Schema):
@@ -91,6 +93,7 @@ class ItemUpdateSchema(Schema):
     rotation_lead_days = Days()
     priority = fields.Int(strict=True, validate=validate.Range(1, 9))
     kit = fields.Str(allow_none=True, validate=validate.OneOf(KITS))
+    durable = fields.Bool()
 
 
 class ItemListQuery(Schema):

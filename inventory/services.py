@@ -251,6 +251,42 @@ def deliver_in(uow, ctx: Context, *, from_lot: str, quantity: int, to_depot: str
     return _entries([(line, destination)], ctx.actor)
 
 
+def return_lot_in(uow, ctx: Context, *, origin_lot: str, to_depot: str) -> dict:
+    """The lot returned units of ``origin_lot`` enter at ``to_depot`` (回收): the origin lot itself when it is at
+    that depot, else ``<origin_lot>-<to_depot>``, made now (empty) when it does not exist yet, keeping the origin's
+    item, expiry and terms as a transfer's lot does. The depot's keeper or an administrator. Answers
+    {"id", "code", "created"}."""
+    depot = _depot_by_code(uow, to_depot, field="depot")
+    ctx.actor.require_stock_change(depot.id, depot.code)
+    destination_code = f"{origin_lot}-{to_depot}"
+    locked = _lock_in_id_order(uow, {origin_lot, destination_code})
+    if origin_lot not in locked:
+        raise NotFound(f"no lot with code {origin_lot}", field="lot", message_code="no_such_lot",
+                       params={"lot": origin_lot})
+    origin = locked[origin_lot]
+    if origin.depot_id == depot.id:
+        return {"id": origin.id, "code": origin.code, "created": False}
+    existing = locked.get(destination_code)
+    lot = _destination_lot(uow, ctx, origin, depot, destination_code, existing)
+    return {"id": lot.id, "code": lot.code, "created": existing is None}
+
+
+def return_in(uow, ctx: Context, *, lot: str, quantity: int, counterpart_id: int | None = None) -> list[dict]:
+    """Returned units enter a lot (kind ``return``, 回收) inside a caller's transaction; the lot's keeper or an
+    administrator. ``counterpart_id``: the line they left a village point's lot with, if they did."""
+    target = _locked_lot(uow, lot)
+    ctx.actor.require_stock_change(target.depot_id, target.depot_code)
+    line = _write(uow, ctx, target, ledger.return_(_state(target), quantity), counterpart_id=counterpart_id)
+    return _entries([(line, target)], ctx.actor)
+
+
+def hand_back_in(uow, ctx: Context, *, lot: str, quantity: int) -> list[dict]:
+    """Units that leave a village point's lot as a return to another depot (kind ``transfer_out``), recorded by
+    the keeper who receives them there (the caller checks that): they hand over what the lot's ledger holds."""
+    target = _locked_lot(uow, lot)
+    return _entries([(_write(uow, ctx, target, ledger.hand_back(_state(target), quantity)), target)], ctx.actor)
+
+
 def write_off_in(uow, ctx: Context, *, lot: str, quantity: int, reason: str) -> list[dict]:
     """The only way units are written off (报损): an approved write-off request (``inventory.writeoffs``)
     calls this in its transaction, with ``ctx.reference`` naming the request. The lot is locked and the

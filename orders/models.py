@@ -136,3 +136,74 @@ class TransferEvent(SQLModel, table=True):
     username: str = Field(max_length=64)  # as the account was named then: the history reads alone
     at: datetime = Field(sa_type=UTCDateTime)
     details: str = Field(sa_type=sa.Text)  # JSON
+
+
+# ---------------------------------------------------------------- returns (回收) after an incident
+
+RETURN_STATUSES = ("awaiting_inspection", "inspected")
+
+
+class EquipmentReturn(SQLModel, table=True):
+    """Durable equipment that came back from a site of an incident into a depot, scanned by its keeper (``HS-<id>``).
+
+    Received, it is no longer out, but it is not stock yet (``awaiting_inspection``: no ledger line). Inspected,
+    all of it enters ``lot_id`` with one ``return`` ledger line (``return_movement_id``, reference ``HS-<id>``):
+    ``restocked`` units as usable stock, ``damaged`` units with a pending write-off request
+    (``write_off_request_id``) that an administrator approves through the write-off flow. From a depot site (a
+    village point) the units first leave that depot's lot with a ``transfer_out`` line (``out_movement_id``)."""
+
+    __tablename__ = "equipment_return"
+    __table_args__ = (
+        _one_of("status", RETURN_STATUSES, "ck_equipment_return_status"),
+        _one_of("site_kind", DESTINATION_KINDS, "ck_equipment_return_site_kind"),
+        sa.CheckConstraint("quantity > 0 and restocked >= 0 and damaged >= 0", name="ck_equipment_return_quantities"),
+        sa.CheckConstraint("(status = 'inspected' and restocked + damaged = quantity) or "
+                           "(status = 'awaiting_inspection' and restocked = 0 and damaged = 0)",
+                           name="ck_equipment_return_inspection"),
+        sa.Index("ix_equipment_return_incident_site_item", "incident_id", "site_code", "item_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    site_kind: str = Field(max_length=8)  # depot or shelter, as the orders' destinations
+    site_code: str = Field(max_length=32)
+    item_id: int = Field(foreign_key="item.id")
+    origin_lot_id: int = Field(foreign_key="lot.id")  # the lot the orders shipped the units from
+    quantity: int
+    depot_id: int = Field(foreign_key="depot.id", index=True)  # the receiving depot
+    lot_id: int = Field(foreign_key="lot.id")  # the lot they enter: the origin lot at its depot, else <lot>-<depot>
+    status: str = Field(default="awaiting_inspection", max_length=24)
+    note: str | None = Field(default=None, max_length=200)
+    out_movement_id: int | None = Field(default=None, foreign_key="movement.id")  # from a depot site
+    received_by: int = Field(foreign_key="user_account.id")
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    restocked: int = 0
+    damaged: int = 0
+    damage_reason: str | None = Field(default=None, max_length=200)
+    return_movement_id: int | None = Field(default=None, foreign_key="movement.id")
+    write_off_request_id: int | None = Field(default=None, foreign_key="write_off_request.id")
+    inspected_by: int | None = Field(default=None, foreign_key="user_account.id")
+    inspected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class EquipmentRelease(SQLModel, table=True):
+    """Durable units a dispatcher declares will not come back (a tent left with a family, a pump lost in the
+    flood), with the reason: they leave the list of what is still out. No ledger line: units at a shelter left
+    the books when shipped; units at a village point stay in its stock until its keeper records them."""
+
+    __tablename__ = "equipment_release"
+    __table_args__ = (
+        _one_of("site_kind", DESTINATION_KINDS, "ck_equipment_release_site_kind"),
+        sa.CheckConstraint("quantity > 0", name="ck_equipment_release_quantity"),
+        sa.Index("ix_equipment_release_incident_site_item", "incident_id", "site_code", "item_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    site_kind: str = Field(max_length=8)
+    site_code: str = Field(max_length=32)
+    item_id: int = Field(foreign_key="item.id")
+    quantity: int
+    reason: str = Field(max_length=500)
+    declared_by: int = Field(foreign_key="user_account.id")
+    declared_at: datetime = Field(sa_type=UTCDateTime)

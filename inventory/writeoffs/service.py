@@ -147,6 +147,25 @@ def request(engine, actor: Actor, now: datetime, new: NewRequest) -> dict:
         return replay
 
 
+def request_in(uow, actor: Actor, now: datetime, *, lot: str, quantity: int, reason: str, note: str | None) -> dict:
+    """A pending request made inside a caller's transaction (a return's inspection finds damaged units), by the
+    same rules as ``request``: a keeper of the lot's depot or an administrator, no more than the lot holds."""
+    _check_request(NewRequest(lot=lot, quantity=quantity, reason=reason, note=note))
+    s = uow.session
+    row = s.exec(select(Lot, Depot).join(Depot, Depot.id == Lot.depot_id).where(Lot.code == lot)).first()
+    if row is None:
+        raise NotFound(f"no lot with code {lot}", field="lot", message_code="no_such_lot", params={"lot": lot})
+    found, depot = row
+    s.refresh(found)  # the caller may have changed its quantity in this transaction
+    actor.require_stock_change(depot.id, depot.code)
+    ledger.write_off(ledger.LotState(found.code, found.quantity, found.expires_on), quantity, reason)
+    req = WriteOffRequest(lot_id=found.id, depot_id=depot.id, quantity=quantity, reason=reason, note=note,
+                          status="pending", requested_by=actor.user_id, requested_at=now)
+    s.add(req)
+    s.flush()
+    return _request_dict(s, req)
+
+
 def _replay(s, actor: Actor, new: NewRequest, lot_id: int | None) -> dict | None:
     row = s.exec(select(WriteOffRequest).where(WriteOffRequest.requested_by == actor.user_id,
                                                WriteOffRequest.idempotency_key == new.idempotency_key)).first()
