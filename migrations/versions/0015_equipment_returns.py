@@ -1,6 +1,6 @@
 """durable equipment and its returns
 
-Revision ID: 0016
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-06 10:00:00.000000
 
@@ -17,7 +17,7 @@ import sqlmodel
 import common.db
 
 
-revision: str = '0016'
+revision: str = '0015'
 down_revision: Union[str, None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
