@@ -4,6 +4,7 @@ What is still out per incident, site and durable item; a keeper receives a retur
 the lot's label and inspects it (restocked or damaged); a dispatcher declares units that will not come back.
 Every action takes an `Idempotency-Key` header: a retry does nothing again and answers `replayed` true."""
 from flask import request
+from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from accounts.auth import require_actor
@@ -140,21 +141,20 @@ def still_out(incident_id):
 
 
 @blp.route("/incidents/<int:incident_id>/returns")
-@blp.errors(403, 404, 409)
-@blp.response(200, ReturnsListSchema)
-def returns(incident_id):
-    """The incident's returns and the units declared as not coming back"""
-    return service.list_returns(engine(), require_actor(), incident_id)
+class Returns(MethodView):  # one rule for both methods: an id out of range is then a 404 for either
+    @blp.errors(403, 404, 409)
+    @blp.response(200, ReturnsListSchema)
+    def get(self, incident_id):
+        """The incident's returns and the units declared as not coming back"""
+        return service.list_returns(engine(), require_actor(), incident_id)
 
-
-@blp.route("/incidents/<int:incident_id>/returns", methods=["POST"])
-@blp.arguments(NewReturnSchema)
-@blp.errors(403, 404, 409)
-@blp.response(201, ReturnSchema)
-def receive(data, incident_id):
-    """Receive a return into a depot (its keeper, an administrator): awaiting inspection, no longer out"""
-    return service.receive(engine(), require_actor(), request_now(), request_today(), incident_id, **data,
-                           idempotency_key=_key())
+    @blp.arguments(NewReturnSchema)
+    @blp.errors(403, 404, 409)
+    @blp.response(201, ReturnSchema)
+    def post(self, data, incident_id):
+        """Receive a return into a depot (its keeper, an administrator): awaiting inspection, no longer out"""
+        return service.receive(engine(), require_actor(), request_now(), request_today(), incident_id, **data,
+                               idempotency_key=_key())
 
 
 @blp.route("/returns/<int:return_id>")
