@@ -73,7 +73,7 @@ def plan_flows(engine, actor: Actor, incident_id: int) -> dict:
     return {"plan": row.id, "created_at": row.created_at, "status": doc.get("status"), "names": names, "items": items,
             "by_destination": by_destination(flows), "by_source": by_source(flows),
             "units": sum(f.quantity for f in flows), "pairs": len({(f.source, f.destination) for f in flows}),
-            "approved": any(p == latest["id"] for p, _ in orders),
+            "approved": any(p == row.id for p, _ in orders),
             "live_orders": sum(1 for _, state in orders if state != rules.CANCELLED)}
 
 

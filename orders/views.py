@@ -13,7 +13,7 @@ read the board (no forms; a POST is a 403); keepers read the orders of their dep
 token; a refused form comes back with status 422 and the message beside its field, nothing stored.
 """
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, TextAreaField
@@ -77,8 +77,9 @@ def order(code: str):
 @login_required_page
 def waybill_pdf(code: str):
     doc = waybill.document(engine(), require_actor(), code, label_base())
-    html = render_template("waybill_pdf.html", order=doc, font=waybill.font(), qr=waybill.qr_image(doc["qr_url"]),
-                           printed_at=request_now())
+    with force_locale("zh_Hans_CN"):  # a waybill is Chinese whatever the page's language
+        html = render_template("waybill_pdf.html", order=doc, font=waybill.font(), qr=waybill.qr_image(doc["qr_url"]),
+                               printed_at=request_now())
     body = waybill.pdf(html)
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="waybill-{doc["code"]}.pdf"', "Content-Length": str(len(body)),

@@ -148,7 +148,7 @@ def test_a_dispatcher_approves_the_latest_plan_after_confirming_and_lands_on_the
     r = client.get(r.headers["Location"])
     assert "方案 %s 已批准，生成 4 张调拨单。" % stocked.plan in text(r)
     r = post(client, page, {"plan": str(stocked.plan), "confirm": "y"}, f"/incidents/{stocked.incident}/board")
-    assert r.status_code == 422 and f"方案 {stocked.plan} 已经批准过。" in text(r)
+    assert r.status_code == 422 and f"方案 {stocked.plan} 已批准过。" in text(r)
 
 
 def test_approving_refuses_keepers_auditors_and_a_form_without_its_csrf_token(client, engine, stocked):
@@ -172,7 +172,7 @@ def test_a_plan_newer_than_the_page_is_not_approved_unseen(client, engine, stock
     login(client, "dispatcher", "dispatcher-pass")
     page = f"/incidents/{stocked.incident}/dispatch"
     r = post(client, page, {"plan": str(stocked.plan - 1 if stocked.plan > 1 else 999), "confirm": "y"}, page)
-    assert r.status_code == 422 and "批准前制定了更新的方案" in text(r)
+    assert r.status_code == 422 and "本页打开后又制定了更新的方案" in text(r)
     assert orders_of(engine) == {}
 
 
@@ -215,7 +215,7 @@ def test_the_board_page_shows_states_late_lines_and_dates_in_chinese(client, und
     r = client.get(f"/incidents/{under_way.incident}/board")
     assert r.status_code == 200
     words = text(r)
-    for expected in ("调度看板", "已发运，在途", "部分签收", "拣货中", "已取消", "超时行", "对账成立",
+    for expected in ("调度看板", "调出在途", "部分签收", "拣货中", "已作废", "超时行", "对账平衡",
                      "2026年7月1日 22:05", "镇储备站自行配送"):
         assert expected in words, expected
     assert re.search(r'class="late-lines">3<', r.get_data(as_text=True))
