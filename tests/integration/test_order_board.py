@@ -176,6 +176,28 @@ def test_a_plan_newer_than_the_page_is_not_approved_unseen(client, engine, stock
     assert orders_of(engine) == {}
 
 
+def test_the_incident_page_leads_to_approval_and_then_to_the_board(client, engine, county, monkeypatch):
+    from tests.integration.test_dispatch_pages import NORMS, SITES, TRAVEL
+    from dispatch import importers, incidents, planning
+    from tests.integration.helpers import new_lot
+
+    monkeypatch.setattr("common.clock.now", lambda: NOW)
+    settings.replace_norms(engine, county.admin, NORMS, "page norms")
+    importers.import_travel_times(engine, county.admin, TRAVEL)
+    new_lot(engine, county.admin, depot="C1", item="TENT", quantity=40, expires_on=None, code="TENT-C1")
+    incident = incidents.declare(engine, county.dispatcher, type="flood", title="7·15 洪涝灾害", declared_at=NOW,
+                                 sites=SITES)
+    plan = planning.plan_incident(engine, county.dispatcher, incident, NOW, "Asia/Shanghai")["id"]
+    login(client, "dispatcher", "dispatcher-pass")
+    page = client.get(f"/incidents/{incident}").get_data(as_text=True)
+    assert f'href="/incidents/{incident}/dispatch"' in page and f"批准并派发方案 {plan}…" in page
+    r = post(client, f"/incidents/{incident}/dispatch", {"plan": str(plan), "confirm": "y"},
+             f"/incidents/{incident}/dispatch")
+    assert r.status_code == 302
+    page = client.get(f"/incidents/{incident}").get_data(as_text=True)
+    assert f'href="/incidents/{incident}/board"' in page and "批准并派发方案" not in page
+
+
 # ------------------------------------------------------------------ pages: cancelling, the board
 
 
