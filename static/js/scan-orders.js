@@ -263,6 +263,7 @@ export class Orders {
     const found = await this.lot(code);
     if (!found.lot) {
       if (found.status === 404) return this.say(this.fill(this.T.unknownLot, { code }), this.T.unknownHint);
+      if (found.status === 403) return this.say(this.O.refused, this.fill(this.O.lotNotHere, { lot: code, source: this.current.order.source }));
       return this.say(this.fill(this.T.offlineUnknown, { code }));
     }
     const lot = found.lot;
