@@ -98,6 +98,17 @@ class DepotLabel:
     shelf: str | None = None  # a shelf label when set
 
 
+@dataclass(frozen=True)
+class OrderLabel:
+    """A transfer order's label (``/o/<code>``), stuck on the load: the keepers scan it to pick, ship and receive."""
+    url: str
+    order_code: str
+    source_name: str
+    source_code: str
+    destination_name: str
+    destination_code: str
+
+
 # Labels are read in the depot, in Chinese whatever the printing page's language: the same words as the
 # Chinese pages (a unit test keeps them equal to the zh_Hans_CN catalog).
 STORAGE_MODES_ZH = {"physical": "实物储备", "agreement": "协议（代储）储备", "capacity": "产能储备"}
@@ -231,7 +242,7 @@ def chinese_font() -> str:
 _jinja = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
 
 
-def sheet_html(labels: list[LotLabel | DepotLabel], layout: Layout, *, skip: int = 0, font: str = "sans-serif") -> str:
+def sheet_html(labels: list[LotLabel | DepotLabel | OrderLabel], layout: Layout, *, skip: int = 0, font: str = "sans-serif") -> str:
     """The HTML of a sheet: pages of absolutely placed labels. ``skip`` leaves the first slots of the
     first page empty (a partly used A4 sheet)."""
     if not 0 <= skip < layout.per_page:
@@ -247,7 +258,7 @@ def sheet_html(labels: list[LotLabel | DepotLabel], layout: Layout, *, skip: int
     )
 
 
-def sheet_pdf(labels: list[LotLabel | DepotLabel], layout: Layout | str = DEFAULT_LAYOUT, *, skip: int = 0) -> bytes:
+def sheet_pdf(labels: list[LotLabel | DepotLabel | OrderLabel], layout: Layout | str = DEFAULT_LAYOUT, *, skip: int = 0) -> bytes:
     """The labels as a PDF ready to print at 100 % (no "fit to page"), Chinese set in a CJK font."""
     font = chinese_font()  # before anything else: without it the PDF would be boxes
     import weasyprint  # imported here: it loads Pango, which the rest of the app never needs

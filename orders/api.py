@@ -102,6 +102,7 @@ class OrderPlannedLotSchema(Schema):
     lot = fields.Str()
     quantity = fields.Int()
     expires_on = fields.Date(allow_none=True)
+    shelf = fields.Str(allow_none=True, metadata={"description": "where the lot stands in the source depot"})
 
 
 class OrderLineSchema(Schema):

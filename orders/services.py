@@ -513,11 +513,12 @@ def _full(s, o: TransferOrder) -> dict:
         item_codes[line.id] = item.code
         q = _quantities(line)
         planned_lots = json.loads(line.planned_lots)
-        expiries = dict(s.exec(select(Lot.code, Lot.expires_on)
-                               .where(Lot.code.in_([x["lot"] for x in planned_lots]))).all())
+        known = {code: (expires_on, shelf) for code, expires_on, shelf in s.exec(
+            select(Lot.code, Lot.expires_on, Lot.shelf).where(Lot.code.in_([x["lot"] for x in planned_lots]))).all()}
         lines.append({"item": item.code, "item_name": item.name_zh, "item_name_en": item.name_en, "unit": item.unit,
                       "state": rules.line_state(o.state, q), "planned": line.planned,
-                      "planned_lots": [{**x, "expires_on": expiries.get(x["lot"])} for x in planned_lots],
+                      "planned_lots": [{**x, "expires_on": known.get(x["lot"], (None, None))[0],
+                                        "shelf": known.get(x["lot"], (None, None))[1]} for x in planned_lots],
                       "picked": line.picked, "shipped": line.shipped, "received": line.received, "short": line.short,
                       "damaged": line.damaged, "in_transit": q.in_transit})
     picks = [{"id": p.id, "item": item_codes[p.line_id], "lot": lot(p.lot_id).code,

@@ -1,6 +1,8 @@
 """HTML pages of transfer orders, a thin edge over ``orders.services`` and ``orders.board``:
 
+    /orders                                the list: a keeper's depots' orders (open ones first), everyone else's all
     /orders/<code>                         the order, read-only (its label /o/<code> and the scanning page lead here)
+    /orders/<code>/label.pdf               the order's label (QR of /o/<code>)
     /orders/<code>/waybill.pdf             the printable waybill (调拨单/运单), A4, Chinese
     /orders/<code>/cancel            POST  cancel with a reason, until shipped (dispatchers, administrators)
     /incidents/<id>/dispatch     GET/POST  一键派发: who sends what to whom in the latest plan, and approving it
@@ -12,22 +14,26 @@ template global ``incident_orders`` registered below. Dispatchers and administra
 read the board (no forms; a POST is a 403); keepers read the orders of their depots. Every form carries the CSRF
 token; a refused form comes back with status 422 and the message beside its field, nothing stored.
 """
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, TextAreaField
 
 from accounts.auth import login_required_page, require_actor
-from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
-from common.errors import DomainError
+from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER, Actor
+from common.errors import DomainError, InvalidInput
 from common.http import translated_message
 from common.web import engine, request_now, request_today
 from dispatch import incidents
+from inventory import queries
 from labels import payloads
 from labels.views import BaseUrlUnusable
 from orders import board as boards
 from orders import rules, services, waybill
+from orders.label import order_label_pdf
 from orders.vocab import ACTIONS, DESTINATION_KINDS, ERROR_MESSAGES, STATES, WARNINGS
 
 bp = Blueprint("orders", __name__)
@@ -65,12 +71,48 @@ def _message(e: DomainError) -> str:
 # ---------------------------------------------------------------- one order
 
 
+OPEN = "open"  # the list's filter for every state with something still to do
+
+
+@bp.route("/orders")
+@login_required_page
+def index():
+    actor, eng = require_actor(), engine()
+    args = request.args
+    state = args.get("state", OPEN if actor.role == KEEPER else "") or None
+    if state not in (None, OPEN, *rules.STATES):
+        raise InvalidInput(f"state must be open or one of {', '.join(rules.STATES)}", field="state",
+                           message_code="order_state_unknown", params={"value": str(state)[:40]})
+    incident = args.get("incident", "").strip() or None
+    if incident is not None and not incident.isdigit():
+        raise InvalidInput(f"incident must be a number, got {incident[:40]!r}", field="incident")
+    depot = args.get("depot", "").strip() or None
+    rows = services.list_orders(eng, actor, incident=int(incident) if incident else None,
+                                state=None if state in (None, OPEN) else state, depot=depot)
+    if state == OPEN:
+        rows = [o for o in rows if o["state"] in rules.OPEN_STATES]
+    depots = queries.list_depots(eng, actor)
+    kept = {d["code"] for d in depots} if actor.role == KEEPER else set()
+    return render_template("orders.html", orders=rows, state=state, incident=incident, depot=depot,
+                           states=rules.STATES, depots=depots, kept=kept, is_keeper=actor.role == KEEPER)
+
+
 @bp.route("/orders/<code>")
 @login_required_page
 def order(code: str):
     actor = require_actor()
     return render_template("order.html", order=services.get(engine(), actor, code),
                            board_link=actor.role in READERS)
+
+
+@bp.route("/orders/<code>/label.pdf")
+@login_required_page
+def label(code: str):
+    pdf = order_label_pdf(engine(), require_actor(), code, base=label_base(),
+                          layout=request.args.get("layout", "single-60x40"))
+    response = send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=f"order-{code}.pdf", max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/orders/<code>/waybill.pdf")

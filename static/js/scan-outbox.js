@@ -9,7 +9,8 @@
 // a network error or a 5xx keeps it waiting for the next try.
 //
 // An item goes to the ledger endpoint unless it names its own `url` and `body` (a count recorded into a
-// count session: scan-counts.js); `op` is what it means either way.
+// count session: scan-counts.js; a transfer order's pick, ship or receipt: scan-orders.js), and `method`
+// when it is not POST (undoing a pick is a DELETE); `op` is what it means either way.
 
 const SEND_TIMEOUT_MS = 15000;
 const SENT_KEPT = 30;
@@ -90,12 +91,12 @@ export class Outbox {
     item.lastTry = new Date().toISOString();
     let response;
     // most actions go to the ledger; an item may name its own endpoint and body (a write-off request)
-    const { url, body } = item.send || { url: this.url, body: item.op };
+    const { url, body, method } = item.send || { url: this.url, body: item.op };
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
     try {
       response = await fetch(url, {
-        method: "POST",
+        method: method || "POST",
         headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}`, "Idempotency-Key": item.key },
         body: JSON.stringify(body),
         credentials: "omit",

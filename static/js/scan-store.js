@@ -2,8 +2,9 @@
 //   outbox  every action, written before any network call (key: seq, in the order recorded)
 //   lots    lots as last seen from the server, with the time they were seen
 //   meta    the device id and token, the working depot, when the lots were last fetched
+//   orders  the open transfer orders of the user's depots as last seen, with the time they were seen (version 2)
 
-const VERSION = 1;
+const VERSION = 2;
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -15,11 +16,15 @@ function promised(request) {
 export class Store {
   static async open(user) {
     const request = indexedDB.open(`reliefdepot-scan:${user}`, VERSION);
-    request.onupgradeneeded = () => {
+    request.onupgradeneeded = (event) => {
+      // each version adds its stores to what a phone already holds: the outbox waiting there is kept
       const db = request.result;
-      db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
-      db.createObjectStore("lots", { keyPath: "code" });
-      db.createObjectStore("meta", { keyPath: "k" });
+      if (event.oldVersion < 1) {
+        db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+        db.createObjectStore("lots", { keyPath: "code" });
+        db.createObjectStore("meta", { keyPath: "k" });
+      }
+      if (event.oldVersion < 2) db.createObjectStore("orders", { keyPath: "code" });
     };
     return new Store(await promised(request));
   }

@@ -1,11 +1,13 @@
 // The scanning page: what happens after a scan or a typed code, the action forms, the outbox list.
 // Pieces: scan-codes (what a text points at), scan-store (IndexedDB), scan-outbox (sending once, in
 // order), scan-lots (lookups and the offline copy), scan-camera (getUserMedia + barcode-detector),
-// scan-counts (the open count session of the depot in view, counted into through the outbox).
+// scan-counts (the open count session of the depot in view, counted into through the outbox), scan-orders
+// (transfer orders: an order label opens the order; then a lot scanned picks it; ship, receive, deliver).
 import { Camera } from "./scan-camera.js";
 import { parseScan } from "./scan-codes.js";
 import { Counts } from "./scan-counts.js";
 import { Lots, getJSON, provisional } from "./scan-lots.js";
+import { Orders } from "./scan-orders.js";
 import { Outbox, newKey } from "./scan-outbox.js";
 import { Picking } from "./scan-picking.js";
 import { Store } from "./scan-store.js";
@@ -25,7 +27,7 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString(document.documentEleme
 const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(document.documentElement.lang, { dateStyle: "medium" }) : "");
 const depotName = (code) => (config.depots.find((d) => d.code === code) || { name: code }).name;
 
-let store, outbox, lots, camera, picking, sessions;
+let store, outbox, lots, camera, picking, sessions, orders;
 let current = null;  // {lot, readOnly}
 let action = null;
 let lastScan = { text: "", at: 0 };
@@ -72,12 +74,11 @@ async function handle(text) {
   if (found.error === "empty") return say(T.empty);
   if (found.error === "foreign") return say(T.foreign, T.foreignHint);
   if (found.error) return say(T.malformed, T.malformedHint);
-  if (found.kind === "order") {
-    if (config.urls.order) return location.assign(config.urls.order + encodeURIComponent(found.code));
-    return say(T.orders, fill(T.ordersHint, { code: found.code }));
-  }
+  if (found.kind === "order") return orders.open(found.code);
+  if (found.kind === "any" && /^DO-[0-9A-Z-]+$/.test(found.code)) return orders.open(found.code);
   if (found.kind === "depot") return setDepot(found.code, found.shelf);
   if (found.kind === "any" && config.depots.some((d) => d.code === found.code)) return setDepot(found.code, null);
+  if (orders.takesLots()) return orders.scanLot(found.code);  // an order open to pick: the lot is picked for it
   return showLot(found.code, found.kind === "any");
 }
 
@@ -127,6 +128,7 @@ function hideLot() {
 }
 
 async function render(lot, fresh) {
+  if (orders.current) orders.hide();  // a lot looked up while no order is being picked
   const mine = config.canChange && (!config.keeps || config.depots.some((d) => d.code === lot.depot));
   current = { lot, readOnly: !mine, fresh };
   await sessions.show(lot.depot);
@@ -265,6 +267,7 @@ function nextScan() {
 }
 
 function describeResult(item) {
+  if (item.order) return orders.describe(item);
   const op = item.op;
   const entries = (item.result && item.result.entries) || [];
   const u = UNITS[item.unit] || item.unit || "";
@@ -280,6 +283,7 @@ function describeResult(item) {
 }
 
 async function onSent(item) {
+  if (item.order) return orders.sent(item);
   if (item.count) {
     await sessions.sent(item);
     return confirm(describeResult(item));
@@ -299,6 +303,7 @@ async function onSent(item) {
 async function onRejected(item) {
   confirm("");
   say(`${T.rejected}: ${opText(item)}`, `${errorText(item.error)} ${errorDetail(item.error)} ${T.resolve}`);
+  if (item.order) return orders.rejected(item);
   // a count session started (or ended) meanwhile: the page learns it, and the next count goes the right way
   if (item.error && ["count_session_open", "count_state"].includes(item.error.code)) await sessions.show(item.depot, { fresh: true });
   if (current && current.lot.code === item.op.lot) await refreshCurrent();
@@ -314,6 +319,7 @@ async function refreshCurrent() {
 // ---------------------------------------------------------------- the outbox list
 
 function opText(item) {
+  if (item.order) return orders.describe(item);
   const op = item.op;
   const amount = op.kind === "count" ? `= ${op.counted}` : op.quantity;
   const to = op.kind === "transfer" ? ` → ${op.to_depot}` : item.count ? ` → ${item.count.reference}` : "";
@@ -423,6 +429,7 @@ async function whenOnline() {
     if (config.keeps) {
       try {
         await store.setMeta("lotsCount", await lots.refresh());
+        await orders.refresh();
       } catch (e) { /* offline again: the copy kept stays */ }
     }
     if (current) await refreshCurrent();
@@ -483,6 +490,10 @@ async function start() {
     store, urls: config.urls, token, T, fill,
     el: { box: $("count-session"), title: $("count-session-title"), progress: $("count-session-progress"), link: $("count-session-link") },
   });
+  orders = new Orders({
+    store, outbox, urls: config.urls, token, config, T, fill, day, when, detail: errorDetail, say, confirm, units: UNITS,
+    lot: (code) => lots.lookup(code), before: () => { clearMessages(); hideLot(); },
+  });
   camera = new Camera({ video: $("camera"), urls: config.urls, onCode: onCameraCode, onError: (e) => console.warn(e) });
 
   $("code-form").addEventListener("submit", (e) => {
@@ -504,6 +515,7 @@ async function start() {
   showDepot(working);
   if (working) await sessions.show(working.code);
   await showOutbox();
+  await orders.paintList();
   await showDevice();
   showNetwork();
   if ("serviceWorker" in navigator) {

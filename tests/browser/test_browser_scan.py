@@ -53,7 +53,7 @@ def test_codes_that_lead_nowhere_get_a_clear_message_on_the_page(keeper_phone):
         ("http://testserver/x/LOT-WATER-T1", "这不是本系统的编码"),
         ("http://testserver/l/%E6", "这不是本系统的编码"),
         ("https://weixin.qq.com/r/abc", "这是其他系统或其他单位的标签。"),
-        ("http://testserver/o/ORD-2026-001", "调拨单功能尚未启用"),
+        ("http://testserver/o/ORD-2026-001", "没有调拨单 ORD-2026-001。"),
         ("http://testserver/d/T2", "您不保管库点 T2，不能设为当前库点。"),
     ):
         scan(page, text)

@@ -148,4 +148,5 @@ def test_the_order_label_leads_to_a_read_only_order_page_in_chinese_and_english(
 
 def test_the_scanning_page_knows_where_an_order_opens(client, stocked):
     assert login(client, "keeper", "keeper-pass").status_code == 302
-    assert '"order": "/orders/"' in client.get("/scan").get_data(as_text=True)
+    page = client.get("/scan").get_data(as_text=True)
+    assert '"orderPage": "/orders/"' in page and '"orders": "/api/v1/orders"' in page
