@@ -149,13 +149,14 @@ def _init_api(app: Flask) -> None:
     from inventory import api as inventory_api
     from inventory.writeoffs import api as writeoffs_api
     from orders import api as orders_api
+    from orders import requests_api as transfer_requests_api
 
     api = Api(app)
     api.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
-                      orders_api.blp, audit_api.blp):
+                      orders_api.blp, transfer_requests_api.blp, audit_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
