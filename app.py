@@ -173,6 +173,7 @@ def _init_pages(app: Flask) -> None:
     from inventory.views import bp as inventory_pages
     from inventory.writeoffs.views import bp as writeoff_pages
     from labels.views import bp as label_pages
+    from orders.request_views import bp as transfer_request_pages
     from orders.views import bp as order_pages
     from scan.views import bp as scan_pages
 
@@ -184,6 +185,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(count_pages)
     app.register_blueprint(dispatch_pages)
     app.register_blueprint(order_pages)
+    app.register_blueprint(transfer_request_pages)
     app.register_blueprint(audit_pages)
 
 
