@@ -124,3 +124,5 @@ REQUEST_ERROR_MESSAGES = {
     "transfer_request_nothing_granted": _l("Nothing would be sent: reject the request instead."),
     "transfer_request_status_unknown": _l("Unknown status %(value)s."),
 }
+
+ERROR_MESSAGES.update(REQUEST_ERROR_MESSAGES)  # one table of the orders package's messages (tests/unit/test_order_rules)
