@@ -43,6 +43,8 @@ def test_a_keeper_requests_on_the_form_and_the_dispatcher_approves_on_the_pendin
     assert r.status_code == 200 and "DO-20260701-1" in text(r)
     mine = text(keeper.get("/transfer-requests?mine=1"))
     assert "已批准" in mine and "DO-20260701-1" in mine
+    order = keeper.get("/orders/DO-20260701-1")  # the order's page, with no incident
+    assert order.status_code == 200 and "W-OLD" in text(order)
 
 
 def test_granting_fewer_without_a_note_answers_in_chinese_and_rejecting_needs_a_reason(app, county_stocked):
