@@ -4,7 +4,7 @@ the receipts (what arrived of which lot) and an append-only history of everythin
 Stock moves only through the ledger (``inventory.services.ship_in`` / ``deliver_in``, reference = the order's
 code); these rows say what was planned, picked, shipped and received, and what is still in transit.
 """
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -207,3 +207,49 @@ class EquipmentRelease(SQLModel, table=True):
     reason: str = Field(max_length=500)
     declared_by: int = Field(foreign_key="user_account.id")
     declared_at: datetime = Field(sa_type=UTCDateTime)
+
+
+REQUEST_STATUSES = ("pending", "approved", "rejected", "withdrawn")
+
+
+class TransferRequest(SQLModel, table=True):
+    """A daily transfer request (日常调拨申请), outside incidents: a town station or village point asks a depot above
+    it for items. An approval turns it into a transfer order (``order_id``) like any other."""
+
+    __tablename__ = "transfer_request"
+    __table_args__ = (
+        _one_of("status", REQUEST_STATUSES, "ck_transfer_request_status"),
+        sa.CheckConstraint("(status = 'approved') = (order_id is not null)", name="ck_transfer_request_order"),
+        sa.Index("ix_transfer_request_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    depot_id: int = Field(foreign_key="depot.id", index=True)  # the requesting depot: the order's destination
+    source_depot_id: int = Field(foreign_key="depot.id", index=True)  # a depot above it
+    reason: str = Field(max_length=500)
+    wanted_by: date
+    status: str = Field(default="pending", max_length=16)
+    requested_by: int = Field(foreign_key="user_account.id")
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    decided_by: int | None = Field(default=None, foreign_key="user_account.id")  # approved, rejected or withdrew
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str | None = Field(default=None, max_length=500)  # why rejected, or why fewer units
+    order_id: int | None = Field(default=None, foreign_key="transfer_order.id", unique=True)
+
+
+class TransferRequestLine(SQLModel, table=True):
+    """One item asked for; ``granted`` is what the approval put on the order (possibly fewer, possibly 0)."""
+
+    __tablename__ = "transfer_request_line"
+    __table_args__ = (
+        sa.UniqueConstraint("request_id", "item_id", name="uq_transfer_request_line_item"),
+        sa.CheckConstraint("quantity > 0", name="ck_transfer_request_line_quantity"),
+        sa.CheckConstraint("granted is null or (granted >= 0 and granted <= quantity)",
+                           name="ck_transfer_request_line_granted"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="transfer_request.id", index=True)
+    item_id: int = Field(foreign_key="item.id")
+    quantity: int
+    granted: int | None = None

@@ -59,7 +59,7 @@ def approve_plan(engine, actor: Actor, now: datetime, *, incident_id: int, plan_
     with Session(engine) as s:
         orders = s.exec(select(TransferOrder).where(TransferOrder.plan_id == plan_id)
                         .order_by(TransferOrder.id)).all()
-        return {**answer, "orders": [_summary(s, o) for o in orders], "replayed": replayed}
+        return {**answer, "orders": _summaries(s, orders), "replayed": replayed}
 
 
 def _approve(uow, actor: Actor, now: datetime, incident_id: int, plan_id: int) -> dict:
@@ -91,10 +91,14 @@ def _approve(uow, actor: Actor, now: datetime, incident_id: int, plan_id: int) -
     for row in transfers:
         groups[row["from"], row["to"]][row["item"]].append((row["lot"], int(row["quantity"])))
     depot_codes = {code for pair in groups for code in pair}
-    depots = {d.code: d for d in s.exec(select(Depot).where(Depot.code.in_(depot_codes))).all()}
-    shelters = {x.code: x for x in s.exec(select(Shelter).where(Shelter.code.in_(depot_codes))).all()}
+    depots = {d.code: d for chunk in _chunks(sorted(depot_codes))
+              for d in s.exec(select(Depot).where(Depot.code.in_(chunk))).all()}
+    shelters = {x.code: x for chunk in _chunks(sorted(depot_codes))
+                for x in s.exec(select(Shelter).where(Shelter.code.in_(chunk))).all()}
     items = {i.code: i for i in s.exec(select(Item).where(Item.code.in_({r["item"] for r in transfers}))).all()}
-    lots = {x.code: x for x in s.exec(select(Lot).where(Lot.code.in_({r["lot"] for r in transfers}))).all()}
+    lots = {x.code: x for chunk in _chunks(sorted({r["lot"] for r in transfers}))
+            for x in s.exec(select(Lot.code, Lot.item_id, Lot.expires_on, Lot.received_on)
+                            .where(Lot.code.in_(chunk))).all()}
     for source, site in groups:
         if source not in depots:
             raise NotFound(f"the plan sends from depot {source}, which does not exist", field="plan",
@@ -102,37 +106,40 @@ def _approve(uow, actor: Actor, now: datetime, incident_id: int, plan_id: int) -
         if site not in depots and site not in shelters:
             raise NotFound(f"the plan sends to {site}, which is neither a depot nor a shelter", field="plan",
                            message_code="plan_names_unknown", params={"plan": plan_id, "code": site})
+    # every row built and checked first, then written with one multi-row insert per table (SQLAlchemy Core): a
+    # province's plan makes tens of thousands of rows, which ORM objects would build many times slower
     number = len(existing)
-    made = []
+    order_rows, line_rows = [], {}
     for (source, site), by_item in sorted(groups.items()):
         number += 1
         to_depot = depots.get(site)
-        order = TransferOrder(
-            code=rules.order_code(str(incident_id), number), incident_id=incident_id, plan_id=plan_id,
-            norm_version_id=plan.norm_version_id, source_depot_id=depots[source].id,
-            destination_kind=rules.DEPOT if to_depot else rules.SHELTER, destination_code=site,
-            destination_depot_id=to_depot.id if to_depot else None,
-            destination_shelter_id=None if to_depot else shelters[site].id,
-            state=rules.APPROVED, approved_by=actor.user_id, approved_at=now)
-        made.append((order, by_item))
-    s.add_all([order for order, _ in made])
-    s.flush()
-    lines, events = [], []
-    for order, by_item in made:
+        code = rules.order_code(str(incident_id), number)
+        order_rows.append(dict(
+            code=code, incident_id=incident_id, plan_id=plan_id, norm_version_id=plan.norm_version_id,
+            source_depot_id=depots[source].id, destination_kind=rules.DEPOT if to_depot else rules.SHELTER,
+            destination_code=site, destination_depot_id=to_depot.id if to_depot else None,
+            destination_shelter_id=None if to_depot else shelters[site].id, state=rules.APPROVED,
+            approved_by=actor.user_id, approved_at=now))
+        line_rows[code] = []
         for item_code, parts in sorted(by_item.items()):
             item = items.get(item_code)
             if item is None or any(lot not in lots or lots[lot].item_id != item.id for lot, _ in parts):
                 raise NotFound(f"the plan names an item or lot that does not exist ({item_code})", field="plan",
                                message_code="plan_names_unknown", params={"plan": plan_id, "code": item_code})
             parts = sorted(parts, key=lambda part: fefo.sort_key(lots[part[0]]))
-            lines.append(TransferLine(order_id=order.id, item_id=item.id, planned=sum(q for _, q in parts),
-                                      planned_lots=json.dumps([{"lot": lot, "quantity": q} for lot, q in parts])))
-        events.append(_event(actor, now, order.id, "approved",
-                             {"plan": plan_id, "norm_version": plan.norm_version_id, "lines": len(by_item)}))
-    s.add_all(lines + events)
-    s.flush()
+            line_rows[code].append(dict(item_id=item.id, planned=sum(q for _, q in parts), picked=0, shipped=0,
+                                        received=0, short=0, damaged=0,
+                                        planned_lots=json.dumps([{"lot": lot, "quantity": q} for lot, q in parts])))
+    c = s.connection()
+    c.execute(sa.insert(TransferOrder.__table__), order_rows)
+    ids = dict(c.execute(sa.select(TransferOrder.code, TransferOrder.id).where(TransferOrder.plan_id == plan_id)).all())
+    c.execute(sa.insert(TransferLine.__table__), [{**row, "order_id": ids[code]}
+                                                 for code, rows in line_rows.items() for row in rows])
+    c.execute(sa.insert(TransferEvent.__table__), [
+        _event_row(actor, now, ids[code], "approved", {"plan": plan_id, "norm_version": plan.norm_version_id,
+                                                        "lines": len(rows)}) for code, rows in line_rows.items()])
     return {"incident": incident_id, "plan": plan_id, "norm_version": plan.norm_version_id,
-            "approved_by": actor.username, "approved_at": now.isoformat(), "codes": [o.code for o, _ in made]}
+            "approved_by": actor.username, "approved_at": now.isoformat(), "codes": list(line_rows)}
 
 
 # ---------------------------------------------------------------- cancelling
@@ -423,7 +430,7 @@ def list_orders(engine, actor: Actor, *, incident: int | None = None, state: str
             kept = actor.depot_ids or {-1}
             query = query.where(sa.or_(TransferOrder.source_depot_id.in_(kept),
                                        TransferOrder.destination_depot_id.in_(kept)))
-        return [_summary(s, o) for o in s.exec(query).all()]
+        return _summaries(s, s.exec(query).all())
 
 
 def get(engine, actor: Actor, code: str) -> dict:
@@ -478,24 +485,58 @@ def _order_by_code(s, code, lock_with=None) -> TransferOrder:
 
 
 def _summary(s, o: TransferOrder) -> dict:
-    source = s.get(Depot, o.source_depot_id)
-    totals = s.exec(select(func.count(), func.coalesce(func.sum(TransferLine.planned), 0),
-                           func.coalesce(func.sum(TransferLine.picked), 0),
-                           func.coalesce(func.sum(TransferLine.shipped), 0),
-                           func.coalesce(func.sum(TransferLine.received), 0),
-                           func.coalesce(func.sum(TransferLine.short + TransferLine.damaged), 0))
-                    .where(TransferLine.order_id == o.id)).one()
-    lines, planned, picked, shipped, received, lost = (int(v) for v in totals)
-    return {
-        "code": o.code, "incident": o.incident_id, "plan": o.plan_id, "norm_version": o.norm_version_id,
-        "state": o.state, "source": source.code, "source_name": source.name,
-        "destination_kind": o.destination_kind, "destination": o.destination_code,
-        "destination_name": _site_name(s, o), "approved_by": _username(s, o.approved_by),
-        "approved_at": o.approved_at, "shipped_by": _username(s, o.shipped_by), "shipped_at": o.shipped_at,
-        "cancelled_by": _username(s, o.cancelled_by), "cancelled_at": o.cancelled_at, "cancel_reason": o.cancel_reason,
-        "totals": {"lines": lines, "planned": planned, "picked": picked, "shipped": shipped, "received": received,
-                   "short_or_damaged": lost, "in_transit": shipped - received - lost},
-    }
+    return _summaries(s, [o])[0]
+
+
+def _summaries(s, orders: list[TransferOrder]) -> list[dict]:
+    """The orders' summaries with a few queries in all (depots, shelters, users, line totals), not a few per order:
+    an approval answers with every order it made, and a keeper's list with up to 200."""
+    if not orders:
+        return []
+    depot_ids = {o.source_depot_id for o in orders} | {o.destination_depot_id for o in orders} - {None}
+    depots = {d.id: d for chunk in _chunks(sorted(depot_ids)) for d in s.exec(select(Depot).where(Depot.id.in_(chunk)))}
+    shelter_ids = sorted({o.destination_shelter_id for o in orders} - {None})
+    shelters = {x.id: x.name for chunk in _chunks(shelter_ids)
+                for x in s.exec(select(Shelter).where(Shelter.id.in_(chunk)))}
+    user_ids = sorted({u for o in orders for u in (o.approved_by, o.shipped_by, o.cancelled_by)} - {None})
+    users = dict(row for chunk in _chunks(user_ids) for row in s.exec(select(User.id, User.username)
+                                                                       .where(User.id.in_(chunk))))
+    totals = {}
+    for chunk in _chunks(sorted(o.id for o in orders)):
+        for row in s.exec(select(TransferLine.order_id, func.count(), func.coalesce(func.sum(TransferLine.planned), 0),
+                                 func.coalesce(func.sum(TransferLine.picked), 0),
+                                 func.coalesce(func.sum(TransferLine.shipped), 0),
+                                 func.coalesce(func.sum(TransferLine.received), 0),
+                                 func.coalesce(func.sum(TransferLine.short + TransferLine.damaged), 0))
+                          .where(TransferLine.order_id.in_(chunk)).group_by(TransferLine.order_id)):
+            totals[row[0]] = tuple(int(v) for v in row[1:])
+
+    def name(user_id):
+        return None if user_id is None else users.get(user_id, str(user_id))
+
+    answers = []
+    for o in orders:
+        source = depots[o.source_depot_id]
+        lines, planned, picked, shipped, received, lost = totals.get(o.id, (0, 0, 0, 0, 0, 0))
+        site = depots[o.destination_depot_id].name if o.destination_depot_id is not None \
+            else shelters[o.destination_shelter_id]
+        answers.append({
+            "code": o.code, "incident": o.incident_id, "plan": o.plan_id, "norm_version": o.norm_version_id,
+            "state": o.state, "source": source.code, "source_name": source.name,
+            "destination_kind": o.destination_kind, "destination": o.destination_code, "destination_name": site,
+            "approved_by": name(o.approved_by), "approved_at": o.approved_at, "shipped_by": name(o.shipped_by),
+            "shipped_at": o.shipped_at, "cancelled_by": name(o.cancelled_by), "cancelled_at": o.cancelled_at,
+            "cancel_reason": o.cancel_reason,
+            "totals": {"lines": lines, "planned": planned, "picked": picked, "shipped": shipped, "received": received,
+                       "short_or_damaged": lost, "in_transit": shipped - received - lost},
+        })
+    return answers
+
+
+def _chunks(values: list, size: int = 5000):
+    """Values in slices small enough for one IN (...) list on either database."""
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _full(s, o: TransferOrder) -> dict:
@@ -584,8 +625,12 @@ def _ctx(actor: Actor, now: datetime, key: str | None, today: date | None = None
 
 
 def _event(actor: Actor, now: datetime, order_id: int, action: str, details: dict) -> TransferEvent:
-    return TransferEvent(order_id=order_id, action=action, user_id=actor.user_id, username=actor.username, at=now,
-                         details=json.dumps(details, ensure_ascii=False, default=str))
+    return TransferEvent(**_event_row(actor, now, order_id, action, details))
+
+
+def _event_row(actor: Actor, now: datetime, order_id: int, action: str, details: dict) -> dict:
+    return dict(order_id=order_id, action=action, user_id=actor.user_id, username=actor.username, at=now,
+                details=json.dumps(details, ensure_ascii=False, default=str))
 
 
 def _lines_of(s, order_id: int) -> list[tuple[TransferLine, str]]:

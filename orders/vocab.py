@@ -95,3 +95,34 @@ def state_label(code: str | None) -> str:
 
 def action_label(code: str | None) -> str:
     return ACTIONS.get(code, code) if code else ""
+
+# ---------------------------------------------------------------- daily transfer requests (orders.requests)
+
+REQUEST_STATUSES = {
+    "pending": _l("Pending"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+REQUEST_ERROR_MESSAGES = {
+    "no_such_item": _l("No item has the code %(item)s."),
+    "no_such_transfer_request": _l("There is no transfer request %(request)s."),
+    "transfer_request_no_lines": _l("Name at least one item and its quantity."),
+    "transfer_request_wanted_past": _l("The date wanted (%(date)s) has already passed."),
+    "transfer_request_not_above": _l("Depot %(source)s is not above %(depot)s: a request goes to its town station or "
+                                     "the county depot."),
+    "transfer_request_not_pending": _l("Request %(request)s is no longer pending."),
+    "transfer_request_not_yours": _l("Only the one who made request %(request)s can withdraw it."),
+    "transfer_request_not_kept": _l("Request %(request)s neither comes from nor goes to a depot you keep."),
+    "transfer_request_item_not_asked": _l("Request %(request)s does not ask for %(item)s."),
+    "transfer_request_more_than_asked": _l("%(item)s: %(quantity)s granted, but only %(asked)s were asked for."),
+    "transfer_request_short": _l("%(source)s has only %(available)s usable units of %(item)s not yet promised to open "
+                                 "orders, %(quantity)s were to be sent: grant fewer (with a note) or reject the "
+                                 "request."),
+    "transfer_request_note_required": _l("Say why fewer units than asked are sent."),
+    "transfer_request_nothing_granted": _l("Nothing would be sent: reject the request instead."),
+    "transfer_request_status_unknown": _l("Unknown status %(value)s."),
+}
+
+ERROR_MESSAGES.update(REQUEST_ERROR_MESSAGES)  # one table of the orders package's messages (tests/unit/test_order_rules)

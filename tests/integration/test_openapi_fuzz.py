@@ -5,7 +5,7 @@ no answer may be a server error, and every answer must be documented — its sta
 operation, its content type and body matching the documented schema (errors included).
 
 It runs once, on PostgreSQL (the half where NUL characters in text break), over one small county made
-through the API itself: lots, an incident with a plan, a rotation task, so that generated requests also
+through the API itself: lots, an incident with a plan, a rotation task, a transfer request, so that generated requests also
 meet real codes: where a path, query or body field names a depot, item, lot, site, incident or task, it
 names one of the county's more often than not (schemathesis dictionaries, below).
 Hypothesis is derandomized: the same requests every run, in CI as here.
@@ -54,7 +54,8 @@ CONFIG = schemathesis.Config.from_dict({
     },
     "parameters": {
         "path.code": _known("codes", 0.7), "path.name": _known("reports", 0.7),
-        "path.incident_id": _known("ids", 0.7), "path.task_id": _known("ids", 0.7), "path.token_id": _known("ids"),
+        "path.incident_id": _known("ids", 0.7), "path.task_id": _known("ids", 0.7),
+        "path.request_id": _known("ids", 0.5), "path.token_id": _known("ids"),
         "query.depot": _known("depots"), "query.item": _known("items"), "query.lot": _known("lots"),
         "body.lot": _known("lots"), "body.to_depot": _known("depots"), "body.depot": _known("depots"),
         "body.item": _known("items"), "body.town": _known("towns"), "body.new_lot.item": _known("items"),
@@ -103,7 +104,10 @@ def _make_county(client, county: SmallCounty) -> None:
         "type": "flood", "title": "7·15 洪涝灾害", "sites": [{"site": "T1-V1", "people": 700}, {"site": SHELTER, "people": 80}]}))
     _ok(client.post(f"/api/v1/incidents/{incident['id']}/plan", headers=dispatcher))
     task = _ok(client.post("/api/v1/rotation/tasks", headers=admin, json={"lot": "WATER-T1", "action": "donate"}))
-    assert [incident["id"], task["id"]] == FIRST * 2
+    asked = _ok(client.post("/api/v1/transfer-requests", headers=keeper, json={
+        "depot": "T1-V1", "source": "C1", "lines": [{"item": "WATER", "quantity": 5}], "reason": "补充村级储备",
+        "wanted_by": (today + timedelta(days=3)).isoformat()}))
+    assert [incident["id"], task["id"], asked["id"]] == FIRST * 3
 
 
 @pytest.fixture(scope="module", params=["postgresql"])
