@@ -10,6 +10,7 @@ from common.errors import InvalidInput
 from orders import rules
 from orders.rules import LineQuantities as Q
 from orders.rules import OrderStateConflict, QuantityConflict
+from dispatch.vocab import ERROR_MESSAGES as DISPATCH_MESSAGES
 from orders.vocab import ERROR_MESSAGES, WARNINGS
 from tests.unit.test_error_codes import raised_codes
 
@@ -123,8 +124,8 @@ def test_order_codes_are_ascii_and_fit_a_label():
 
 @pytest.mark.parametrize("where, code, names", raised_codes(ROOT / "orders"))
 def test_every_code_the_orders_package_raises_has_a_message_with_its_parameters(where, code, names):
-    messages = {**ERROR_MESSAGES, "lot_expired": "%(lot)s %(expired)s", "no_such_lot": "%(lot)s",
-                "no_such_depot": "%(depot)s"}  # the stock rules' own, in inventory.vocab
+    messages = {**DISPATCH_MESSAGES, **ERROR_MESSAGES, "lot_expired": "%(lot)s %(expired)s", "no_such_lot": "%(lot)s",
+                "no_such_depot": "%(depot)s"}  # the stock rules' own, in inventory.vocab; dispatch's (plan_none_yet)
     assert code in messages, f"{where}: {code} has no message in orders.vocab.ERROR_MESSAGES"
     placeholders = set(re.findall(r"%\((\w+)\)s", str(messages[code])))
     if names is not None:
