@@ -4,7 +4,6 @@ gunicorn: ``gunicorn 'app:create_app()'``; CLI: ``flask --app app <command>``.
 """
 import os
 import secrets
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from common.db import make_engine
 from common.http import register_error_handlers
 from common.inputs import register_input_checks
 from common.limits import IdConverter
+from common.secret_files import kept_file
 
 LOCALES = ("zh_Hans_CN", "en")
 
@@ -73,21 +73,11 @@ def _settings(instance_path: str) -> dict:
 
 
 def _kept_secret(path: Path) -> str:
-    """A random SECRET_KEY made on first start and kept under instance/, so sessions survive restarts.
-    Created exclusively: of several workers starting at once, one writes it and all read the same key."""
+    """A random SECRET_KEY made on first start and kept under instance/, so sessions survive restarts."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    for _ in range(100):  # another worker may have created the file a moment before writing it
-        key = path.read_text().strip()
-        if key:
-            return key
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty; delete it or set SECRET_KEY")
+        return kept_file(path, lambda: secrets.token_hex(32), lambda text: bool(text.strip())).strip()
+    except RuntimeError:
+        raise RuntimeError(f"{path} is empty; delete it or set SECRET_KEY") from None
 
 
 def _init_ledger_keys(app: Flask) -> None:

@@ -11,11 +11,11 @@ The keyring is loaded once at app creation and attached to the engine whose ledg
 """
 import os
 import secrets
-import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.secret_files import kept_file
 from inventory.chain import fingerprint, key_id
 
 HEADER = ("# ReliefDepot ledger keys: <key id> <key>, oldest first; the last is current.\n"
@@ -67,22 +67,13 @@ def _line(key: bytes) -> str:
 
 
 def load(path: Path | str) -> Keyring:
-    """The keyring in ``path``, made with one new key when the file does not exist. Created exclusively:
-    of several workers starting at once, one writes it and all read the same keys."""
+    """The keyring in ``path``, made with one new key when the file does not exist (``kept_file``)."""
     path = Path(path)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(HEADER + _line(new_key()))
-    for _ in range(100):  # another worker may have created the file a moment before writing it
-        ring = _parse(path.read_text(), path)
-        if ring.current:
-            return ring
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} holds no ledger key; restore it from the backup")
+        text = kept_file(path, lambda: HEADER + _line(new_key()), lambda text: _parse(text, path).current is not None)
+    except RuntimeError:
+        raise RuntimeError(f"{path} holds no ledger key; restore it from the backup") from None
+    return _parse(text, path)
 
 
 def add_key(path: Path | str, key: bytes | None = None) -> Keyring:
