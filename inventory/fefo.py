@@ -12,12 +12,22 @@ lot that should go first, and ``out_of_order`` says whether taking a given lot b
 that lot expires later than the first one (a lot with the same expiry date is just as good to take).
 """
 from datetime import date
-from typing import Iterable, Protocol, TypeVar
+from typing import Iterable, NamedTuple, Protocol, TypeVar
 
 from inventory.ledger import is_expired
 
 
 class LotLike(Protocol):
+    code: str
+    quantity: int
+    expires_on: date | None
+    received_on: date
+
+
+class Available(NamedTuple):
+    """A lot as the rule sees it when some of its units are spoken for (picked for an order, not yet shipped):
+    ``quantity`` is what is left to take."""
+
     code: str
     quantity: int
     expires_on: date | None

@@ -202,8 +202,8 @@ def pick(engine, actor: Actor, now: datetime, today: date, code: str, *, lot: st
         planned_lots = {x["lot"]: x["quantity"] for x in json.loads(line.planned_lots)}
         check = rules.check_pick(order.code, item.code, _quantities(line), lot, quantity, planned_lots,
                                  picked_from_lot, reason)
-        first = fefo.first_out(uow.session.exec(select(Lot).where(Lot.depot_id == source.id,
-                                                                   Lot.item_id == item.id)).all(), today)
+        first = fefo.first_out(_not_yet_picked(uow.session, uow.session.exec(
+            select(Lot).where(Lot.depot_id == source.id, Lot.item_id == item.id)).all()), today)
         not_fefo = fefo.out_of_order(taken, first)
         row = TransferPick(order_id=order.id, line_id=line.id, lot_id=taken.id, quantity=quantity,
                            substitute_reason=reason if check.substitute else None, not_fefo=not_fefo,
@@ -641,6 +641,19 @@ def _lines_of(s, order_id: int) -> list[tuple[TransferLine, str]]:
 def _quantities(line: TransferLine) -> rules.LineQuantities:
     return rules.LineQuantities(planned=line.planned, picked=line.picked, shipped=line.shipped,
                                 received=line.received, short=line.short, damaged=line.damaged)
+
+
+def _not_yet_picked(s, lots: list[Lot]) -> list[fefo.LotLike]:
+    """The lots as first-expiry-first-out sees them while picking: less the units picked for orders not yet shipped
+    (nor cancelled). Picking moves no stock, yet a lot whose units are all picked has none left to take first."""
+    held = dict(s.exec(
+        select(TransferPick.lot_id, func.sum(TransferPick.quantity))
+        .join(TransferOrder, TransferOrder.id == TransferPick.order_id)
+        .where(TransferPick.lot_id.in_([lot.id for lot in lots]), TransferPick.ship_movement_id.is_(None),
+               TransferOrder.state.in_((rules.APPROVED, rules.PICKING)))
+        .group_by(TransferPick.lot_id)).all()) if lots else {}
+    return [fefo.Available(lot.code, lot.quantity - int(held.get(lot.id) or 0), lot.expires_on, lot.received_on)
+            for lot in lots]
 
 
 def _picked(s, order_id: int, line_id: int | None, lot_id: int) -> int:

@@ -133,6 +133,25 @@ def test_a_substitute_lot_needs_a_reason_and_a_lot_passing_over_an_earlier_expir
             "pick_more_than_planned")
 
 
+def test_following_a_pick_list_of_two_lots_is_first_expiry_first_out_once_the_first_lot_is_all_picked(engine, county):
+    from tests.integration.orders_helpers import add_keeper, stock_county
+
+    stock_county(engine, county)
+    keeper_c1 = add_keeper(engine, county, "keeper_c1", ["C1"])
+    incident, plan = add_plan(engine, county, transfers=[  # all of W-OLD, then W-MID: the FEFO order
+        {"from": "C1", "to": "T1-V1", "item": "WATER", "lot": "W-OLD", "quantity": 40, "minutes": 40},
+        {"from": "C1", "to": "T1-V1", "item": "WATER", "lot": "W-MID", "quantity": 5, "minutes": 40}])
+    code = services.approve_plan(engine, county.dispatcher, NOW, incident_id=incident, plan_id=plan)["codes"][0]
+    early = services.pick(engine, keeper_c1, NOW, TODAY, code, lot="W-MID", quantity=2)  # before W-OLD: warned
+    assert [(w["code"], w["params"]["first"]) for w in early["warnings"]] == [("pick_not_fefo", "W-OLD")]
+    services.pick(engine, keeper_c1, NOW, TODAY, code, lot="W-OLD", quantity=40)
+    # W-OLD's 40 units are still in the lot until shipping, but all of them are spoken for by this order
+    after = services.pick(engine, keeper_c1, NOW, TODAY, code, lot="W-MID", quantity=3)
+    assert after["warnings"] == []
+    assert [(p["lot"], p["quantity"], p["not_fefo"]) for p in after["picks"]] == [
+        ("W-MID", 2, True), ("W-OLD", 40, False), ("W-MID", 3, False)]
+
+
 @pytest.mark.parametrize("lot, code, message_code", [
     ("TENT-T1", "wrong_depot", "pick_wrong_depot"),  # a lot of another depot
     ("NO-SUCH-LOT", "not_found", "no_such_lot"),
