@@ -258,7 +258,9 @@ export class Returns {
     const R = this.R;
     const u = this.unit(item.unit);
     if (op.kind === "return_inspect") return this.fill(R.opInspect, { reference: op.reference, restocked: op.restocked, damaged: op.damaged });
-    return this.fill(R.opReceive, { lot: op.lot, quantity: op.quantity, unit: u, site: op.site, depot: op.depot });
+    // a lot not on the kept list has no known unit: no stray spaces where it would be
+    return this.fill(R.opReceive, { lot: op.lot, quantity: op.quantity, unit: u, site: op.site, depot: op.depot })
+      .replace(/ {2,}/g, " ").replace(/ ([：:])/g, "$1");
   }
 
   // The server's answer is the return: the kept worklist follows (no longer out; awaiting inspection, or not).
