@@ -4,7 +4,8 @@
 The page itself holds no stock logic: it reads lots through GET /api/v1/lots/<code>, records every
 action through POST /api/v1/ledger with an Idempotency-Key (a write-off as a request through
 POST /api/v1/write-offs, a count of a lot in an open count session through POST /api/v1/counts/<id>/lines,
-a transfer order's picks, shipping and receipt through /api/v1/orders/<code>/…),
+a transfer order's picks, shipping and receipt through /api/v1/orders/<code>/…, a return of durable equipment and
+its inspection through /api/v1/incidents/<id>/returns and /api/v1/returns/<id>/inspect),
 and authenticates queued actions with a
 device token (POST /api/v1/tokens/device) kept in the phone's IndexedDB. See static/js/scan*.js.
 """
@@ -31,7 +32,8 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 SW_SOURCE = STATIC / "js" / "sw.js"
 # What the service worker keeps for offline use besides the page itself (paths under /static/).
 OFFLINE_STATIC = ("js/scan.js", "js/scan-codes.js", "js/scan-store.js", "js/scan-outbox.js", "js/scan-camera.js",
-                  "js/scan-lots.js", "js/scan-fefo.js", "js/scan-picking.js", "js/scan-counts.js", "js/scan-orders.js", "css/app.css", "css/scan.css", "favicon.svg")
+                  "js/scan-lots.js", "js/scan-fefo.js", "js/scan-picking.js", "js/scan-counts.js", "js/scan-orders.js",
+                  "js/scan-returns.js", "css/app.css", "css/scan.css", "favicon.svg")
 
 
 @bp.record_once
@@ -75,6 +77,7 @@ def _page_config(actor) -> dict:
             "countPage": url_for("counts.session", count_id=0)[:-1], "me": "/api/v1/me", "card": url_for("inventory.lot", code="X")[:-1],
             "orderPage": url_for("orders.order", code="X")[:-1] if order_page else None,
             "orders": "/api/v1/orders",
+            "returnsWorklist": "/api/v1/returns/worklist", "returns": "/api/v1/returns/", "incidents": "/api/v1/incidents/",
             "sw": url_for("scan.service_worker"), "scope": url_for("scan.page"),
             "barcodeDetector": url_for("scan.vendor_file", name="barcode-detector.js"),
             "wasm": url_for("scan.vendor_file", name="zxing_reader.wasm"),

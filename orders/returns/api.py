@@ -126,6 +126,13 @@ class ReleaseSchema(Schema):
     replayed = fields.Bool()
 
 
+class WorklistSchema(Schema):
+    incidents = fields.List(fields.Nested(StillOutSchema),
+                            metadata={"description": "incidents with durable equipment still out, newest first"})
+    awaiting = fields.List(fields.Nested(ReturnSchema), metadata={
+        "description": "returns awaiting inspection at the depots you keep (every depot for those who read all)"})
+
+
 class ReturnsListSchema(Schema):
     incident = fields.Int()
     returns = fields.List(fields.Nested(ReturnSchema))
@@ -155,6 +162,15 @@ class Returns(MethodView):  # one rule for both methods: an id out of range is t
         """Receive a return into a depot (its keeper, an administrator): awaiting inspection, no longer out"""
         return service.receive(engine(), require_actor(), request_now(), request_today(), incident_id, **data,
                                idempotency_key=_key())
+
+
+@blp.route("/returns/worklist")
+@blp.errors(403)
+@blp.response(200, WorklistSchema)
+def worklist():
+    """What the scanning page keeps on the phone to receive returns by scan: the incidents with durable equipment
+    still out (each as still-out answers) and the returns awaiting inspection at your depots"""
+    return service.worklist(engine(), require_actor())
 
 
 @blp.route("/returns/<int:return_id>")

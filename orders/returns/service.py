@@ -42,21 +42,42 @@ def still_out(engine, actor: Actor, incident_id: int) -> dict:
     labels a keeper scans when the units come back)."""
     incident_id = _id(incident_id, "incident")
     with Session(engine) as s:
-        incident = _incident(s, incident_id)
-        table = _outstanding(s, incident_id)
-        lots = _lots_sent(s, incident_id)
-        items = {i.id: i for i in s.exec(select(Item).where(Item.id.in_({k[2] for k in table} or {-1}))).all()}
-        rows = []
-        for (kind, site, item_id), out in table.items():
-            item = items[item_id]
-            rows.append({"site_kind": kind, "site": site, "site_name": _site_name(s, kind, site), "item": item.code,
-                         "item_name": item.name_zh, "item_name_en": item.name_en, "unit": item.unit,
-                         "sent": out.sent, "returned": out.returned, "released": out.released,
-                         "still_out": out.still_out, "lots": sorted(lots.get((site, item_id), ()))})
-        awaiting = s.exec(select(func.count()).select_from(EquipmentReturn).where(
-            EquipmentReturn.incident_id == incident_id, EquipmentReturn.status == "awaiting_inspection")).one()
-        return {"incident": incident_id, "title": incident.title, "rows": rows,
-                "still_out": sum(r["still_out"] for r in rows), "awaiting_inspection": int(awaiting)}
+        return _still_out(s, _incident(s, incident_id))
+
+
+def worklist(engine, actor: Actor) -> dict:
+    """What the scanning page keeps on the phone to receive returns by scan: the incidents with durable equipment
+    still out (newest first, each as ``still_out`` answers), and the returns awaiting inspection at the depots the
+    actor keeps (at every depot for those who read everything), oldest first."""
+    with Session(engine) as s:
+        ids = s.exec(select(TransferOrder.incident_id).where(TransferOrder.incident_id.is_not(None),
+                                                       TransferOrder.state != order_rules.CANCELLED).distinct()).all()
+        incidents = [found for found in (_still_out(s, s.get(Incident, i)) for i in sorted(ids, reverse=True))
+                     if found["still_out"] > 0]
+        query = (select(EquipmentReturn).where(EquipmentReturn.status == "awaiting_inspection")
+                 .order_by(EquipmentReturn.id))
+        if not actor.reads_everything:
+            query = query.where(EquipmentReturn.depot_id.in_(actor.depot_ids or {-1}))
+        return {"incidents": incidents, "awaiting": [_return_dict(s, r) for r in s.exec(query).all()]}
+
+
+def _still_out(s, incident: Incident) -> dict:
+    """One incident's still-out answer (see ``still_out``)."""
+    incident_id = incident.id
+    table = _outstanding(s, incident_id)
+    lots = _lots_sent(s, incident_id)
+    items = {i.id: i for i in s.exec(select(Item).where(Item.id.in_({k[2] for k in table} or {-1}))).all()}
+    rows = []
+    for (kind, site, item_id), out in table.items():
+        item = items[item_id]
+        rows.append({"site_kind": kind, "site": site, "site_name": _site_name(s, kind, site), "item": item.code,
+                     "item_name": item.name_zh, "item_name_en": item.name_en, "unit": item.unit,
+                     "sent": out.sent, "returned": out.returned, "released": out.released,
+                     "still_out": out.still_out, "lots": sorted(lots.get((site, item_id), ()))})
+    awaiting = s.exec(select(func.count()).select_from(EquipmentReturn).where(
+        EquipmentReturn.incident_id == incident_id, EquipmentReturn.status == "awaiting_inspection")).one()
+    return {"incident": incident_id, "title": incident.title, "rows": rows,
+            "still_out": sum(r["still_out"] for r in rows), "awaiting_inspection": int(awaiting)}
 
 
 def list_returns(engine, actor: Actor, incident_id: int) -> dict:

@@ -2,7 +2,8 @@
 // Pieces: scan-codes (what a text points at), scan-store (IndexedDB), scan-outbox (sending once, in
 // order), scan-lots (lookups and the offline copy), scan-camera (getUserMedia + barcode-detector),
 // scan-counts (the open count session of the depot in view, counted into through the outbox), scan-orders
-// (transfer orders: an order label opens the order; then a lot scanned picks it; ship, receive, deliver).
+// (transfer orders: an order label opens the order; then a lot scanned picks it; ship, receive, deliver),
+// scan-returns (回收: with the mode on, a lot scanned is received back from an incident's site; inspections).
 import { Camera } from "./scan-camera.js";
 import { parseScan } from "./scan-codes.js";
 import { Counts } from "./scan-counts.js";
@@ -10,6 +11,7 @@ import { Lots, getJSON, provisional } from "./scan-lots.js";
 import { Orders } from "./scan-orders.js";
 import { Outbox, newKey } from "./scan-outbox.js";
 import { Picking } from "./scan-picking.js";
+import { Returns } from "./scan-returns.js";
 import { Store } from "./scan-store.js";
 
 const FLUSH_EVERY_MS = 20000;
@@ -27,7 +29,7 @@ const when = (iso) => (iso ? new Date(iso).toLocaleString(document.documentEleme
 const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(document.documentElement.lang, { dateStyle: "medium" }) : "");
 const depotName = (code) => (config.depots.find((d) => d.code === code) || { name: code }).name;
 
-let store, outbox, lots, camera, picking, sessions, orders;
+let store, outbox, lots, camera, picking, sessions, orders, returns;
 let current = null;  // {lot, readOnly}
 let action = null;
 let lastScan = { text: "", at: 0 };
@@ -78,6 +80,7 @@ async function handle(text) {
   if (found.kind === "any" && /^DO-[0-9A-Z-]+$/.test(found.code)) return orders.open(found.code);
   if (found.kind === "depot") return setDepot(found.code, found.shelf);
   if (found.kind === "any" && config.depots.some((d) => d.code === found.code)) return setDepot(found.code, null);
+  if (returns.takesLots()) return returns.scanLot(found.code);  // 回收 on: the lot comes back from a site
   if (orders.takesLots()) return orders.scanLot(found.code);  // an order open to pick: the lot is picked for it
   return showLot(found.code, found.kind === "any");
 }
@@ -267,6 +270,7 @@ function nextScan() {
 }
 
 function describeResult(item) {
+  if (item.returns) return returns.result(item);
   if (item.order) return orders.describe(item);
   const op = item.op;
   const entries = (item.result && item.result.entries) || [];
@@ -283,6 +287,7 @@ function describeResult(item) {
 }
 
 async function onSent(item) {
+  if (item.returns) return returns.sent(item);
   if (item.order) return orders.sent(item);
   if (item.count) {
     await sessions.sent(item);
@@ -304,6 +309,7 @@ async function onRejected(item) {
   confirm("");
   say(`${T.rejected}: ${opText(item)}`, `${errorText(item.error)} ${errorDetail(item.error)} ${T.resolve}`);
   if (item.order) return orders.rejected(item);
+  if (item.returns) return returns.rejected(item);
   // a count session started (or ended) meanwhile: the page learns it, and the next count goes the right way
   if (item.error && ["count_session_open", "count_state"].includes(item.error.code)) await sessions.show(item.depot, { fresh: true });
   if (current && current.lot.code === item.op.lot) await refreshCurrent();
@@ -319,6 +325,7 @@ async function refreshCurrent() {
 // ---------------------------------------------------------------- the outbox list
 
 function opText(item) {
+  if (item.returns) return returns.describe(item);
   if (item.order) return orders.describe(item);
   const op = item.op;
   const amount = op.kind === "count" ? `= ${op.counted}` : op.quantity;
@@ -432,6 +439,7 @@ async function whenOnline() {
         await orders.refresh();
       } catch (e) { /* offline again: the copy kept stays */ }
     }
+    if (config.canChange) await returns.refresh().catch(() => {});  // offline again: the copy kept stays
     if (current) await refreshCurrent();
     await sessions.show(current ? current.lot.depot : $("working-depot").dataset.code, { fresh: true });
   }
@@ -494,6 +502,10 @@ async function start() {
     store, outbox, urls: config.urls, token, config, T, fill, day, when, detail: errorDetail, say, confirm, units: UNITS,
     lot: (code) => lots.lookup(code), before: () => { clearMessages(); hideLot(); },
   });
+  returns = new Returns({
+    store, outbox, urls: config.urls, token, config, T, fill, when, detail: errorDetail, say, confirm, units: UNITS,
+    working: () => $("working-depot").dataset.code, before: () => { hideLot(); orders.hide(); },
+  });
   camera = new Camera({ video: $("camera"), urls: config.urls, onCode: onCameraCode, onError: (e) => console.warn(e) });
 
   $("code-form").addEventListener("submit", (e) => {
@@ -516,6 +528,7 @@ async function start() {
   if (working) await sessions.show(working.code);
   await showOutbox();
   await orders.paintList();
+  await returns.start();
   await showDevice();
   showNetwork();
   if ("serviceWorker" in navigator) {

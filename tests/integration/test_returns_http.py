@@ -113,3 +113,28 @@ def test_the_returns_page_reads_in_chinese_and_a_keeper_receives_and_inspects_th
     assert bad.status_code == 409 and "尚未收回" in text(bad)
     english = text(client.get(f"/incidents/{st.incident}/returns?lang=en"))
     assert "Durable equipment still out" in english and "Inspected" in english
+
+
+def test_the_scanning_pages_worklist_holds_incidents_still_out_and_the_returns_awaiting_at_the_keepers_depots(
+        client, engine, st):
+    def worklist(who):
+        r = client.get("/api/v1/returns/worklist", headers=bearer(st.county, who))
+        assert r.status_code == 200
+        return r.json
+
+    first = worklist("keeper_c1")
+    assert [(i["incident"], i["still_out"]) for i in first["incidents"]] == [(st.incident, 45)]
+    assert {r["site"]: r["lots"] for r in first["incidents"][0]["rows"]} == {"S-1": ["TENT-C1"],
+                                                                            "T1-V1": ["TENT-C1", "TENT-T1"]}
+    assert first["awaiting"] == []
+    base = f"/api/v1/incidents/{st.incident}"
+    got = post(client, st, "keeper_c1", f"{base}/returns", {"site": "S-1", "lot": "TENT-C1", "quantity": 10,
+                                                            "depot": "C1"}).json
+    assert [r["reference"] for r in worklist("keeper_c1")["awaiting"]] == [got["reference"]]
+    assert worklist("keeper2")["awaiting"] == []  # not at a depot keeper2 keeps
+    assert [r["id"] for r in worklist("auditor")["awaiting"]] == [got["id"]]
+    post(client, st, "keeper_c1", f"/api/v1/returns/{got['id']}/inspect", {"restocked": 10})
+    post(client, st, "dispatcher", f"{base}/releases", {"site": "T1-V1", "item": "TENT", "quantity": 35,
+                                                        "reason": "转交村委会长期存放"})
+    assert worklist("keeper_c1") == {"incidents": [], "awaiting": []}  # nothing out, nothing to inspect
+    assert client.get("/api/v1/returns/worklist").status_code == 401
