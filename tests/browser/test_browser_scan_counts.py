@@ -188,7 +188,7 @@ def test_the_scanning_page_with_an_open_count_fits_the_screen_in_both_languages(
         page.goto(f"{base}/scan?lang={lang}")
         ready_in_any_language(page)
         scan(page, "http://testserver/d/T1")
-        page.get_by_role("checkbox").check()
+        page.locator("#count-mode").check()
         if lang == "zh_Hans_CN":
             count_by_scanning(page, "LOT-WATER-OLD", 7)
         scan(page, "LOT-WATER-T1")
