@@ -99,20 +99,7 @@ def asked_lines(lines) -> list[tuple[str, int]]:
 
 def granted_lines(lines) -> dict[str, int]:
     """An approval's optional [{item, quantity}]: item → units granted (0 leaves it out)."""
-    if lines is None:
-        return {}
-    if not isinstance(lines, list):
-        raise InvalidInput("lines must be a list of {item, quantity}", field="lines")
-    granted = {}
-    for n, row in enumerate(lines):
-        item = row.get("item") if isinstance(row, dict) else None
-        if not isinstance(item, str) or not item:
-            raise InvalidInput("each line names its item", field=f"lines[{n}].item")
-        if item in granted:
-            raise InvalidInput(f"{item} is named twice", field=f"lines[{n}].item", message_code="order_item_twice",
-                               params={"item": item})
-        granted[item] = rules.quantity(row.get("quantity"), f"lines[{n}].quantity", allow_zero=True)
-    return granted
+    return rules.item_quantities(lines)
 
 
 # ---------------------------------------------------------------- use cases

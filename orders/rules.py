@@ -139,6 +139,25 @@ def quantity(value, field: str, allow_zero: bool = False) -> int:
     return value
 
 
+def item_quantities(lines) -> dict[str, int]:
+    """An optional [{item, quantity}] (what a receipt confirms, what an approval grants): item → units, 0 allowed;
+    an item named twice, a missing item or a bad quantity is refused naming its line."""
+    if lines is None:
+        return {}
+    if not isinstance(lines, list):
+        raise InvalidInput("lines must be a list of {item, quantity}", field="lines")
+    quantities = {}
+    for n, row in enumerate(lines):
+        item = row.get("item") if isinstance(row, dict) else None
+        if not isinstance(item, str) or not item:
+            raise InvalidInput("each line names its item", field=f"lines[{n}].item")
+        if item in quantities:
+            raise InvalidInput(f"{item} is named twice", field=f"lines[{n}].item", message_code="order_item_twice",
+                               params={"item": item})
+        quantities[item] = quantity(row.get("quantity"), f"lines[{n}].quantity", allow_zero=True)
+    return quantities
+
+
 def text(value, field: str, max_length: int, required: bool = False) -> str | None:
     """Free text a person types (a reason, a name): trimmed, at most ``max_length``, no NUL or lone surrogates."""
     if value is None or (isinstance(value, str) and not value.strip()):

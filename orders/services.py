@@ -258,7 +258,7 @@ def ship(engine, actor: Actor, now: datetime, today: date, code: str, *, lines: 
          idempotency_key: str | None = None) -> dict:
     """Ships everything picked: one ``ship`` ledger line per (line, lot), the units in transit from now on.
     ``lines`` ([{item, quantity}], optional) confirms what was loaded: it must be what was picked."""
-    confirmed = _confirmed(lines)
+    confirmed = rules.item_quantities(lines)
 
     def work(uow, order):
         rules.require_action(rules.SHIP, order.state, order.code)
@@ -678,23 +678,6 @@ def _id(value, field: str) -> int:
         raise NotFound(f"no {field} {value!r}", field=field, message_code="order_id_unknown",
                        params={"field": field, "value": str(value)})
     return value
-
-
-def _confirmed(lines) -> dict[str, int]:
-    if lines is None:
-        return {}
-    if not isinstance(lines, list):
-        raise InvalidInput("lines must be a list of {item, quantity}", field="lines")
-    confirmed = {}
-    for n, row in enumerate(lines):
-        item = row.get("item") if isinstance(row, dict) else None
-        if not isinstance(item, str) or not item:
-            raise InvalidInput("each line names its item", field=f"lines[{n}].item")
-        if item in confirmed:
-            raise InvalidInput(f"{item} is named twice", field=f"lines[{n}].item", message_code="order_item_twice",
-                               params={"item": item})
-        confirmed[item] = rules.quantity(row.get("quantity"), f"lines[{n}].quantity", allow_zero=True)
-    return confirmed
 
 
 def _receipt_lines(lines) -> list[dict]:
