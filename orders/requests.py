@@ -15,7 +15,7 @@ The rules, in one place:
 - A dispatcher or an administrator rejects a pending request with a reason; the one who made it withdraws it while
   it is pending. Neither makes an order.
 - From the order on, picking, shipping and receiving are those of any order (``orders.services``).
-- With an idempotency key each action is done once (``inventory.services.once_in``).
+- With an idempotency key each action is done once (``inventory.idempotency.once_in``).
 
 Approvals lock the request row and then the source depot's row (FOR UPDATE on PostgreSQL; SQLite holds the write
 lock from BEGIN IMMEDIATE): two approvals of one request queue and the second finds it approved (409); two

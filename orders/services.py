@@ -8,7 +8,7 @@ administrators, dispatchers and auditors read every one.
 
 Every action locks the order's row first (FOR UPDATE on PostgreSQL; on SQLite every unit of work holds the
 write lock from BEGIN IMMEDIATE), so two keepers acting on one order queue, and the second sees what the
-first did. With an ``idempotency_key`` an action is done once (``inventory.services.once_in``): a repeat
+first did. With an ``idempotency_key`` an action is done once (``inventory.idempotency.once_in``): a repeat
 answers with the order as it stands and ``replayed`` true, or with the first refusal.
 
 Stock: shipping writes one ``ship`` line per (line, lot) at the source lots; receiving writes ``deliver``
