@@ -186,3 +186,6 @@ def seal_file():
     name = f"ledger-seal-{now:%Y%m%d-%H%M}.txt"
     return Response(body, mimetype="text/plain; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+from audit import incident_export  # noqa: E402,F401  (an incident's tables as XLSX / PDF, on this blueprint)

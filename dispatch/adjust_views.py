@@ -18,7 +18,8 @@ from accounts.auth import login_required_page
 from common.errors import DomainError
 from common.http import translated_message
 from common.web import engine, request_now
-from dispatch import adjusting
+from dispatch import adjusting, incident_view
+from dispatch.incident_view import plan_lines
 from dispatch.views import _incident_page, _planner, bp
 from inventory.views import item_name
 
@@ -41,51 +42,50 @@ class AdjustForm:
         self.errors.setdefault(key, []).append(message)
 
 
-def plan_lines(transfers: list[dict]) -> list[dict]:
-    """A plan's lot rows summed per (depot, site, item), in the plan's order."""
-    lines: dict[tuple, dict] = {}
-    for t in transfers:
-        line = lines.setdefault((t["from"], t["to"], t["item"]), {"from": t["from"], "to": t["to"], "item": t["item"],
-                                                                 "quantity": 0, "minutes": t["minutes"], "lots": 0})
-        line["quantity"] += t["quantity"]
-        line["lots"] += 1
-    return list(lines.values())
-
-
-def adjust_context(eng, actor, plan: dict | None, items: dict, form: AdjustForm | None) -> dict | None:
-    """What the page needs to show the form and, for an adjusted plan, its comparison."""
+def adjust_context(eng, actor, plan: dict | None, items: dict, form: AdjustForm | None,
+                   filters: incident_view.Filters | None = None) -> dict | None:
+    """What the page needs to show the form and, for an adjusted plan, its comparison. The form shows one
+    page of the plan's lines (filtered like the rest of the page); a line not shown is not sent and so
+    not changed."""
     if plan is None:
         return None
+    filters = filters or incident_view.Filters(pages={})
     doc = plan["doc"]
-    names = {**{d["id"]: d["name"] for d in doc["depots"]}, **{s["id"]: s["name"] for s in doc["sites"]}}
-    lines = plan_lines(plan["transfers"])
+    names = plan.get("names") or {**{d["id"]: d["name"] for d in doc["depots"]},
+                                  **{s["id"]: s["name"] for s in doc["sites"]}}
+    all_lines = plan_lines(plan["transfers"])
+    lines = incident_view.paginate(incident_view.filter_plan_lines(all_lines, names, filters),
+                                   filters.pages.get("lines", 1))
     form = form or AdjustForm()
     _word_refusals(form, names, items)
     comparison = adjusting.plan_comparison(eng, actor, plan["incident"], plan["id"])
     comparison["created_at"] = datetime.fromisoformat(comparison["created_at"])
+    against = comparison["against_optimum"]
     return {
-        "plan_id": plan["id"], "lines": lines, "names": names, "form": form,
-        "depots": sorted({line["from"] for line in lines}),
+        "plan_id": plan["id"], "lines": lines.rows, "page": lines, "all_lines": len(all_lines), "names": names,
+        "form": form,
+        "depots": sorted({line["from"] for line in all_lines}),
         "choices": {"depots": [(d["id"], d["name"]) for d in doc["depots"]],
                     "sites": [(s["id"], s["name"]) for s in doc["sites"]],
                     "items": [(i["id"], item_name(items.get(i["id"], {})) or i["name"]) for i in doc["items"]]},
         "comparison": comparison if comparison["adjusted_from"] else None,
-        "sites_of": _site_rows(comparison, names),
-        "losing_names": [names.get(s, s) for s in (comparison["against_optimum"] or {}).get("losing_sites", [])],
-        "points": round(comparison["against_optimum"]["total"]["delta"]["fill_rate"] * 100, 1)
-        if comparison["against_optimum"] else 0,
+        "by_item": incident_view.item_comparison(against["lines"], items) if against else [],
+        "sites_of": incident_view.paginate(_site_rows(comparison, names), filters.pages.get("compare", 1)),
+        "losing_names": [names.get(s, s) for s in (against or {}).get("losing_sites", [])],
     }
 
 
 def _site_rows(comparison: dict, names: dict) -> list[dict]:
+    """The sites where the adjusted plan delivers something else than the optimum, those losing first."""
     against = comparison["against_optimum"]
     if not against:
         return []
     lines = {}
     for line in against["lines"]:
         lines.setdefault(line["site"], []).append(line)
-    return [{**s, "name": names.get(s["site"], s["site"]), "lines": lines.get(s["site"], [])}
-            for s in against["sites"]]
+    rows = [{**s, "name": names.get(s["site"], s["site"]), "lines": lines.get(s["site"], []),
+             "gains": any(x["gains"] for x in lines.get(s["site"], []))} for s in against["sites"]]
+    return sorted([r for r in rows if r["loses"] or r["gains"]], key=lambda r: not r["loses"])
 
 
 @bp.route("/incidents/<int:incident_id>/plans/<int:plan_id>/adjust", methods=["POST"])

@@ -27,7 +27,7 @@ from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
 from common.errors import DomainError, NotFound
 from common.http import translated_message
 from common.web import engine, request_now, request_today
-from dispatch import importers, incidents, planning, settings
+from dispatch import importers, incident_view, incidents, planning, settings
 from dispatch.incidents import MAX_PEOPLE_PER_SITE
 from dispatch.models import INCIDENT_TYPES, LEVELS
 from dispatch.norms import LevelRule, suggest_level
@@ -360,28 +360,59 @@ def _json_attachment(doc: dict, filename: str) -> Response:
 def _incident_page(actor: Actor, incident_id: int, *, level_form: LevelForm | None = None,
                    sites_form: SitesForm | None = None, plan_error: DomainError | None = None, adjust_form=None,
                    status: int = 200):
+    """The incident page: a summary per item first, then the sites, the unmet lines, the depots and the
+    plan's lines, each filtered and cut into pages by the query string (``dispatch.incident_view``), so the
+    page weighs the same for 45 sites as for 2."""
     eng = engine()
-    details = incidents.get(eng, actor, incident_id)
-    needs = incidents.needs_for(eng, actor, incident_id, request_today())
-    items = {i["code"]: i for i in queries.list_items(eng)}
+    details, needs, items, plan = incident_figures(actor, incident_id)
+    fill = plan["fill"] if plan else None
+    filters = incident_view.read_filters(request.args, set(incident_view.item_order(needs["lines"], fill or [])))
     can_plan = actor.role in PLANNERS
     if can_plan and level_form is None:
         level_form = LevelForm(prefix="level", formdata=None, level=_next_level(details["level"]))
         level_form.level.choices = [c for c in _level_choices() if c[0] != details["level"]]
     if can_plan and sites_form is None:
         sites_form = SitesForm(prefix="sites", formdata=None, sites=_sites_text(details["sites"]))
-    plan = _plan_view(eng, actor, details, needs["lines"])
     changes = [{**c, "at": datetime.fromisoformat(c["at"])} for c in details["level_changes"]]
+    names = plan["names"] if plan else {s["site"]: s["name"] or s["site"] for s in details["sites"]}
+    pages = filters.pages
+    unmet = incident_view.unmet_lines(fill, names, filters)
+    view = {
+        "filters": filters,
+        "summary": incident_view.item_summary(needs["lines"], fill, items),
+        "sites": incident_view.paginate(incident_view.site_rows(details["sites"], needs["lines"], fill, filters),
+                                        pages["sites"]),
+        "detail": incident_view.site_detail(filters.site, details["sites"], needs["lines"], fill,
+                                            plan["transfers"] if plan else None) if filters.site else None,
+        "unmet": incident_view.paginate(unmet, pages["unmet"]),
+        "unmet_totals": incident_view.unmet_totals(unmet, items),
+        "depots": incident_view.paginate(incident_view.depot_rows(plan["outflows"] if plan else None, names,
+                                                                  filters), pages["depots"]),
+        "item_choices": [(code, items.get(code, {"name_zh": code})) for code in
+                         incident_view.item_order(needs["lines"], fill or [])],
+        "page_params": incident_view.PAGE_PARAMS,
+    }
     return render_template(
         "incident.html", incident=details, declared_level=_declared_level(details), changes=changes,
         level_reason=changes[-1]["reason"] if changes else details["level_reason"],
-        need_groups=_need_groups(needs["lines"]), norm_version=needs["norm_version"], items=items, plan=plan,
+        norm_version=needs["norm_version"], items=items, plan=plan, view=view,
         plan_error=error_text(plan_error) if plan_error else None,
         can_plan=can_plan, level_form=level_form, sites_form=sites_form,
         site_groups=_site_groups(actor) if can_plan else [],
         upload_again=bool(sites_form and sites_form.sites_file.data),
-        adjust=adjust_views.adjust_context(eng, actor, plan, items, adjust_form),
+        adjust=adjust_views.adjust_context(eng, actor, plan, items, adjust_form, filters),
     ), status
+
+
+def incident_figures(actor: Actor, incident_id: int) -> tuple[dict, dict, dict, dict | None]:
+    """What the incident page and its downloads read: the incident, its needs, the items by code and the
+    latest plan with its report (None before any plan). Only those who may read the page get them."""
+    actor.require_role(*READERS)
+    eng = engine()
+    details = incidents.get(eng, actor, incident_id)
+    needs = incidents.needs_for(eng, actor, incident_id, request_today())
+    items = {i["code"]: i for i in queries.list_items(eng)}
+    return details, needs, items, _plan_view(eng, actor, details, needs["lines"])
 
 
 def _next_level(level: str) -> str:
@@ -394,54 +425,27 @@ def _declared_level(details: dict) -> str:
     return details["level_changes"][0]["from"] if details["level_changes"] else details["level"]
 
 
-def _need_groups(lines: list[dict]) -> list[dict]:
-    groups: dict[str, dict] = {}
-    for line in lines:
-        group = groups.setdefault(line["site"], {"site": line["site"], "name": line["site_name"],
-                                                 "people": line["people"], "lines": [], "net_lines": 0})
-        group["lines"].append(line)
-        group["net_lines"] += line["net"] > 0
-    return list(groups.values())
-
-
 def _plan_view(eng, actor: Actor, details: dict, need_lines: list[dict]) -> dict | None:
-    """The latest plan arranged for reading: totals, a site × item matrix of fill rates, the unmet
-    lines and what leaves each depot."""
+    """The latest plan with its report (fill per site and item, unmet reasons, outflows), the names of its
+    depots and sites, and whether the level or the needs changed since it was made."""
     try:
         answer = planning.latest_plan(eng, actor, details["id"])
     except NotFound:
         return None
     doc = planning.planned_problem(eng, actor, details["id"], request_now(), current_app.config["TIMEZONE"])
     report, plan = answer["report"], answer["plan"]
-    depot_names = {d["id"]: d["name"] for d in doc["depots"]}
-    site_names = {s["id"]: s["name"] for s in doc["sites"]}
-    fill = report["fill"]
-    site_order = [s["site"] for s in details["sites"]]
-    sites = sorted({f["site"] for f in fill},
-                   key=lambda c: (site_order.index(c) if c in site_order else len(site_order), c))
-    item_codes = sorted({f["item"] for f in fill})
-    cells = {(f["site"], f["item"]): f for f in fill}
-
-    def share(lines):
-        demand = sum(f["demand"] for f in lines)
-        delivered = sum(f["delivered"] for f in lines)
-        return {"demand": demand, "delivered": delivered, "rate": delivered / demand if demand else 1.0}
-
-    rows = [{"site": s, "name": site_names.get(s, s), "cells": [cells.get((s, i)) for i in item_codes],
-             "total": share([f for f in fill if f["site"] == s])} for s in sites]
-    columns = [{"item": i, "total": share([f for f in fill if f["item"] == i])} for i in item_codes]
-    totals = {**report["totals"], "rate": share(fill)["rate"], "lines": len(fill),
-              "full_lines": sum(1 for f in fill if f["delivered"] >= f["demand"]),
-              "trucks": sum(o["trucks"] for o in report["outflows"])}
+    names = {**{d["id"]: d["name"] for d in doc["depots"]}, **{s["id"]: s["name"] for s in doc["sites"]}}
     planned = {(d["site"], d["item"]): d["quantity"] for d in doc["demand"]}
     current = {(line["site"], line["item"]): line["net"] for line in need_lines if line["net"] > 0}
+    fill = report["fill"]
     return {
         "id": answer["id"], "incident": details["id"], "doc": doc, "transfers": plan["transfers"],
         "created_at": datetime.fromisoformat(answer["created_at"]),
         "norm_version": answer["norm_version"], "status": plan.get("status"), "seconds": plan.get("solve_seconds"),
-        "level": doc["incident"].get("level"), "items": item_codes, "rows": rows, "columns": columns,
-        "totals": totals, "unmet": [{**f, "name": site_names.get(f["site"], f["site"])} for f in fill if "unmet" in f],
-        "outflows": [{**o, "name": depot_names.get(o["depot"], o["depot"])} for o in report["outflows"]],
+        "level": doc["incident"].get("level"), "fill": fill, "names": names, "outflows": report["outflows"],
+        "lines": len(fill), "full_lines": sum(1 for f in fill if f["delivered"] >= f["demand"]),
+        "unmet_lines": sum(1 for f in fill if f.get("unmet")),
+        "trucks": sum(o["trucks"] for o in report["outflows"]),
         "stale": planned != current or doc["incident"].get("level") != details["level"],
     }
 

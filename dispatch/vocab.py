@@ -165,3 +165,11 @@ def dispatch_label(vocabulary: str, code: str | None) -> str:
 from dispatch.adjust_vocab import ADJUST_MESSAGES  # noqa: E402  (plan adjustments keep their messages apart)
 
 ERROR_MESSAGES.update(ADJUST_MESSAGES)
+
+ERROR_MESSAGES.update({  # the incident page's query string (dispatch.incident_view.read_filters)
+    "incident_filter_too_long": _l("The filter %(field)s is at most %(max)s characters."),
+    "incident_filter_unknown_item": _l("This incident needs no item with the code %(code)s: choose an item from the "
+                                       "list."),
+    "incident_filter_bad_unmet": _l("“Only unmet” is 1 (only what is not met in full) or 0, not “%(value)s”."),
+    "incident_filter_bad_page": _l("The page number %(field)s must be a whole number of 1 or more, not “%(value)s”."),
+})
