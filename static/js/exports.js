@@ -25,6 +25,7 @@
   }
 
   function progressText(job) {
+    if (job.status === 'queued' || (job.total == null && !job.done)) return root.dataset.starting;
     var values = {done: number(job.done), total: number(job.total)};
     if (job.stage === 'layout') return say(root.dataset.layingOut, values);
     if (job.stage === 'pages') return say(root.dataset.writingPages, values);
