@@ -114,10 +114,9 @@ class BadParameter(InvalidInput):
 
 
 def check_encoding(raw: str | None) -> str:
-    """The CSV encoding asked for (``utf-8`` when none is given); 400 naming ``encoding`` otherwise."""
-    value = (raw or "utf-8").strip().lower()
-    if value in ("utf8", "utf-8-sig"):
-        value = "utf-8"
+    """The CSV encoding asked for, exactly ``utf-8`` or ``gbk`` (``utf-8`` when the parameter is not given);
+    400 naming ``encoding`` otherwise."""
+    value = "utf-8" if raw is None else raw
     if value not in ENCODINGS:
         raise BadParameter(f"encoding must be utf-8 or gbk, got {raw!r}", field="encoding",
                            message_code="bad_encoding", params={"encoding": str(raw)})
