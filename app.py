@@ -50,6 +50,9 @@ def _settings(instance_path: str) -> dict:
         # The largest request body (bytes): a bigger one is refused with 413 before it is read. 8 MiB holds
         # a travel-times CSV of 200,000 rows (the importer's maximum).
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 8 * 1024 * 1024),
+        # Report exports run in the background (audit/jobs.py): their files, and how long they are kept.
+        "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(Path(instance_path) / "exports"),
+        "EXPORT_KEEP_HOURS": float(env.get("EXPORT_KEEP_HOURS") or 24),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -235,7 +235,7 @@ def ledger_rows(query: LedgerQuery, limit: int | None = None):
 
 def ledger(query: LedgerQuery, result_params: dict, meta: dict, count: int | None, limit: int | None = None) -> Document:
     words = _words()
-    csv_body = None if limit is not None else (lambda: (text.encode("utf-8") for text in query.csv_lines(*words)))
+    csv_body = None if limit is not None else (lambda: query.csv_lines(*words))
     return _doc("ledger", _("Movement ledger"), {"params": result_params}, meta, [
         Table(_("Ledger"), _("Ledger entries"), LEDGER_COLUMNS, ledger_rows(query, limit), count, big=True,
               csv_body=csv_body)],

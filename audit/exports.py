@@ -1,4 +1,5 @@
-"""Report documents turned into files: CSV (UTF-8 with a BOM, so Excel and WPS read Chinese), XLSX
+"""Report documents turned into files: CSV (every table, UTF-8 with a BOM so Excel and WPS read Chinese, or
+GBK written as GB18030 for older Excel and WPS), XLSX
 (XlsxWriter: Chinese headers, frozen header row, column widths, number formats; constant memory for
 big tables) and PDF (WeasyPrint with a CJK font: page x of y, table headers on every page, the
 parameters, the generation time and the ledger seal printed on it).
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 FORMATS = ("csv", "xlsx", "pdf")
 MAX_PDF_ROWS = 5000  # a PDF is for reading and printing; more than this goes to CSV / XLSX
 CSV_BATCH = 2000
-PROGRESS_EVERY = 5000  # XLSX rows between progress reports
+PROGRESS_EVERY = 500  # XLSX rows between progress reports
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
                 "WenQuanYi Zen Hei", "Droid Sans Fallback")
 
@@ -54,7 +55,7 @@ class Table:
     count: int | None = None  # rows, when known before reading them (progress, PDF limit)
     footer: tuple | None = None  # a totals row in column order (PDF and XLSX)
     big: bool = False  # stream it: constant-memory XLSX
-    csv_body: object = None  # a callable giving the CSV lines (no header) as bytes, written faster than rows
+    csv_body: object = None  # a callable giving the CSV lines (no header) as text, written faster than rows
 
 
 @dataclass
@@ -101,16 +102,72 @@ def text_value(kind: str, value, tz: str = "Asia/Shanghai", grouped: bool = Fals
 
 _PLAIN = ("text", "int", "days", "signed")
 
+# CSV encodings a user may choose: UTF-8 with a BOM (Excel and WPS then read it as UTF-8), or GBK for older Excel
+# and WPS, written as GB18030 — a superset of GBK that encodes every character, so no export fails on a rare one.
+ENCODINGS = {"utf-8": "utf-8", "gbk": "gb18030"}
+CSV_MIME = {"utf-8": "text/csv; charset=utf-8", "gbk": "text/csv; charset=gb18030"}
 
-def csv_chunks(table: Table, tz: str = "Asia/Shanghai") -> Iterable[bytes]:
-    """The table as CSV bytes, a batch of rows at a time, starting with the UTF-8 BOM and the header row."""
+
+class BadParameter(InvalidInput):
+    status = 400
+    code = "bad_parameter"
+
+
+def check_encoding(raw: str | None) -> str:
+    """The CSV encoding asked for, exactly ``utf-8`` or ``gbk`` (``utf-8`` when the parameter is not given);
+    400 naming ``encoding`` otherwise."""
+    value = "utf-8" if raw is None else raw
+    if value not in ENCODINGS:
+        raise BadParameter(f"encoding must be utf-8 or gbk, got {raw!r}", field="encoding",
+                           message_code="bad_encoding", params={"encoding": str(raw)})
+    return value
+
+
+def csv_text(doc: Document, tz: str = "Asia/Shanghai", progress=None) -> Iterable[str]:
+    """Every table of the document as CSV text, a batch of rows at a time. One table: its header row, then
+    its rows (as before). Several: each table is a section — a row with its title, its header row, its rows —
+    and a blank line between sections. Totals rows are left out (a CSV is for computing). ``progress(done)``
+    is told the data rows written so far after each batch."""
+    sections = len(doc.tables) > 1
+    done = 0
+    for n, table in enumerate(doc.tables):
+        lines = []
+        if sections:
+            if n:
+                lines.append([])
+            lines.append([str(table.title)])
+        lines.append([str(c.header) for c in table.columns])
+        yield _csv_lines(lines)
+        for batch, text in _table_batches(table, tz):
+            done += batch
+            if progress is not None:
+                progress(done)
+            yield text
+
+
+def csv_chunks(doc, tz: str = "Asia/Shanghai", encoding: str = "utf-8", progress=None) -> Iterable[bytes]:
+    """``csv_text`` as bytes in the chosen encoding (``ENCODINGS``), UTF-8 starting with its BOM. ``doc`` may
+    also be a single ``Table``."""
+    if isinstance(doc, Table):
+        doc = Document(slug="", title="", params=[], generated_at=None, seal=None, tables=[doc])
+    codec = ENCODINGS[encoding]
+    start = codecs.BOM_UTF8 if codec == "utf-8" else b""
+    for text in csv_text(doc, tz, progress):
+        yield start + text.encode(codec)
+        start = b""
+
+
+def _csv_lines(rows) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([str(c.header) for c in table.columns])
-    yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
-    body = table.csv_body() if table.csv_body is not None else None
-    if body is not None:
-        yield from body
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def _table_batches(table: Table, tz: str) -> Iterable[tuple[int, str]]:
+    """(rows in the batch, their CSV text) of a table's rows."""
+    if table.csv_body is not None:  # text, one string per batch of whole lines ending in \r\n
+        for text in table.csv_body():
+            yield _count_lines(text), text
         return
     kinds = [c.kind for c in table.columns]
     convert = [None if k in _PLAIN else k for k in kinds]
@@ -126,16 +183,22 @@ def csv_chunks(table: Table, tz: str = "Asia/Shanghai") -> Iterable[bytes]:
             row = [v if k is None or v is None else text_value(k, v, tz) for k, v in zip(convert, row)]
         batch.append(row)
         if len(batch) >= CSV_BATCH:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerows(batch)
+            yield len(batch), _csv_lines(batch)
             batch.clear()
-            yield buffer.getvalue().encode("utf-8")
     if batch:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(batch)
-        yield buffer.getvalue().encode("utf-8")
+        yield len(batch), _csv_lines(batch)
+
+
+def _count_lines(text: str) -> int:
+    """Records in a batch of CSV lines: line ends outside quoted fields (a note may hold a line break)."""
+    if '"' not in text:
+        return text.count("\n")
+    records, quoted = 0, False
+    for part in text.split('"'):
+        if not quoted:
+            records += part.count("\n")
+        quoted = not quoted
+    return records
 
 
 # ---------------------------------------------------------------- XLSX
@@ -315,6 +378,68 @@ def render_pdf(html: str, base_url: str | None = None) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=html, base_url=base_url).write_pdf()
+
+
+PDF_PART_ROWS = 300  # rows laid out in one WeasyPrint call: the unit of a PDF's progress
+
+
+def pdf_parts(tables: list[tuple[Table, list]], part_rows: int | None = None) -> list[list[dict]]:
+    """The tables' rows cut into parts of at most ``part_rows`` rows, in order. A piece is one table's rows
+    in a part: ``{"table", "rows", "continued": the table began in an earlier part, "more": it goes on}``."""
+    part_rows = part_rows or PDF_PART_ROWS
+    parts, current, room = [], [], part_rows
+    for table, rows in tables:
+        start = 0
+        while True:
+            if room == 0:
+                parts.append(current)
+                current, room = [], part_rows
+            piece = rows[start:start + room]
+            end = start + len(piece)
+            current.append({"table": table, "rows": piece, "continued": start > 0, "more": end < len(rows)})
+            room -= max(len(piece), 1)
+            start = end
+            if start >= len(rows):
+                break
+    if current or not parts:
+        parts.append(current)
+    return parts
+
+
+def render_pdf_parts(tables: list[tuple[Table, list]], html, progress=None, part_rows: int | None = None) -> bytes:
+    """A PDF laid out a part at a time, so that its progress is real: WeasyPrint lays out one document in one
+    call, so each part (``pdf_parts``) is laid out on its own — ``progress(rows laid out, rows, "layout")``
+    after each —, then the pages of every part are joined and written (``progress(0, pages, "pages")``, then
+    ``(pages, pages, "pages")``). Each part starts on a new page. Page numbers ("page x of y") are of the whole
+    document: the page margins (header, numbers) come from a blank document of as many pages, laid out with
+    the same page style. ``html(parts, later, more, blank_pages)`` gives a part's HTML."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure.boxes import MarginBox
+
+    parts = pdf_parts(tables, part_rows)
+    total = sum(len(rows) for _, rows in tables)
+    done = 0
+    if progress is not None:
+        progress(0, total, "layout")
+    documents = []
+    for n, part in enumerate(parts):
+        documents.append(HTML(string=html(part, later=n > 0, more=n < len(parts) - 1)).render())
+        done += sum(len(piece["rows"]) for piece in part)
+        if progress is not None:
+            progress(done, total, "layout")
+    pages = [page for document in documents for page in document.pages]
+    if progress is not None:
+        progress(0, len(pages), "pages")
+    if len(documents) > 1:
+        margins = HTML(string=html(blank_pages=len(pages))).render().pages
+        for page, numbered in zip(pages, margins):
+            box = page._page_box  # WeasyPrint's laid-out page: its content, then its margin boxes
+            box.children = [child for child in box.children if not isinstance(child, MarginBox)] + [
+                child for child in numbered._page_box.children if isinstance(child, MarginBox)]
+    body = documents[0].copy(pages).write_pdf()
+    if progress is not None:
+        progress(len(pages), len(pages), "pages")
+    return body
 
 
 def limited_rows(table: Table, limit: int = MAX_PDF_ROWS) -> list[tuple]:

@@ -5,16 +5,22 @@ Everyone logged in may open the reports, each seeing the depots they may read (k
 only administrators and a depot's keepers change rotation tasks; the integrity page is for those who
 read the whole ledger (administrators, dispatchers, auditors).
 """
+import functools
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from accounts.auth import login_required_page, require_actor
-from audit import documents, exports, movements, reports, rotation, web
-from audit.vocab import ACTIONS, TASK_STATUSES
+from audit import documents, exports, jobs, movements, reports, rotation, web
+from audit.vocab import ACTIONS, ENCODINGS, ERROR_MESSAGES, EXPORT_STATUSES, TASK_STATUSES
 from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER, Actor
-from common.errors import InvalidInput, NotFound
+from common.errors import DomainError, InvalidInput
+from common.http import error_body, translated_message
 from common.web import engine, request_now, request_today
 from inventory import integrity, queries
 from inventory.models import CATEGORIES, TIERS
@@ -38,6 +44,7 @@ def _ledger_reader() -> Actor:
 @bp.record_once
 def _check_fonts(state) -> None:
     state.app.extensions["audit_cjk_font"] = exports.check_pdf_fonts()
+    state.app.extensions.setdefault("error_messages", {}).update(ERROR_MESSAGES)
 
 
 @bp.route("/")
@@ -68,30 +75,83 @@ def report(name: str):
         for table in doc.tables:
             table.rows = list(table.rows)
     tasks = rotation.list_tasks(engine(), actor) if name == "rotation" else []
+    recent = jobs.recent(engine(), actor, request_now(), report=name) if doc else []
     return render_template(
         "audit_report.html", name=name, title=_titles()[name], titles=_titles(), result=result, doc=doc,
         args=request.args, depots=queries.list_depots(engine(), actor), items=queries.list_items(engine()),
         categories=CATEGORIES, tiers=TIERS, tasks=tasks, changeable=_changeable(actor), actions=ACTIONS,
-        task_statuses=TASK_STATUSES, ledger_lines=web.PAGE_LEDGER_LINES,
+        task_statuses=TASK_STATUSES, ledger_lines=web.PAGE_LEDGER_LINES, export_jobs=recent,
+        export_statuses=EXPORT_STATUSES, encodings=ENCODINGS, tz=web.tz(),
         cell=lambda column, value: exports.text_value(column.kind, value, web.tz(), grouped=True))
 
 
 @bp.route(f"/<any({NAMES}):name>.<fmt>")
 @login_required_page
 def export(name: str, fmt: str):
+    """The file made while the request waits: links without JavaScript, scripts (``encoding=utf-8|gbk`` for CSV)."""
     if fmt not in exports.FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(exports.FORMATS)}, got {fmt!r}", field="format")
-    return web.export(name, request.args, require_actor(), fmt, progress_token=request.args.get("progress") or None)
+    return web.export(name, request.args, require_actor(), fmt)
 
 
-@bp.route("/exports/<token>/progress")
+# ---------------------------------------------------------------- exports in the background
+
+
+def _json_errors(view):
+    """The page's script reads the errors of these answers: JSON, the message in the page's language."""
+    @functools.wraps(view)
+    def answer(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except DomainError as e:
+            message = translated_message(e.message_code, e.params, e.message)
+            return jsonify(error_body(e.status, e.code, message, e.field, message_code=e.message_code)), e.status
+    return answer
+
+
+@bp.post("/exports")
 @login_required_page
-def export_progress(token: str):
-    """Rows written so far of the XLSX this user's page asked for with ``progress=<token>``."""
-    state = web.Progress(require_actor(), token).read()
-    if state is None:
-        raise NotFound("no export in progress with this token (not started, or already sent)", field="progress")
-    return state
+@_json_errors
+def start_export():
+    """Starts an export job (the report page's script: form fields report, format, encoding, query — the
+    report's filters as a query string); answers 202 with the job."""
+    form = request.form
+    report, fmt = form.get("report", ""), form.get("format", "")
+    if report not in web.REPORTS:
+        raise InvalidInput(f"report must be one of {', '.join(web.REPORTS)}, got {report!r}", field="report")
+    args = MultiDict(parse_qsl(form.get("query", "").lstrip("?"), keep_blank_values=True))
+    args["encoding"] = form.get("encoding") or "utf-8"
+    job = jobs.start(engine(), require_actor(), report, fmt, args, get_locale(), request_now())
+    return jsonify(_job_json(job)), 202
+
+
+@bp.route("/exports/<token>")
+@login_required_page
+@_json_errors
+def export_job(token: str):
+    """An export job of one's own: its state and progress (JSON)."""
+    return jsonify(_job_json(jobs.get(engine(), require_actor(), token, request_now())))
+
+
+@bp.route("/exports/<token>/file")
+@login_required_page
+def export_file(token: str):
+    path, name, mime = jobs.file_of(engine(), require_actor(), token, request_now())
+    return web.file_response(path, name, mime)
+
+
+def _job_json(job: dict) -> dict:
+    out = web.jsonable(job)
+    out["status_label"] = str(EXPORT_STATUSES[job["status"]])
+    out["url"] = url_for("audit.export_job", token=job["token"])
+    out["file_url"] = url_for("audit.export_file", token=job["token"]) if job["status"] == "done" else None
+    out["expires_label"] = fmt_moment(job["expires_at"])
+    return out
+
+
+def fmt_moment(moment) -> str:
+    """A moment as the pages write it (the app's ``fmt_datetime``)."""
+    return current_app.jinja_env.globals["fmt_datetime"](moment)
 
 
 def _changeable(actor: Actor) -> set[str] | bool:

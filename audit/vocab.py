@@ -24,3 +24,22 @@ LEVELS = {
     "big3": _l("Key-town kit"),
     "small4": _l("Other-town kit"),
 }
+
+EXPORT_STATUSES = {
+    "queued": _l("Export waiting"),
+    "running": _l("Export running"),
+    "done": _l("Export ready"),
+    "failed": _l("Export failed"),
+}
+
+ENCODINGS = {
+    "utf-8": _l("UTF-8 (Excel, WPS)"),
+    "gbk": _l("GBK (older Excel / WPS)"),
+}
+
+ERROR_MESSAGES = {
+    "bad_encoding": _l("The encoding must be UTF-8 or GBK, not “%(encoding)s”."),
+    "export_not_found": _l("No such export of yours: it is unknown, someone else's, or its file has expired."),
+    "export_not_ready": _l("This export is not finished yet."),
+    "export_failed": _l("This export failed: %(error)s"),
+}

@@ -1,6 +1,5 @@
 """What the audit pages and the audit API share: reading the filters from a query string, running a
 report, and answering with JSON, CSV, XLSX or PDF."""
-import json
 import os
 import re
 import tempfile
@@ -152,86 +151,94 @@ def _export_seal(name: str, fmt: str, actor: Actor) -> dict:
     return take_seal(engine(), "export", actor.username, request_now(), note=f"{name}.{fmt}")
 
 
-def export(name: str, args, actor: Actor, fmt: str, progress_token: str | None = None) -> Response:
+def check(name: str, args, fmt: str, actor: Actor) -> str | None:
+    """Refuses, before any work, what an export of the report could not do: a bad filter (422 naming it), a
+    bad ``encoding`` (400), a PDF the server cannot print or that would be too long. Returns the CSV encoding."""
+    if name not in REPORTS:
+        raise InvalidInput(f"no report {name}; reports: {', '.join(REPORTS)}", field="report")
+    if fmt not in exports.FORMATS:
+        raise InvalidInput(f"format must be one of {', '.join(exports.FORMATS)}, got {fmt!r}", field="format")
+    encoding = exports.check_encoding(args.get("encoding")) if fmt == "csv" else None
+    f = parse_filters(args)
+    if name == "expiry":
+        parse_windows(args)
+    if name == "sufficiency":
+        _number(args, "share"), _int(args, "people")
+    if fmt == "pdf":
+        exports.require_pdf(movements.LedgerQuery(engine(), actor, f, tz()).count() if name == "ledger" else None)
+    return encoding
+
+
+def export(name: str, args, actor: Actor, fmt: str) -> Response:
+    """The file in the answer, made while the request waits (scripts, the API, pages without JavaScript; the
+    report page runs exports in the background instead, ``audit.jobs``)."""
+    encoding = check(name, args, fmt, actor)
     doc = document(name, args, actor, fmt)
     if fmt == "csv":
-        return csv_response(doc)
+        return csv_response(doc, encoding)
     if fmt == "xlsx":
-        return xlsx_response(doc, Progress(actor, progress_token) if progress_token else None)
+        return xlsx_response(doc)
     return pdf_response(doc)
 
 
-# ---------------------------------------------------------------- progress of an XLSX being written
+def total_rows(doc: exports.Document) -> int | None:
+    counts = [t.count for t in doc.tables]
+    return None if None in counts else sum(counts)
 
 
-class Progress:
-    """How far an XLSX export has got, for the page that asked for it: a small JSON file under the instance
-    folder (one per user and page-chosen token), so a poll answered by any worker of the server reads it.
-    The CSV needs none: it streams, and the page counts its lines as they arrive."""
-
-    TOKEN = re.compile(r"[A-Za-z0-9-]{8,64}")
-
-    def __init__(self, actor: Actor, token: str):
-        if not self.TOKEN.fullmatch(token):
-            raise InvalidInput("progress must be 8 to 64 letters, digits or dashes", field="progress")
-        folder = os.path.join(current_app.instance_path, "export-progress")
-        os.makedirs(folder, exist_ok=True)
-        self.path = os.path.join(folder, f"{actor.user_id}-{token}.json")
-
-    def update(self, done: int, total: int | None) -> None:
-        temporary = f"{self.path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="ascii") as f:
-            json.dump({"done": done, "total": total}, f)
-        os.replace(temporary, self.path)
-
-    def read(self) -> dict | None:
-        try:
-            with open(self.path, encoding="ascii") as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return None
-
-    def clear(self) -> None:
-        try:
-            os.unlink(self.path)
-        except OSError:
-            pass
+def write_file(doc: exports.Document, fmt: str, path: str, encoding: str | None = None, progress=None) -> None:
+    """Writes the export to ``path``. ``progress(done, total, stage)`` hears how far it got: rows written
+    (CSV, XLSX; stage ``rows``), or for a PDF rows laid out into pages (``layout``), then pages written
+    (``pages``)."""
+    total = total_rows(doc)
+    if fmt == "csv":
+        tell = None if progress is None else (lambda done: progress(done, total, "rows"))
+        with open(path, "wb") as f:
+            for chunk in exports.csv_chunks(doc, tz(), encoding or "utf-8", progress=tell):
+                f.write(chunk)
+        return
+    if fmt == "xlsx":
+        tell = None if progress is None else (lambda done: progress(done, total, "rows"))
+        written = exports.write_xlsx(doc, path, tz(), progress=tell)
+        if progress is not None:
+            progress(written, total if total is not None else written, "rows")
+        return
+    body = pdf_bytes(doc, progress)
+    with open(path, "wb") as f:
+        f.write(body)
 
 
 def _disposition(doc: exports.Document, fmt: str) -> dict:
     name = exports.file_name(doc, fmt)
-    return {"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
-            "Cache-Control": "no-store"}
+    return {"Content-Disposition": disposition(name), "Cache-Control": "no-store"}
 
 
-def csv_response(doc: exports.Document) -> Response:
-    table = doc.tables[0]
+def disposition(name: str) -> str:
+    return f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
+
+
+def csv_response(doc: exports.Document, encoding: str = "utf-8") -> Response:
     headers = _disposition(doc, "csv")
-    if table.count is not None:
-        headers["X-Total-Rows"] = str(table.count)
+    total = total_rows(doc)
+    if total is not None:
+        headers["X-Total-Rows"] = str(total)
     if doc.seal is not None:
         headers["X-Ledger-Seal"] = doc.seal["text"]
-    return Response(stream_with_context(exports.csv_chunks(table, tz())), mimetype=MIME["csv"], headers=headers)
+    return Response(stream_with_context(exports.csv_chunks(doc, tz(), encoding)), headers=headers,
+                    content_type=exports.CSV_MIME[encoding])
 
 
-def xlsx_response(doc: exports.Document, progress: Progress | None = None) -> Response:
-    """Written to a temporary file (constant memory for the ledger; the rows written so far kept in
-    ``progress`` for the page to poll), then sent with its length, so the page can show the download's
-    progress too; the file is removed once sent."""
+def xlsx_response(doc: exports.Document) -> Response:
+    """Written to a temporary file (constant memory for the ledger), then sent with its length; the file is
+    removed once sent."""
     fd, path = tempfile.mkstemp(prefix="reliefdepot-", suffix=".xlsx")
     os.close(fd)
-    total = sum(t.count or 0 for t in doc.tables) or None
     try:
-        if progress is not None:
-            progress.update(0, total)
-        exports.write_xlsx(doc, path, tz(), progress=progress and (lambda done: progress.update(done, total)))
+        exports.write_xlsx(doc, path, tz())
         size = os.path.getsize(path)
     except BaseException:
         os.unlink(path)
         raise
-    finally:
-        if progress is not None:
-            progress.clear()
 
     def chunks():
         try:
@@ -248,15 +255,34 @@ def xlsx_response(doc: exports.Document, progress: Progress | None = None) -> Re
     return response
 
 
-def pdf_response(doc: exports.Document) -> Response:
+def file_response(path: str, name: str, mime: str) -> Response:
+    """A kept export file, sent in chunks with its length."""
+    def chunks():
+        with open(path, "rb") as f:
+            while chunk := f.read(XLSX_CHUNK):
+                yield chunk
+
+    return Response(chunks(), content_type=mime, headers={"Content-Disposition": disposition(name),
+                                                          "Cache-Control": "no-store",
+                                                          "Content-Length": str(os.path.getsize(path))})
+
+
+def pdf_bytes(doc: exports.Document, progress=None) -> bytes:
+    """The PDF, laid out a part of the rows at a time (``exports.render_pdf_parts``) so that its progress is
+    real: rows laid out, then pages written."""
     family = exports.require_pdf(None)
-    tables = []
-    for table in doc.tables:
-        rows = exports.limited_rows(table)
-        tables.append({"table": table, "rows": rows})
-    html = render_template("report_pdf.html", doc=doc, tables=tables, font=family, tz=tz(),
-                           cell=lambda column, value: exports.text_value(column.kind, value, tz(), grouped=True))
-    body = exports.render_pdf(html, base_url=request.url_root)
+    tables = [(table, exports.limited_rows(table)) for table in doc.tables]
+
+    def html(parts=(), later=False, more=False, blank_pages=0):
+        return render_template("report_pdf.html", doc=doc, tables=parts, font=family, tz=tz(), later=later,
+                               more=more, blank_pages=blank_pages,
+                               cell=lambda column, value: exports.text_value(column.kind, value, tz(), grouped=True))
+
+    return exports.render_pdf_parts(tables, html, progress)
+
+
+def pdf_response(doc: exports.Document) -> Response:
+    body = pdf_bytes(doc)
     return Response(body, mimetype=MIME["pdf"], headers={**_disposition(doc, "pdf"), "Content-Length": str(len(body))})
 
 
