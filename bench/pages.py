@@ -172,8 +172,8 @@ def _county_database():
     plan = planning.plan_incident(engine, dispatcher, incident_id, now, "Asia/Shanghai")
     approve_plan(engine, dispatcher, now, incident_id=incident_id, plan_id=plan["id"])
     counts.start(engine, admin_actor, now, depot="C01", note="bench")
-    with engine.begin() as c:
-        c.exec_driver_sql("ANALYZE")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("VACUUM ANALYZE")
     engine.dispose()
 
     def drop():
