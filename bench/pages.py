@@ -19,7 +19,9 @@ Server time is the time of one request through the Flask test client, in process
 no network, no gunicorn. Beside every request of a page, turn about, the same client asks a bare page of
 the app: ``/bench/bare-page`` (registered by this benchmark only, never by the product), a logged-in page
 that renders the base layout (header, menu, language switch) with an empty body: the floor every page
-stands on. Each page gets one untimed request first; then N timed requests (N by how slow the first was:
+stands on. The integrity page is asked once before any seal is archived (it then folds every line of the
+ledger), then a daily seal is archived as a day's first stock change or export does, and it is measured
+as the others. Each page gets one untimed request first; then N timed requests (N by how slow the first was:
 15 under 0.3 s, 5 under 3 s, 2 under 30 s, else the first alone). Reported: median and p95 of the page
 (linear interpolation between samples; with N ≤ 5 the p95 is near the slowest), the ratio of its
 median to the median of the bare requests taken between its own, SQL statements per request and the
@@ -282,6 +284,17 @@ def _measure_scale(scale: str) -> dict:
         clients = {role: _client(application, role) for role in ("admin", "dispatcher", "keeper", "auditor", "visitor")}
         results = {}
         bare_all = []
+        # The integrity page shows the seal of the whole ledger, carried on from the latest archived seal. A
+        # generated database has none yet: asked once as it is, then a seal is archived as the day's first
+        # stock change or export would, and the page is measured like every other.
+        first, status, size, sql = _timed(clients["auditor"], "/audit/integrity", statements)
+        bare = _timed(clients["auditor"], BARE, statements)[0]
+        results[("audit.ledger_integrity", "auditor", "/audit/integrity, before any seal is archived")] = {
+            "endpoint": "audit.ledger_integrity", "role": "auditor", "path": "/audit/integrity", "status": status,
+            "kb": size / 1024, "sql": sql, "n": 1, "median": first, "p95": first, "ratio": first / bare}
+        log(f"{scale} integrity page before any archived seal: {first:.1f} s")
+        from inventory import integrity
+        integrity.take_seal(engine, "daily", "bench", datetime.now(timezone.utc), note="bench: the day's seal")
         for endpoint, role, path in pages(ctx):
             client = clients[role]
             bare_client = clients["admin" if role == "visitor" else role]
@@ -368,7 +381,8 @@ def _section(measured: dict) -> str:
     rows = []
     for key in keys:
         endpoint, role, label = key
-        row = [f"`{label}`", role]
+        path, _, note = label.partition(", ")
+        row = [f"`{path}`" + (f" ({note})" if note else ""), role]
         for s in scales:
             r = measured[s]["rows"].get(key)
             if r is None:
@@ -383,7 +397,7 @@ def _section(measured: dict) -> str:
         sizes.append(f"- {s}: {x['depots']:,} depots, {x['lots']:,} lots, {x['lines']:,} ledger lines; the incident: "
                      f"{x['people']:,} people at {x['sites']} sites, {x['orders']:,} transfer orders; `<lot>` has "
                      f"{x['lot_lines']:,} ledger lines; the bare page: {_ms(measured[s]['bare'])} ms (median)")
-    slow = [f"`{k[2]}` ({k[1]})" for k in keys for s in scales[-1:]
+    slow = [f"`{k[2].partition(', ')[0]}` ({k[1]})" for k in keys for s in scales[-1:]
             if k in measured[s]["rows"] and measured[s]["rows"][k]["median"] >= 2.0]
     return "\n".join([
         "## Page server time",
@@ -399,7 +413,9 @@ def _section(measured: dict) -> str:
         "3 s, 2 under 30 s, else the first answer alone), each time beside a request of a bare page of the app "
         "(a logged-in page rendering the base layout with an empty body, registered by the benchmark only), turn "
         "about. × bare: the page's median over the median of the bare requests taken between its own. SQL: "
-        "statements one request runs; KB: the size of the page. Codes of each scale stand in angle brackets.",
+        "statements one request runs; KB: the size of the page. Codes of each scale stand in angle brackets. The "
+        "integrity page is asked once before any seal is archived (it then reads every line), then a daily seal is "
+        "archived (as a day's first stock change or export does) and it is measured like the others.",
         "",
         markdown_table(header, rows, text_columns=2),
         "",
