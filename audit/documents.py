@@ -3,6 +3,8 @@ headings in the reader's language, the stored codes turned into words, the param
 
 Needs a Flask app context (translations); the reports themselves do not.
 """
+from dataclasses import replace
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -53,8 +55,18 @@ def _params(result_params: dict) -> list[tuple[str, str]]:
 
 
 def _doc(slug, title, result, meta, tables, **kw) -> Document:
+    for table in tables:  # headings translated once: a page repeats them in every cell (data-label)
+        table.columns = [replace(c, header=str(c.header)) for c in table.columns]
     return Document(slug=slug, title=str(title), params=_params(result["params"]), generated_at=meta["generated_at"],
                     seal=meta.get("seal"), tables=tables, **kw)
+
+
+def _listed(title: str, shown: int, total: int) -> str:
+    """A table's title; when a page lists only its first rows (``audit.web.PAGE_REPORT_ROWS``), saying so."""
+    if shown >= total:
+        return title
+    return _("%(title)s: the first %(shown)s of %(total)s; the exports hold every row", title=title,
+             shown=f"{shown:,}", total=f"{total:,}")
 
 
 def _row(d: dict, columns: list[Column]) -> tuple:
@@ -105,7 +117,8 @@ def expiry(result: dict, meta: dict) -> Document:
         Column(m, month_label(m), "int", 9) for m in t["months"]]
     timeline = [(_cat(c), *t["units"][c]) for c in t["categories"]]
     return _doc("expiry", _("Expiry report"), result, meta, [
-        Table(_("Expired and expiring"), _("Lots expired or expiring"), columns, rows, len(rows), footer),
+        Table(_("Expired and expiring"), _listed(_("Lots expired or expiring"), len(rows), result["totals"]["lots"]),
+              columns, rows, len(rows), footer),
         Table(_("By window"), _("By window"), bucket_cols, buckets, len(buckets)),
         Table(_("Timeline"), _("Units expiring per month, next 12 months"), month_cols, timeline, len(timeline),
               (_("Total"), *t["totals"])),
@@ -136,7 +149,8 @@ def rotation(result: dict, meta: dict) -> Document:
                    Column("units", _l("Units"), "int", 10)]
     actions = [(str(ACTIONS[a["action"]]), a["lots"], a["units"]) for a in result["by_action"]]
     return _doc("rotation", _("Rotation plan"), result, meta, [
-        Table(_("Rotation"), _("Lots to rotate"), columns, rows, len(rows), footer),
+        Table(_("Rotation"), _listed(_("Lots to rotate"), len(rows), result["totals"]["lots"]), columns, rows,
+              len(rows), footer),
         Table(_("By action"), _("By action"), action_cols, actions, len(actions)),
     ], notes=[_("Agreement and capacity stock goes back to the partner, who replaces it; expired lots are in the "
                 "expiry report and can only be written off.")])
@@ -262,7 +276,8 @@ def write_offs(result: dict, meta: dict) -> Document:
                    Column("units", _l("Units"), "int", 10), Column("value_cents", _l("Value (yuan)"), "money", 14)]
     reasons = [(str(label("reason", r["reason"])), r["lines"], r["units"], r["value_cents"]) for r in result["by_reason"]]
     return _doc("write-offs", _("Write-off register"), result, meta, [
-        Table(_("Write-offs"), _("Write-offs"), columns, rows, len(rows), footer),
+        Table(_("Write-offs"), _listed(_("Write-offs"), len(rows), result["totals"]["lines"]), columns, rows,
+              len(rows), footer),
         Table(_("By reason"), _("By reason"), reason_cols, reasons, len(reasons)),
     ], notes=[_("Value counts only lots with a unit price. Approved: written off by a write-off request (BS-…) that an "
                 "administrator other than the requester approved under the approving document number; lines "

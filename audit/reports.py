@@ -114,10 +114,12 @@ def _params(f: Filters, today: date, **more) -> dict:
 # ---------------------------------------------------------------- 1. expiry (临期/过期)
 
 
-def expiry(engine, actor: Actor, today: date, filters: Filters = Filters(), windows=None) -> dict:
+def expiry(engine, actor: Actor, today: date, filters: Filters = Filters(), windows=None,
+           limit: int | None = None) -> dict:
     """Lots on hand that have expired or expire within the windows (30 / 60 / 90 days unless given), the
     smallest window each falls in, units and value where a unit price exists; and the timeline: units
-    expiring per month over the next 12 months (this month first) by category."""
+    expiring per month over the next 12 months (this month first) by category. ``limit`` (pages): only the
+    first lots (soonest expiry first) are listed; windows and totals count every lot all the same."""
     with Session(engine) as s:
         windows = audit_settings.check_windows(windows if windows is not None else
                                                audit_settings.load(s).expiry_windows)
@@ -129,7 +131,13 @@ def expiry(engine, actor: Actor, today: date, filters: Filters = Filters(), wind
             query = query.where(Lot.expires_on >= filters.start)
         if filters.end is not None:
             query = query.where(Lot.expires_on <= filters.end)
-        found = s.exec(query.order_by(Lot.expires_on, Depot.code, Lot.code)).all()
+        query = query.order_by(Lot.expires_on, Depot.code, Lot.code)
+        found = s.exec(query if limit is None else query.limit(limit)).all()
+        per_day = s.exec(  # every lot of the report, summed per expiry date: the windows and totals
+            query.with_only_columns(Lot.expires_on, sa.func.count(), sa.func.sum(Lot.quantity),
+                                    sa.func.sum(Lot.unit_price_cents * Lot.quantity),
+                                    sa.func.sum(sa.case((Lot.unit_price_cents.is_(None), Lot.quantity), else_=0)))
+            .order_by(None).group_by(Lot.expires_on)).all()
         months = _months(today, TIMELINE_MONTHS)
         horizon = _month_after(months[-1]) - timedelta(days=1)
         upcoming = s.exec(select(Item.category, Lot.expires_on, sa.func.sum(Lot.quantity))
@@ -140,21 +148,22 @@ def expiry(engine, actor: Actor, today: date, filters: Filters = Filters(), wind
     rows = []
     buckets = {key: {"bucket": key, "lots": 0, "units": 0, "value_cents": 0, "unpriced_units": 0}
                for key in ["expired", *[str(w) for w in windows]]}
+    def bucket_of(expires_on: date) -> str:
+        days_left = (expires_on - today).days
+        return "expired" if days_left < 0 else str(next(w for w in windows if days_left <= w))
+
     for lot, item, depot in found:
-        days_left = (lot.expires_on - today).days
-        bucket = "expired" if days_left < 0 else str(next(w for w in windows if days_left <= w))
         value = None if lot.unit_price_cents is None else lot.unit_price_cents * lot.quantity
         rows.append({**_depot_fields(depot), **_item_fields(item), "lot": lot.code, "expires_on": lot.expires_on,
-                     "days_left": days_left, "bucket": bucket, "quantity": lot.quantity,
-                     "unit_price_cents": lot.unit_price_cents, "value_cents": value, "storage_mode": lot.storage_mode,
-                     "partner": lot.partner})
-        b = buckets[bucket]
-        b["lots"] += 1
-        b["units"] += lot.quantity
-        if value is None:
-            b["unpriced_units"] += lot.quantity
-        else:
-            b["value_cents"] += value
+                     "days_left": (lot.expires_on - today).days, "bucket": bucket_of(lot.expires_on),
+                     "quantity": lot.quantity, "unit_price_cents": lot.unit_price_cents, "value_cents": value,
+                     "storage_mode": lot.storage_mode, "partner": lot.partner})
+    for expires_on, lots, units, value, unpriced in per_day:
+        b = buckets[bucket_of(expires_on)]
+        b["lots"] += int(lots)
+        b["units"] += int(units)
+        b["value_cents"] += int(value or 0)
+        b["unpriced_units"] += int(unpriced or 0)
     per_month: dict[tuple[str, str], int] = defaultdict(int)
     for category, expires_on, units in upcoming:
         per_month[(category, expires_on.strftime("%Y-%m"))] += int(units)
@@ -162,7 +171,7 @@ def expiry(engine, actor: Actor, today: date, filters: Filters = Filters(), wind
     timeline = {"months": months, "categories": categories,
                 "units": {c: [per_month.get((c, m), 0) for m in months] for c in categories},
                 "totals": [sum(per_month.get((c, m), 0) for c in categories) for m in months]}
-    totals = {"lots": len(rows), "units": sum(r["quantity"] for r in rows),
+    totals = {"lots": sum(b["lots"] for b in buckets.values()), "units": sum(b["units"] for b in buckets.values()),
               "value_cents": sum(b["value_cents"] for b in buckets.values()),
               "unpriced_units": sum(b["unpriced_units"] for b in buckets.values())}
     return {"params": _params(filters, today, windows=list(windows)), "windows": list(windows), "rows": rows,
@@ -185,7 +194,8 @@ def _month_after(month: str) -> date:
 # ---------------------------------------------------------------- 2. rotation (轮换)
 
 
-def rotation(engine, actor: Actor, today: date, filters: Filters = Filters(), now: datetime | None = None) -> dict:
+def rotation(engine, actor: Actor, today: date, filters: Filters = Filters(), now: datetime | None = None,
+             limit: int | None = None) -> dict:
     """Lots on hand, not yet expired, whose remaining shelf life is shorter than their item's rotation lead
     time; for each a suggested action and the replacement to buy and by when, and its open or done task.
 
@@ -193,7 +203,8 @@ def rotation(engine, actor: Actor, today: date, filters: Filters = Filters(), no
     agreement (the partner replaces it); a lot with at least ``rotation_move_min_days`` left moves to the
     depot that issued the item most over the lookback (if it issued more than the lot's own depot); living
     supplies (food, water, kits) are donated; other supplies are used in a drill. Expired lots are not here:
-    they can only be written off (see the expiry report)."""
+    they can only be written off (see the expiry report). ``limit`` (pages): only the first lots are listed;
+    the actions and totals count every lot all the same."""
     now = now or datetime.combine(today, time(12), tzinfo=timezone.utc)
     with Session(engine) as s:
         cfg = audit_settings.load(s)
@@ -210,11 +221,13 @@ def rotation(engine, actor: Actor, today: date, filters: Filters = Filters(), no
                                now - timedelta(days=cfg.rotation_issue_lookback_days))
         depots = {d.id: d for d in s.exec(select(Depot)).all()}
         tasks = _latest_tasks(s, [lot.id for lot, _, _ in found])
-    rows = []
+    rows, tops = [], {}
     for lot, item, depot in found:
         days_left = (lot.expires_on - today).days
+        if item.id not in tops:
+            tops[item.id] = top_issuers(issued.get(item.id, {}))
         action, target = suggest(lot.storage_mode, item.category, depot.id, days_left,
-                                 issued.get(item.id, {}), cfg.rotation_move_min_days)
+                                 issued.get(item.id, {}), cfg.rotation_move_min_days, tops[item.id])
         task = tasks.get(lot.id)
         by_partner = lot.storage_mode in ("agreement", "capacity")
         rows.append({**_depot_fields(depot), **_item_fields(item), "lot": lot.code, "quantity": lot.quantity,
@@ -234,21 +247,28 @@ def rotation(engine, actor: Actor, today: date, filters: Filters = Filters(), no
         a["units"] += r["quantity"]
     return {"params": _params(filters, today, move_min_days=cfg.rotation_move_min_days,
                               lookback_days=cfg.rotation_issue_lookback_days),
-            "rows": rows, "by_action": list(by_action.values()),
+            "rows": rows if limit is None else rows[:limit], "by_action": list(by_action.values()),
             "totals": {"lots": len(rows), "units": sum(r["quantity"] for r in rows)}}
 
 
 def suggest(storage_mode: str, category: str, depot_id: int, days_left: int, issued_by_depot: dict[int, int],
-            move_min_days: int) -> tuple[str, int | None]:
-    """The rotation action for one lot (pure): (action, depot id to move to or None)."""
+            move_min_days: int, top: list[tuple[int, int]] | None = None) -> tuple[str, int | None]:
+    """The rotation action for one lot (pure): (action, depot id to move to or None). ``top``: the item's
+    ``top_issuers`` worked out once for all its lots (else from ``issued_by_depot``)."""
     if storage_mode in ("agreement", "capacity"):
         return "return_to_supplier", None
     here = issued_by_depot.get(depot_id, 0)
-    others = sorted(((units, d) for d, units in issued_by_depot.items() if d != depot_id and units > here),
-                    key=lambda p: (-p[0], p[1]))
-    if others and days_left >= move_min_days:
-        return "move", others[0][1]
+    best = next(((units, d) for units, d in (top if top is not None else top_issuers(issued_by_depot))
+                 if d != depot_id), None)
+    if best is not None and best[0] > here and days_left >= move_min_days:
+        return "move", best[1]
     return ("donate", None) if category == "living" else ("drill", None)
+
+
+def top_issuers(issued_by_depot: dict[int, int]) -> list[tuple[int, int]]:
+    """The two depots that issued an item most, as (units, depot id), most first, ties by lower id: the one
+    another depot's lot would move to is the first that is not that depot."""
+    return sorted(((units, d) for d, units in issued_by_depot.items() if units > 0), key=lambda p: (-p[0], p[1]))[:2]
 
 
 def _issued_units(s: Session, item_ids: set[int], since: datetime) -> dict[int, dict[int, int]]:
@@ -317,9 +337,13 @@ def sufficiency(engine, actor: Actor, today: date, filters: Filters = Filters(),
 
     held: dict[tuple[int, int], int] = {(d, i): int(u) for d, i, u in stock}
     paths = {d.id: d.path for d in all_depots}
+    in_subtree: dict[tuple[int, int], int] = defaultdict(int)  # (depot, item) → units at it and below it
+    for (d, i), units in held.items():
+        for ancestor in paths[d].strip("/").split("/"):  # the path names the depot and every depot above it
+            in_subtree[(int(ancestor), i)] += units
 
     def subtree_units(root: Depot, item_id: int) -> int:
-        return sum(u for (d, i), u in held.items() if i == item_id and paths[d].startswith(root.path))
+        return in_subtree.get((root.id, item_id), 0)
 
     lines = []
     for depot in in_scope:
@@ -448,15 +472,17 @@ def _card_totals(rows: list[dict], opening: int, closing: int) -> dict:
             "out": -sum(r["quantity"] for r in rows if r["quantity"] < 0)}
 
 
-def write_offs(engine, actor: Actor, today: date, filters: Filters = Filters(), tz: str = DEFAULT_TZ) -> dict:
+def write_offs(engine, actor: Actor, today: date, filters: Filters = Filters(), tz: str = DEFAULT_TZ,
+               limit: int | None = None) -> dict:
     """The write-off register (报损/核销): every write-off line in the range with its reason, units and value
     where the lot has a unit price, and the request it came from (``BS-<id>``): who requested it and when,
     who approved it, when and under which approving document number (审批文号). ``approved`` marks a line
-    written by an approved request; lines from before requests existed have none."""
+    written by an approved request; lines from before requests existed have none. ``limit`` (pages): only
+    the first lines are listed; the totals and the reasons are over every line all the same."""
     requester, approver = aliased(User), aliased(User)
     with Session(engine) as s:
-        where = _scope(s, actor, filters) + _time_window(filters, tz)
-        found = s.exec(
+        where = [Movement.kind == WRITE_OFF, *_scope(s, actor, filters), *_time_window(filters, tz)]
+        query = (
             select(Movement, Lot, Item, Depot, User.username, WriteOffRequest, requester.username, approver.username)
             .join(Lot, Lot.id == Movement.lot_id)
             .join(Item, Item.id == Movement.item_id).join(Depot, Depot.id == Movement.depot_id)
@@ -464,9 +490,18 @@ def write_offs(engine, actor: Actor, today: date, filters: Filters = Filters(), 
             .outerjoin(WriteOffRequest, WriteOffRequest.movement_id == Movement.id)
             .outerjoin(requester, requester.id == WriteOffRequest.requested_by)
             .outerjoin(approver, approver.id == WriteOffRequest.decided_by)
-            .where(Movement.kind == WRITE_OFF, *where).order_by(Movement.id)
-        ).all()
-    rows, reasons = [], {}
+            .where(*where).order_by(Movement.id))
+        found = s.exec(query if limit is None else query.limit(limit)).all()
+        units = -Movement.quantity
+        by_reason = s.exec(
+            select(Movement.reason, sa.func.count(), sa.func.coalesce(sa.func.sum(units), 0),
+                   sa.func.coalesce(sa.func.sum(Lot.unit_price_cents * units), 0),
+                   sa.func.coalesce(sa.func.sum(sa.case((WriteOffRequest.id.is_not(None), units), else_=0)), 0))
+            .join(Lot, Lot.id == Movement.lot_id).join(Item, Item.id == Movement.item_id)
+            .join(Depot, Depot.id == Movement.depot_id)
+            .outerjoin(WriteOffRequest, WriteOffRequest.movement_id == Movement.id)
+            .where(*where).group_by(Movement.reason).order_by(sa.func.min(Movement.id))).all()
+    rows = []
     for m, lot, item, depot, username, req, requested_by, approved_by in found:
         units = -m.quantity
         value = None if lot.unit_price_cents is None else lot.unit_price_cents * units
@@ -477,11 +512,9 @@ def write_offs(engine, actor: Actor, today: date, filters: Filters = Filters(), 
                      "requested_at": req.requested_at if req else None, "approved_by": approved_by,
                      "approved_at": req.decided_at if req else None, "document_no": req.document_no if req else None,
                      "reference": m.reference, "note": m.note})
-        r = reasons.setdefault(m.reason, {"reason": m.reason, "lines": 0, "units": 0, "value_cents": 0})
-        r["lines"] += 1
-        r["units"] += units
-        r["value_cents"] += value or 0
-    return {"params": _params(filters, today), "rows": rows, "by_reason": list(reasons.values()),
-            "totals": {"lines": len(rows), "units": sum(r["quantity"] for r in rows),
-                       "value_cents": sum(r["value_cents"] or 0 for r in rows),
-                       "approved_units": sum(r["quantity"] for r in rows if r["approved"])}}
+    reasons = [{"reason": reason, "lines": int(lines), "units": int(units), "value_cents": int(value)}
+               for reason, lines, units, value, _approved in by_reason]
+    return {"params": _params(filters, today), "rows": rows, "by_reason": reasons,
+            "totals": {"lines": sum(r["lines"] for r in reasons), "units": sum(r["units"] for r in reasons),
+                       "value_cents": sum(r["value_cents"] for r in reasons),
+                       "approved_units": sum(int(row[4]) for row in by_reason)}}

@@ -18,6 +18,7 @@ from inventory.integrity import take_seal
 
 REPORTS = ("expiry", "rotation", "sufficiency", "stock-card", "ledger", "write-offs")
 PAGE_LEDGER_LINES = 200
+PAGE_REPORT_ROWS = 500  # rows of a report's main table on its page (the totals count every row; exports hold all)
 API_LEDGER_LIMIT = 1000
 MAX_API_LEDGER_LIMIT = 10000
 XLSX_CHUNK = 256 * 1024
@@ -96,13 +97,15 @@ def tz() -> str:
 
 
 def run(name: str, args, actor: Actor, *, full: bool = True) -> dict:
-    """The report's plain result for the query string. ``full=False`` (pages): the ledger's first lines."""
+    """The report's plain result for the query string. ``full=False`` (pages): the ledger's first lines, and
+    the first ``PAGE_REPORT_ROWS`` rows of the expiry, rotation and write-off lists (their totals count all)."""
     f = parse_filters(args)
     eng, today = engine(), request_today()
+    rows = None if full else PAGE_REPORT_ROWS
     if name == "expiry":
-        return reports.expiry(eng, actor, today, f, windows=parse_windows(args))
+        return reports.expiry(eng, actor, today, f, windows=parse_windows(args), limit=rows)
     if name == "rotation":
-        return reports.rotation(eng, actor, today, f, now=request_now())
+        return reports.rotation(eng, actor, today, f, now=request_now(), limit=rows)
     if name == "sufficiency":
         return reports.sufficiency(eng, actor, today, f, share_percent=_number(args, "share"),
                                    people=_int(args, "people"))
@@ -112,7 +115,7 @@ def run(name: str, args, actor: Actor, *, full: bool = True) -> dict:
             return reports.lot_card(eng, actor, today, lot, f, tz())
         return reports.item_card(eng, actor, today, f.depot, f.item, f, tz())
     if name == "write-offs":
-        return reports.write_offs(eng, actor, today, f, tz())
+        return reports.write_offs(eng, actor, today, f, tz(), limit=rows)
     if name == "ledger":
         limit = PAGE_LEDGER_LINES if not full else min(_int(args, "limit") or API_LEDGER_LIMIT, MAX_API_LEDGER_LIMIT)
         return movements.ledger(eng, actor, today, f, tz(), limit=limit)

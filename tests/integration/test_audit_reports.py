@@ -283,6 +283,16 @@ def test_the_write_off_register_lists_reasons_values_requests_and_approvals(engi
     assert [r["lot"] for r in keeper["rows"]] == ["L-W-OLD"]
 
 
+def test_a_page_lists_only_the_first_rows_and_its_totals_still_count_every_row(engine, audit_county):
+    a = audit_county.auditor
+    for run, key in ((lambda **kw: reports.expiry(engine, a, TODAY, **kw), "buckets"),
+                     (lambda **kw: reports.rotation(engine, a, TODAY, now=NOW, **kw), "by_action"),
+                     (lambda **kw: reports.write_offs(engine, a, TODAY, **kw), "by_reason")):
+        full, page = run(), run(limit=1)
+        assert len(full["rows"]) >= 2 and page["rows"] == full["rows"][:1]
+        assert (page["totals"], page[key]) == (full["totals"], full[key])
+
+
 def test_a_keeper_records_stock_while_a_long_ledger_export_is_being_read(engine, audit_county, monkeypatch):
     monkeypatch.setattr(movements, "BATCH", 2)
     export = movements.LedgerQuery(engine, audit_county.auditor).rows()

@@ -144,3 +144,18 @@ def test_a_table_longer_than_an_xlsx_sheet_continues_on_more_sheets_with_the_hea
                       [["批次", "数量"], ["L-3", 3], ["L-4", 4]],
                       [["批次", "数量"], ["L-5", 5], ["合计", 15]]]
     assert all(book[name].freeze_panes == "A2" for name in book.sheetnames[:3])
+
+
+def test_the_top_issuers_worked_out_once_give_every_lot_the_move_a_full_sort_would():
+    import random
+
+    rng = random.Random(5)
+    for _ in range(300):
+        issued = {d: rng.choice([0, 1, 2, 3, 5, 8]) for d in rng.sample(range(1, 12), rng.randint(0, 8))}
+        top = reports.top_issuers(issued)
+        for depot in range(1, 12):
+            here = issued.get(depot, 0)
+            others = sorted(((u, d) for d, u in issued.items() if d != depot and u > here), key=lambda p: (-p[0], p[1]))
+            wanted = ("move", others[0][1]) if others else ("donate", None)
+            assert reports.suggest("physical", "living", depot, 40, issued, 30, top) == wanted
+            assert reports.suggest("physical", "living", depot, 40, issued, 30) == wanted
