@@ -46,7 +46,9 @@ BARE = "/bench/bare-page"
 # Routes of the url map that are not pages a person reads: files, redirects of labels, the service worker.
 NOT_PAGES = {
     "audit.export": "a report's file (CSV/XLSX/PDF), made in the background",
-    "audit.export_progress": "the progress of an export (JSON, polled)",
+    "audit.export_job": "an export job's state and progress (JSON, polled)",
+    "audit.export_file": "an export's finished file",
+    "audit.incident_export": "an incident's tables as XLSX or PDF",
     "audit.seal_file": "a text file",
     "counts.variance_pdf": "a PDF",
     "dispatch.plan_file": "a JSON file",
