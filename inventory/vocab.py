@@ -3,6 +3,7 @@
 Every label is a lazy gettext string with an English msgid, translated per request; the Chinese is in
 translations/zh_Hans_CN/LC_MESSAGES/messages.po. Templates reach them through ``label(kind, code)``.
 """
+from common import formats
 from flask_babel import lazy_gettext as _l
 
 TIERS = {
@@ -99,12 +100,7 @@ VOCABULARIES = {
 }
 
 # Measure words (量词) of the catalog, for English pages; Chinese pages show the stored word itself.
-UNITS_EN = {
-    "顶": "pcs", "床": "pcs", "件": "pcs", "个": "pcs", "条": "pcs", "支": "pcs", "张": "sheets",
-    "台": "sets", "套": "sets", "部": "sets", "副": "pairs", "双": "pairs", "艘": "boats", "箱": "cases",
-    "盘": "rolls", "卷": "rolls", "桶": "drums", "袋": "bags", "包": "packs", "瓶": "bottles", "盒": "boxes",
-    "平方米": "m²", "米": "m", "千克": "kg", "公斤": "kg", "吨": "t", "升": "L",
-}
+UNITS_EN = formats.UNITS_EN  # the units in English: one list, in common.formats
 
 
 def label(vocabulary: str, code: str | None) -> str:
