@@ -54,7 +54,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError):
-        return _answer(400, error_body(400, "csrf", f"the form's security token is missing or stale: {e.description}"))
+        return _answer(400, error_body(400, "csrf", f"the form's security token is missing or stale: {e.description}",
+                                       message_code="csrf_stale"))
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
@@ -69,14 +70,18 @@ def register_error_handlers(app: Flask) -> None:
         elif data.get("message"):
             message = data["message"]
         headers = {k: v for k, v in e.get_headers() if k != "Content-Type"}
-        return _answer(e.code, error_body(e.code, e.name.lower().replace(" ", "_"), message, fields=fields), headers)
+        # a page says the server's own answers (werkzeug's English text) in its language; field messages stay
+        code = f"http_{e.code}" if fields is None and not data.get("message") else None
+        return _answer(e.code, error_body(e.code, e.name.lower().replace(" ", "_"), message, fields=fields,
+                                          message_code=code), headers)
 
     if not app.testing:  # in tests a bug should fail loudly with its traceback
 
         @app.errorhandler(Exception)
         def unexpected(e: Exception):
             log.exception("unexpected error on %s %s", request.method, request.path)
-            return _answer(500, error_body(500, "internal", "an unexpected error; nothing was saved"))
+            return _answer(500, error_body(500, "internal", "an unexpected error; nothing was saved",
+                                           message_code="http_500"))
 
 
 def _flatten(messages, prefix: str = "") -> dict[str, str]:

@@ -123,6 +123,24 @@ ERROR_TITLES = {
 # The messages of the stock rules' (and common/actor.py's) domain errors by their stable message code (see common/errors.py), in
 # the words of a page: error pages and the scanning page fill them in with the error's parameters.
 ERROR_MESSAGES = {
+    # shelf numbers and shelf labels (labels.payloads)
+    "shelf_empty": _l("The shelf number is empty."),
+    "shelf_invalid": _l("%(shelf)s is not a shelf number: use letters A–Z and digits, parts joined by single "
+                        "hyphens (for example A-03), at most %(max)s characters."),
+    "shelf_range_invalid": _l("%(token)s is not a shelf range: write it as A-01~A-12."),
+    "shelf_labels_too_many": _l("At most %(max)s shelf labels in one print."),
+    "shelves_none": _l("Name at least one shelf, e.g. A-01, A-02 or A-01~A-12."),
+    "shelf_range_mismatch": _l("The range %(first)s~%(last)s must differ only in its last number, like A-01~A-12."),
+    "shelf_range_down": _l("The range %(first)s~%(last)s counts down; write the smaller number first."),
+    # answers of the web server itself (common.http), on the pages
+    "csrf_stale": _l("The form's security token is missing or has expired: reload the page and send the form again."),
+    "http_400": _l("The request could not be read."),
+    "http_403": _l("You may not open this page."),
+    "http_404": _l("There is no such page or record."),
+    "http_405": _l("This address does not take this kind of request."),
+    "http_413": _l("What was sent is too large."),
+    "http_429": _l("Too many requests at once: wait a moment and try again."),
+    "http_500": _l("An unexpected error; nothing was saved."),
     "quantity_not_positive": _l("The quantity must be a whole number greater than 0 (got %(value)s)."),
     "counted_negative": _l("The counted quantity must be a whole number of 0 or more (got %(value)s)."),
     "reason_unknown": _l("Choose a write-off reason from the list (got %(value)s)."),
