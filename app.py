@@ -130,6 +130,7 @@ def _init_formats(app: Flask) -> None:
     from flask_babel import get_locale
 
     from common import formats
+    from dispatch.vocab import norm_source
 
     def locale() -> str:
         return str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
@@ -147,6 +148,7 @@ def _init_formats(app: Flask) -> None:
         fmt_quantity=lambda n, unit: formats.quantity_text(n, unit, locale()),
         fmt_coverage=lambda fraction: formats.coverage_text(fraction, locale()),
         fmt_money=lambda cents, with_unit=True: formats.money_text(cents, locale(), with_unit),
+        norm_source=norm_source,
     )
 
 
