@@ -201,7 +201,7 @@ def sufficiency_notes(result: dict) -> list[str]:
         _("Town kits are the town team's equipment (key towns: satellite phone, generator, drainage pump; "
           "other towns: helmet, flashlight, rain gear, life jacket), not supplies for the people: a town that "
           "holds its whole kit may still fall short in an incident."),
-        _("A rollup caps each item at its target, so a surplus never hides a gap. Coverage of 100%% or more "
+        _("A rollup caps each item at its target, so a surplus never hides a gap. Coverage of 100% or more "
           "reads as met."),
     ]
     if not a["mutual_aid"]:
