@@ -144,6 +144,9 @@ def test_the_sufficiency_xlsx_has_the_targets_towns_and_summary(client, audit_co
     assert towns[0][:3] == ("库点编码", "库点", "配备")
     assert towns[1][0] == "T1" and towns[1][5:8] == (3, 2, 1) and towns[1][8] == pytest.approx(2 / 3)
     assert book["乡镇"].cell(2, 9).number_format.startswith('[>=1.5]"已达标（目标的 "')
+    notes = [row[1] for row in book["报表信息"].iter_rows(min_row=3, values_only=True) if row[1]]
+    assert any(n.startswith("计入的库存：实物储备、协议（代储）储备") for n in notes)
+    assert any("III 级响应最多需紧急转移安置 4,999 人" in n for n in notes)
 
 
 # ------------------------------------------------------------------ PDF
@@ -162,7 +165,7 @@ def test_the_expiry_pdf_has_chinese_headers_numbers_page_numbers_parameters_and_
 
 def test_every_report_exports_as_pdf(client, audit_county, tmp_path):
     for path, words in (("/audit/rotation.pdf", ["轮换计划", "建议处置", "组织演练", "调往使用更多的库点"]),
-                        ("/audit/sufficiency.pdf", ["储备达标", "目标数量", "缺口", "覆盖率", "56.5%"]),
+                        ("/audit/sufficiency.pdf", ["储备达标", "目标数量", "缺口", "覆盖率", "达到10%", "已达标", "计入的库存"]),
                         ("/audit/ledger.pdf?depot=C1", ["出入库台账", "本库点该物资结存", "L-TENT", "48"]),
                         ("/audit/write-offs.pdf", ["报损核销登记", "核销", "90.00", "审批文号", "HX-9", "BS-2"]),
                         ("/audit/stock-card.pdf?depot=C1&item=TENT", ["库存卡", "上期结存", "期末结存", "48"])):

@@ -292,3 +292,30 @@ def test_a_keeper_records_stock_while_a_long_ledger_export_is_being_read(engine,
     rest = list(export)
     assert [r[0] for r in first + rest] == list(range(1, 17))  # the export reads the ledger as it was
     assert [r[0] for r in movements.LedgerQuery(engine, audit_county.auditor).rows()][-1] == 17
+
+
+def test_reserve_sufficiency_targets_the_largest_level_iii_response_and_counts_only_what_a_plan_could_send(
+        engine, audit_county):
+    from sqlmodel import select
+
+    from dispatch.models import ReserveFloor
+    from inventory.models import Depot, Item
+
+    admin = audit_county.admin
+    receive(engine, admin, "L-W-CAP", "WATER", "C1", 500, date(2027, 6, 1), storage_mode="capacity", partner="水厂")
+    receive(engine, admin, "L-W-3D", "WATER", "C1", 40, TODAY + timedelta(days=3))  # gone before it could arrive
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        t1 = s.exec(select(Depot.id).where(Depot.code == "T1")).one()
+        water = s.exec(select(Item.id).where(Item.code == "WATER")).one()
+        s.add(ReserveFloor(depot_id=t1, item_id=water, quantity=10))  # T1 keeps 10 of its 12 at level III
+        uow.commit()
+    result = reports.sufficiency(engine, audit_county.auditor, TODAY)
+    # level III runs from 1,000 to 4,999 people (level II starts at 5,000): the target is for half the largest
+    assert (result["people"], result["target_people"]) == (4999, 2500)
+    line = next(ln for ln in result["lines"] if ln["level"] == "county" and ln["item"] == "WATER")
+    assert (line["target"], line["stock"]) == (1725, 2 + 25 + 50 + 100)  # 0.23 × 2,500 × 3 days
+    a = result["assumptions"]
+    assert a["storage_modes"] == ["physical", "agreement"] and a["usable_from"] == TODAY + timedelta(days=7)
+    assert (a["floor_draw"], a["mutual_aid"]) == (0.0, False)
+    assert result["totals"]["county"]["coverage"] < 1
