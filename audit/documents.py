@@ -62,6 +62,8 @@ def _doc(slug, title, result, meta, tables, **kw) -> Document:
 
 
 def _row(d: dict, columns: list[Column]) -> tuple:
+    if d.get("unit"):  # the catalog's Chinese unit, in English on an English page (箱 → cases)
+        d = {**d, "unit": formats.unit_text(d["unit"], current_locale())}
     return tuple(d.get(c.key) for c in columns)
 
 

@@ -193,7 +193,7 @@ def test_the_pdf_text_holds_the_chinese_names_dates_depot_and_storage_mode(clien
     for name in ITEMS.values():
         assert name in words, name
     for expected in ("LOT-000", "LOT-025", "数量 10 箱", "数量 11 顶", "有效期至 2027年1月1日", "有效期 耐用",
-                     "玉龙镇储备站", "实物储备", "协议（代储）储备", "2026-07-01 打印"):
+                     "玉龙镇储备站", "实物储备", "协议（代储）储备", "2026年7月1日 打印"):
         assert expected in words, expected
     fonts = pdf_fonts(r.data, tmp_path)
     assert re.search(r"CJK|WenQuanYi|Han Sans", fonts), fonts  # a Chinese font, embedded
