@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -46,7 +47,20 @@ def _answer(status: int, body: dict, headers=None):
     return render_template("error.html", error=error), status, headers or {}
 
 
+# The web server's own answers (werkzeug's English descriptions), as a page says them: message code http_<status>.
+HTTP_MESSAGES = {
+    "http_400": _l("The request could not be read."),
+    "http_403": _l("You may not open this page."),
+    "http_404": _l("There is no such page or record."),
+    "http_405": _l("This address does not take this kind of request."),
+    "http_413": _l("What was sent is too large."),
+    "http_429": _l("Too many requests at once: wait a moment and try again."),
+}
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.extensions.setdefault("error_messages", {}).update(HTTP_MESSAGES)
+
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):
         return _answer(e.status, error_body(e.status, e.code, e.message, e.field, message_code=e.message_code,

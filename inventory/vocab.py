@@ -134,12 +134,6 @@ ERROR_MESSAGES = {
     "shelf_range_down": _l("The range %(first)s~%(last)s counts down; write the smaller number first."),
     # answers of the web server itself (common.http), on the pages
     "csrf_stale": _l("The form's security token is missing or has expired: reload the page and send the form again."),
-    "http_400": _l("The request could not be read."),
-    "http_403": _l("You may not open this page."),
-    "http_404": _l("There is no such page or record."),
-    "http_405": _l("This address does not take this kind of request."),
-    "http_413": _l("What was sent is too large."),
-    "http_429": _l("Too many requests at once: wait a moment and try again."),
     "http_500": _l("An unexpected error; nothing was saved."),
     "quantity_not_positive": _l("The quantity must be a whole number greater than 0 (got %(value)s)."),
     "counted_negative": _l("The counted quantity must be a whole number of 0 or more (got %(value)s)."),

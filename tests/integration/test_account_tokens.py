@@ -162,7 +162,7 @@ def test_the_page_in_chinese_and_in_english(app, county, frozen):
     assert app.test_client().get("/api/v1/me", headers=bearer(county, "keeper")).status_code == 200  # last used
     client = logged_in(app, "keeper")
     zh = text(client.get("/account/tokens"))
-    for words in ("我的设备与令牌", "手机（扫码页）", "API 令牌", "签发时间", "最近使用", "吊销", "2026年7月1日 10:00:00"):
+    for words in ("我的设备与令牌", "手机（扫码页）", "API 令牌", "签发时间", "最近使用", "吊销", "2026年7月1日 10:00"):
         assert words in zh, words
     en = text(client.get("/account/tokens?lang=en"))
     for words in ("My devices and tokens", "Phone (scanning page)", "API token", "Issued", "Last used",

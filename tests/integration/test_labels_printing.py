@@ -316,9 +316,9 @@ def test_each_print_and_reprint_is_recorded_with_who_when_and_layout_and_shown_o
     cells = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
              for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], flags=re.S)]
     assert cells == [
-        "2026年7月1日 13:00:00 keeper A4 3 × 8 1 补打 · 共 18 个批次的整页",
-        "2026年7月1日 13:00:00 keeper 单张 60 × 40 1 补打",
-        "2026年7月1日 10:00:00 keeper A4 3 × 8 2 首次打印",
+        "2026年7月1日 13:00 keeper A4 3 × 8 1 补打 · 共 18 个批次的整页",
+        "2026年7月1日 13:00 keeper 单张 60 × 40 1 补打",
+        "2026年7月1日 10:00 keeper A4 3 × 8 2 首次打印",
     ]
     other = text(client.get("/lots/LOT-003"))
     assert "标签打印记录 1" in other and "首次打印" in other
