@@ -140,11 +140,20 @@ def _init_formats(app: Flask) -> None:
             t = t.replace(tzinfo=timezone.utc)
         return formats.datetime_text(t, locale(), app.config["TIMEZONE"])
 
+    def fmt_expiry(expires_on):
+        """An expiry date as days from the county's today: 已过期 145 天 / 今天到期 / 还剩 30 天."""
+        if not expires_on:
+            return ""
+        from common.web import request_today
+
+        return formats.days_left_text((expires_on - request_today()).days, locale())
+
     app.jinja_env.globals.update(
         fmt_date=lambda d: formats.date_text(d, locale()),
         fmt_datetime=fmt_datetime,
         fmt_number=lambda n, digits=None: formats.number(n, locale(), digits),
         fmt_days_left=lambda days: formats.days_left_text(days, locale()),
+        fmt_expiry=fmt_expiry,
         fmt_quantity=lambda n, unit: formats.quantity_text(n, unit, locale()),
         fmt_coverage=lambda fraction: formats.coverage_text(fraction, locale()),
         fmt_money=lambda cents, with_unit=True: formats.money_text(cents, locale(), with_unit),

@@ -34,7 +34,7 @@ PAGES = {
               "/admin/levels", "/admin/settings", "/audit/", "/audit/expiry", "/audit/rotation", "/audit/sufficiency",
               "/audit/write-offs", "/orders", "/counts", "/transfer-requests", "/account/tokens"],
     "dispatcher": ["/", "/incidents", "/incidents/new", "/orders"],
-    "keeper": ["/", "/depots/T01", "/scan", "/write-offs", "/write-offs/new", "/counts", "/orders"],
+    "keeper": ["/", "/depots/T01", "/scan", "/write-offs", "/write-offs/new", "/counts", "/orders", "/labels/depots/T01"],
     "auditor": ["/", "/audit/", "/audit/ledger", "/audit/expiry", "/audit/sufficiency", "/audit/integrity"],
 }
 PASSWORDS = {"admin": "demo-admin-2026", "dispatcher": "demo-dispatch-2026", "keeper": "demo-keeper-2026",
@@ -73,7 +73,8 @@ class VisibleText(HTMLParser):
 def english_words(html: str) -> set[str]:
     parser = VisibleText()
     parser.feed(html)
-    words = set(re.findall(r"[A-Za-z][A-Za-z0-9'’]*", " ".join(parser.parts)))
+    shown = re.sub(r"https?://\S+", " ", " ".join(parser.parts))  # addresses (a label's URL) are codes
+    words = set(re.findall(r"[A-Za-z][A-Za-z0-9'’]*", shown))
     return {w for w in words if w not in ALLOWED and not CODE.match(w)}
 
 
@@ -99,9 +100,10 @@ def test_the_chinese_pages_show_no_english_words_for_any_role(client, demo):
         client.cookie_jar.clear() if hasattr(client, "cookie_jar") else None
         client._cookies.clear() if hasattr(client, "_cookies") else None
         assert login(client, role, PASSWORDS[role]).status_code == 302
-        extra = [f"/lots/{demo['lot']}", f"/incidents/{demo['incident']}"] if role == "admin" else []
+        extra = [f"/lots/{demo['lot']}", f"/incidents/{demo['incident']}", f"/audit/stock-card?lot={demo['lot']}",
+                 f"/labels/lots/{demo['lot']}"] if role == "admin" else []
         for path in pages + extra:
-            r = client.get(path + "?lang=zh_Hans_CN")
+            r = client.get(path + ("&" if "?" in path else "?") + "lang=zh_Hans_CN")
             assert r.status_code == 200, (role, path, r.status_code)
             for word in english_words(r.get_data(as_text=True)):
                 found.setdefault(word, []).append(f"{role} {path}")
@@ -109,7 +111,7 @@ def test_the_chinese_pages_show_no_english_words_for_any_role(client, demo):
 
 
 def test_the_check_finds_english_and_passes_codes():
-    assert english_words("<p>已过期 145 天 · LV-0101 · T01-V01 · ReliefDepot</p>") == set()
+    assert english_words("<p>已过期 145 天 · LV-0101 · T01-V01 · ReliefDepot · http://x.cn/l/L1</p>") == set()
     assert english_words('<p title="Relief tent">救灾帐篷</p><script>var x = "hidden";</script>') == {"Relief", "tent"}
     assert english_words("<td>expired 3 days ago</td>") == {"expired", "days", "ago"}
 
@@ -130,3 +132,13 @@ def test_errors_of_the_server_and_of_shelf_labels_are_said_in_chinese(client, co
     assert r.status_code == 400 and "表单的安全令牌缺失或已过期" in r.get_data(as_text=True)
     english = client.post("/labels/depots/T1/shelves?lang=en", data={"shelves": "a--1", "csrf_token": token})
     assert english.status_code == 422 and "is not a shelf number" in english.get_data(as_text=True)
+
+
+def test_the_form_library_speaks_the_page_language(client, county):
+    from tests.conftest import csrf_token
+
+    r = client.post("/login?lang=zh_Hans_CN", data={"username": "", "password": "", "csrf_token": csrf_token(client)})
+    assert r.status_code == 422 and "该字段是必填字段。" in r.get_data(as_text=True)
+    assert "This field is required" not in r.get_data(as_text=True)
+    r = client.post("/login?lang=en", data={"username": "", "password": "", "csrf_token": csrf_token(client)})
+    assert "This field is required." in r.get_data(as_text=True)

@@ -373,7 +373,7 @@ def test_the_stock_card_shows_every_entry_with_its_running_balance(client, engin
     r = client.get(f"/lots/{lot}")
     assert r.status_code == 200
     page = text(r)
-    for words in ("库存卡", "LOT-CARD", "瓶装饮用水", "玉龙镇储备站", "在库", "50 箱", "有效期至", "2027年6月1日", "正常",
+    for words in ("库存卡", "LOT-CARD", "瓶装饮用水", "玉龙镇储备站", "在库", "50 箱", "有效期至", "2027年6月1日", "还剩 335 天", "正常",
                   "台账记录"):
         assert words in page, words
     rows = table_rows(r, "card-entries")
