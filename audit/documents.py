@@ -62,8 +62,10 @@ def _doc(slug, title, result, meta, tables, **kw) -> Document:
 
 
 def _row(d: dict, columns: list[Column]) -> tuple:
-    if d.get("unit"):  # the catalog's Chinese unit, in English on an English page (箱 → cases)
-        d = {**d, "unit": formats.unit_text(d["unit"], current_locale())}
+    """A row in column order; on an English page the item's English name (where it has one) and unit."""
+    if not formats.is_zh(current_locale()):
+        d = {**d, "unit": formats.unit_text(d.get("unit"), "en") or d.get("unit"),
+             "item_name": d.get("item_name_en") or d.get("item_name")}
     return tuple(d.get(c.key) for c in columns)
 
 

@@ -64,6 +64,9 @@ def test_the_report_pages_are_in_english_on_request(client, audit_county):
     as_user(client, "auditor")
     page = text(client.get("/audit/rotation?lang=en"))
     assert "Rotation plan" in page and "Suggested action" in page and "Donate" in page
+    # the item's English name and unit, dates and days to expiry worded in English
+    assert "Bottled water" in page and "瓶装饮用水" not in page and "cases" in page
+    assert "21 Jul 2026" in page and "20 days left" in page
 
 
 def test_a_visitor_who_is_not_logged_in_is_sent_to_the_login_page(client, audit_county):
