@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, request, send_from_directory
-from flask_babel import Babel, format_date, format_datetime, format_decimal
+from flask_babel import Babel
 
 from common.db import make_engine
 from common.http import register_error_handlers
@@ -122,10 +122,45 @@ def _init_babel(app: Flask) -> None:
             response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
         return response
 
+    _init_formats(app)
+
+
+def _init_formats(app: Flask) -> None:
+    """The formatting helpers of ``common.formats`` for the templates, in the page's locale and time zone (a
+    naive datetime from the database is UTC)."""
+    from datetime import datetime, timezone
+
+    from flask_babel import get_locale
+
+    from common import formats
+    from dispatch.vocab import norm_source
+
+    def locale() -> str:
+        return str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+
+    def fmt_datetime(t):
+        if isinstance(t, datetime) and t.tzinfo is None:
+            t = t.replace(tzinfo=timezone.utc)
+        return formats.datetime_text(t, locale(), app.config["TIMEZONE"])
+
+    def fmt_expiry(expires_on):
+        """An expiry date as days from the county's today: 已过期 145 天 / 今天到期 / 还剩 30 天."""
+        if not expires_on:
+            return ""
+        from common.web import request_today
+
+        return formats.days_left_text((expires_on - request_today()).days, locale())
+
     app.jinja_env.globals.update(
-        fmt_date=lambda d: format_date(d, "medium") if d else "",
-        fmt_datetime=lambda t: format_datetime(t, "medium") if t else "",
-        fmt_number=lambda n: format_decimal(n) if n is not None else "",
+        fmt_date=lambda d: formats.date_text(d, locale()),
+        fmt_datetime=fmt_datetime,
+        fmt_number=lambda n, digits=None: formats.number(n, locale(), digits),
+        fmt_days_left=lambda days: formats.days_left_text(days, locale()),
+        fmt_expiry=fmt_expiry,
+        fmt_quantity=lambda n, unit: formats.quantity_text(n, unit, locale()),
+        fmt_coverage=lambda fraction: formats.coverage_text(fraction, locale()),
+        fmt_money=lambda cents, with_unit=True: formats.money_text(cents, locale(), with_unit),
+        norm_source=norm_source,
     )
 
 

@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from audit.charts import stacked_bars
-from audit.exports import Column, Document, Table
+from audit.exports import Column, Document, Table, current_locale
 from audit.movements import LedgerQuery
 from audit.vocab import ACTIONS, LEVELS, REPLACED_BY, TASK_STATUSES
 from inventory.ledger import KINDS
+from common import formats
+from dispatch.vocab import dispatch_label
 from inventory.vocab import label
 
 DEPOT_CODE = Column("depot", _l("Depot code"), width=12)
@@ -49,7 +51,9 @@ def _params(result_params: dict) -> list[tuple[str, str]]:
         elif key == "windows":
             value = ", ".join(str(w) for w in value)
         elif hasattr(value, "isoformat"):
-            value = value.isoformat()
+            value = formats.date_text(value, current_locale())
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = formats.number(value, current_locale())
         out.append((names.get(key, key), str(value)))
     return out
 
@@ -58,7 +62,7 @@ def _doc(slug, title, result, meta, tables, **kw) -> Document:
     for table in tables:  # headings translated once: a page repeats them in every cell (data-label)
         table.columns = [replace(c, header=str(c.header)) for c in table.columns]
     return Document(slug=slug, title=str(title), params=_params(result["params"]), generated_at=meta["generated_at"],
-                    seal=meta.get("seal"), tables=tables, **kw)
+                    seal=meta.get("seal"), tables=tables, locale=current_locale(), **kw)
 
 
 def _listed(title: str, shown: int, total: int) -> str:
@@ -70,6 +74,10 @@ def _listed(title: str, shown: int, total: int) -> str:
 
 
 def _row(d: dict, columns: list[Column]) -> tuple:
+    """A row in column order; on an English page the item's English name (where it has one) and unit."""
+    if not formats.is_zh(current_locale()):
+        d = {**d, "unit": formats.unit_text(d.get("unit"), "en") or d.get("unit"),
+             "item_name": d.get("item_name_en") or d.get("item_name")}
     return tuple(d.get(c.key) for c in columns)
 
 
@@ -100,7 +108,7 @@ def expiry_chart(result: dict):
 def expiry(result: dict, meta: dict) -> Document:
     windows = result["windows"]
     columns = [DEPOT_CODE, DEPOT, ITEM_CODE, ITEM, CATEGORY, UNIT, LOT, Column("expires_on", _l("Expires on"), "date", 11),
-               Column("days_left", _l("Days left"), "days", 9), Column("window", _l("Window"), width=12),
+               Column("days_left", _l("Days left"), "days_left", 14), Column("window", _l("Window"), width=12),
                Column("quantity", _l("Quantity"), "int", 10), Column("unit_price_cents", _l("Unit price (yuan)"), "money", 12),
                Column("value_cents", _l("Value (yuan)"), "money", 14), Column("storage", _l("Storage"), width=14),
                Column("partner", _l("Partner"), width=16)]
@@ -131,7 +139,7 @@ def expiry(result: dict, meta: dict) -> Document:
 
 def rotation(result: dict, meta: dict) -> Document:
     columns = [DEPOT_CODE, DEPOT, ITEM_CODE, ITEM, UNIT, LOT, Column("quantity", _l("Quantity"), "int", 9),
-               Column("expires_on", _l("Expires on"), "date", 11), Column("days_left", _l("Days left"), "days", 9),
+               Column("expires_on", _l("Expires on"), "date", 11), Column("days_left", _l("Days left"), "days_left", 14),
                Column("lead_days", _l("Rotation lead (days)"), "days", 10),
                Column("storage", _l("Storage"), width=14), Column("action_label", _l("Suggested action"), width=16),
                Column("to_depot_name", _l("Move to"), width=16),
@@ -163,12 +171,12 @@ def sufficiency(result: dict, meta: dict) -> Document:
     columns = [Column("level_label", _l("Target"), width=14), DEPOT_CODE, DEPOT, ITEM_CODE, ITEM, UNIT,
                Column("target", _l("Target quantity"), "int", 11), Column("stock", _l("Stock (with sub-depots)"), "int", 12),
                Column("own", _l("Own stock"), "int", 10), Column("gap", _l("Gap"), "int", 10),
-               Column("coverage", _l("Coverage"), "percent", 10)]
+               Column("coverage", _l("Coverage"), "coverage", 16)]
     rows = [_row({**ln, "level_label": str(LEVELS[ln["kit"] or ln["level"]])}, columns) for ln in result["lines"]]
     town_cols = [DEPOT_CODE, DEPOT, Column("kit_label", _l("Kit"), width=18), Column("lines", _l("Items"), "int", 8),
                  Column("lines_met", _l("Items met"), "int", 9), Column("target", _l("Target quantity"), "int", 11),
                  Column("covered", _l("Covered"), "int", 10), Column("gap", _l("Gap"), "int", 10),
-                 Column("coverage", _l("Coverage"), "percent", 10)]
+                 Column("coverage", _l("Coverage"), "coverage", 16)]
     towns = [_row({**t, "kit_label": str(label("kit", t["kit"]))}, town_cols) for t in result["towns"]]
     rollups = []
     for key, title in (("county", _("County target from the norms")), ("towns", _("Town kits"))):
@@ -178,19 +186,48 @@ def sufficiency(result: dict, meta: dict) -> Document:
     rollup_cols = [Column("scope", _l("Target"), width=26), Column("lines", _l("Items"), "int", 8),
                    Column("lines_met", _l("Items met"), "int", 9), Column("target", _l("Target quantity"), "int", 11),
                    Column("covered", _l("Covered"), "int", 10), Column("gap", _l("Gap"), "int", 10),
-                   Column("coverage", _l("Coverage"), "percent", 10)]
-    notes = [_("Stock counts units not expired, of every storage mode; a town's stock includes its villages. "
-               "A rollup caps each item at its target, so a surplus never hides a gap."),
-             _("County target: the norms that apply at level III for %(people)s people (%(share)s%% of %(base)s), "
-               "%(days)s days of consumables.", people=result["target_people"], share=f"{result['share_percent']:g}",
-               base=result["people"], days=result["days"])]
-    if result["norm_version"] is None:
-        notes.append(_("No norms are set, so there is no county target."))
+                   Column("coverage", _l("Coverage"), "coverage", 16)]
+    notes = sufficiency_notes(result)
     return _doc("sufficiency", _("Reserve sufficiency"), result, meta, [
         Table(_("Targets"), _("Stock against targets"), columns, rows, len(rows)),
         Table(_("Towns"), _("Towns"), town_cols, towns, len(towns)),
         Table(_("Summary"), _("Summary"), rollup_cols, rollups, len(rollups)),
     ], notes=notes)
+
+
+def sufficiency_notes(result: dict) -> list[str]:
+    """What the report assumes, in words: shown on the page and printed in every export."""
+    a = result["assumptions"]
+    loc = current_locale()
+    modes = "、".join(str(label("storage_mode", m)) for m in a["storage_modes"]) if formats.is_zh(loc) else \
+        ", ".join(str(label("storage_mode", m)) for m in a["storage_modes"])
+    types = [t for t in a["incident_types"] if t != "all"]
+    type_words = ("、" if formats.is_zh(loc) else ", ").join(str(dispatch_label("incident_type", t)) for t in types)
+    notes = [
+        _("Stock that counts: %(modes)s stock, usable on %(date)s or later (at least %(days)s days after today, "
+          "as the allocation plan asks); production-capacity stock and lots expiring sooner do not count.",
+          modes=modes, date=formats.date_text(a["usable_from"], loc), days=a["min_shelf_days"]),
+        _("County target: the people the largest level III response would resettle, %(base)s, times "
+          "%(share)s%%: %(people)s people, %(days)s days of consumables. It counts the stock of the county "
+          "depot, transfer stations and town stations, less the reserve floors a level III response may not "
+          "draw; village points keep theirs.", base=formats.number(result["people"], loc),
+          share=f"{result['share_percent']:g}", people=formats.number(result["target_people"], loc),
+          days=result["days"]),
+        _("Norms: those of the current version that apply at level III, for every incident type (%(types)s "
+          "and the norms for all types together); a per-site norm counts each registered shelter as a site.",
+          types=type_words or "—"),
+        _("Town kits are the town team's equipment (key towns: satellite phone, generator, drainage pump; "
+          "other towns: helmet, flashlight, rain gear, life jacket), not supplies for the people: a town that "
+          "holds its whole kit may still fall short in an incident."),
+        _("A rollup caps each item at its target, so a surplus never hides a gap. Coverage of 100% or more "
+          "reads as met."),
+    ]
+    if not a["mutual_aid"]:
+        notes.append(_("At level III towns send no mutual aid: a town's stock serves only its own town's sites, so "
+                       "an incident in one town can be short where the county total is met."))
+    if result["norm_version"] is None:
+        notes.append(_("No norms are set, so there is no county target."))
+    return notes
 
 
 # ---------------------------------------------------------------- stock cards, ledger, write-offs
@@ -214,7 +251,7 @@ def stock_card(result: dict, meta: dict) -> Document:
         title = _("Stock card of lot %(lot)s", lot=lot["code"])
         subject = [(_("Lot"), lot["code"]), (_("Item"), f"{lot['item']} {lot['item_name']}"),
                    (_("Depot"), f"{lot['depot']} {lot['depot_name']}"),
-                   (_("Expires on"), lot["expires_on"].isoformat() if lot["expires_on"] else "—")]
+                   (_("Expires on"), formats.date_text(lot["expires_on"], current_locale()) or "—")]
         slug = f"stock-card-{lot['code']}"
     else:
         depot, item = result["depot"], result["item"]

@@ -21,6 +21,7 @@ from datetime import datetime, time
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from common import formats
 from common.errors import DomainError, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,9 @@ class PdfUnavailable(DomainError):
 class Column:
     key: str
     header: str  # shown as the column's heading (a lazy translation is fine)
-    kind: str = "text"  # text, int, signed, money (cents), date, datetime, percent (a fraction), days
+    # text, int, signed, money (cents), date, datetime, percent (a fraction), days (a number of days),
+    # days_left (to expiry: worded "已过期 145 天"), coverage (stock ÷ target: worded "达到 72%" / "已达标")
+    kind: str = "text"
     width: int = 12  # characters, for XLSX
 
 
@@ -68,6 +71,7 @@ class Document:
     tables: list[Table]
     chart_svg: str | None = None
     notes: list[str] = field(default_factory=list)
+    locale: str | None = None  # the reader's language; None: the request's (``current_locale``)
 
 
 # ---------------------------------------------------------------- values as text
@@ -79,10 +83,25 @@ def _local(value, tz: str) -> datetime:
     return value.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
 
 
-def text_value(kind: str, value, tz: str = "Asia/Shanghai", grouped: bool = False) -> str:
-    """A cell as text: CSV (plain numbers) and PDF (``grouped``: 1,234)."""
+def current_locale() -> str:
+    """The request's language (flask-babel), or the default language outside a request."""
+    try:
+        from flask_babel import get_locale
+
+        return str(get_locale() or formats.DEFAULT_LOCALE)
+    except (ImportError, RuntimeError):
+        return formats.DEFAULT_LOCALE
+
+
+def text_value(kind: str, value, tz: str = "Asia/Shanghai", grouped: bool = False, locale: str | None = None) -> str:
+    """A cell as text, worded as on the pages (``common.formats``): dates 2026年7月13日, days to expiry
+    已过期 145 天, coverage 已达标. Numbers are plain in CSV (a spreadsheet reads them) and grouped (1,234)
+    on pages and in PDF (``grouped``)."""
     if value is None or value == "":
         return ""
+    locale = locale or current_locale()
+    if isinstance(value, str) and kind != "datetime":  # a label in a figures column (合计, 期末结存)
+        return value
     if kind in ("int", "days"):
         return f"{value:,}" if grouped else str(value)
     if kind == "signed":  # CSV: a plain number a spreadsheet reads; PDF: +1,234 / −5
@@ -92,11 +111,20 @@ def text_value(kind: str, value, tz: str = "Asia/Shanghai", grouped: bool = Fals
     if kind == "money":
         return f"{value / 100:,.2f}" if grouped else f"{value / 100:.2f}"
     if kind == "percent":
-        return f"{value * 100:.1f}%"
+        return formats.percent_text(value, locale, 1)
+    if kind == "coverage":
+        return formats.coverage_text(value, locale)
+    if kind == "days_left":
+        return formats.days_left_text(value, locale)
     if kind == "date":
-        return value.isoformat()
+        return formats.date_text(value, locale)
     if kind == "datetime":
-        return value if isinstance(value, str) else _local(value, tz).strftime("%Y-%m-%d %H:%M:%S")
+        if isinstance(value, str):  # the ledger's local 'YYYY-MM-DD HH:MM:SS', or a label (期末结存)
+            try:
+                return formats.datetime_text(value, locale, None)
+            except ValueError:
+                return value
+        return formats.datetime_text(_local(value, tz), locale, None)
     return str(value)
 
 
@@ -129,6 +157,7 @@ def csv_text(doc: Document, tz: str = "Asia/Shanghai", progress=None) -> Iterabl
     and a blank line between sections. Totals rows are left out (a CSV is for computing). ``progress(done)``
     is told the data rows written so far after each batch."""
     sections = len(doc.tables) > 1
+    locale = doc.locale or current_locale()
     done = 0
     for n, table in enumerate(doc.tables):
         lines = []
@@ -138,7 +167,7 @@ def csv_text(doc: Document, tz: str = "Asia/Shanghai", progress=None) -> Iterabl
             lines.append([str(table.title)])
         lines.append([str(c.header) for c in table.columns])
         yield _csv_lines(lines)
-        for batch, text in _table_batches(table, tz):
+        for batch, text in _table_batches(table, tz, locale):
             done += batch
             if progress is not None:
                 progress(done)
@@ -163,7 +192,7 @@ def _csv_lines(rows) -> str:
     return buffer.getvalue()
 
 
-def _table_batches(table: Table, tz: str) -> Iterable[tuple[int, str]]:
+def _table_batches(table: Table, tz: str, locale: str) -> Iterable[tuple[int, str]]:
     """(rows in the batch, their CSV text) of a table's rows."""
     if table.csv_body is not None:  # text, one string per batch of whole lines ending in \r\n
         for text in table.csv_body():
@@ -180,7 +209,7 @@ def _table_batches(table: Table, tz: str) -> Iterable[tuple[int, str]]:
             plain = all(k in _PLAIN or (k == "datetime" and isinstance(v, (str, type(None))))
                         for k, v in zip(kinds, row))
         if not plain:
-            row = [v if k is None or v is None else text_value(k, v, tz) for k, v in zip(convert, row)]
+            row = [v if k is None or v is None else text_value(k, v, tz, locale=locale) for k, v in zip(convert, row)]
         batch.append(row)
         if len(batch) >= CSV_BATCH:
             yield len(batch), _csv_lines(batch)
@@ -207,6 +236,19 @@ def _count_lines(text: str) -> int:
 XLSX_MAX_ROWS = 1_048_576  # rows in one sheet, its header included (Excel's limit)
 NUMBER_FORMATS = {"int": "#,##0", "days": "0", "signed": "+#,##0;-#,##0;0", "money": "#,##0.00",
                   "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss", "percent": "0.0%"}
+# Real dates and numbers in the cells, shown as on the pages: 2026年7月13日, 已过期 145 天, 已达标.
+LOCAL_FORMATS = {
+    "zh": {"date": 'yyyy"年"m"月"d"日"', "datetime": 'yyyy"年"m"月"d"日" hh:mm',
+           "days_left": '"还剩 "#,##0" 天";"已过期 "#,##0" 天";"今天到期"',
+           "coverage": '[>=1.5]"已达标（目标的 "#,##0.0" 倍）";[>=1]"已达标";"达到 "0%'},
+    "en": {"date": "d mmm yyyy", "datetime": "d mmm yyyy, hh:mm",
+           "days_left": '#,##0" days left";"expired "#,##0" days ago";"expires today"',
+           "coverage": '[>=1.5]"met ("#,##0.0"× the target)";[>=1]"met";0%" met"'},
+}
+
+
+def number_formats(locale: str | None) -> dict[str, str]:
+    return {**NUMBER_FORMATS, **LOCAL_FORMATS["zh" if formats.is_zh(locale) else "en"]}
 
 
 def write_xlsx(doc: Document, path: str, tz: str = "Asia/Shanghai", progress=None) -> int:
@@ -215,18 +257,19 @@ def write_xlsx(doc: Document, path: str, tz: str = "Asia/Shanghai", progress=Non
     import xlsxwriter
 
     big = any(t.big for t in doc.tables)
+    number_format = number_formats(doc.locale or current_locale())
     workbook = xlsxwriter.Workbook(path, {"constant_memory": big, "tmpdir": tempfile.gettempdir(),
-                                          "default_date_format": "yyyy-mm-dd", "strings_to_numbers": False,
+                                          "default_date_format": number_format["date"], "strings_to_numbers": False,
                                           "strings_to_formulas": False, "strings_to_urls": False})
     header = workbook.add_format({"bold": True, "bg_color": "#E8EDF3", "border": 1, "text_wrap": True,
                                   "valign": "vcenter"})
-    formats = {kind: workbook.add_format({"num_format": f}) for kind, f in NUMBER_FORMATS.items()}
+    cell_formats = {kind: workbook.add_format({"num_format": f}) for kind, f in number_format.items()}
     bold_formats = {kind: workbook.add_format({"num_format": f, "bold": True, "top": 1})
-                    for kind, f in NUMBER_FORMATS.items()}
+                    for kind, f in number_format.items()}
     bold = workbook.add_format({"bold": True, "top": 1})
     written = 0
     for table in doc.tables:
-        written += _write_table(workbook, table, header, formats, bold_formats, bold, tz, progress, written)
+        written += _write_table(workbook, table, header, cell_formats, bold_formats, bold, tz, progress, written)
     from flask_babel import gettext as _
 
     info = workbook.add_worksheet(_("Report information")[:31])
@@ -288,7 +331,8 @@ def _info_lines(doc: Document) -> list[tuple[str, str]]:
     from flask_babel import gettext as _
 
     lines = list(doc.params)
-    lines.append((_("Generated at"), doc.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")))
+    lines.append((_("Generated at"), formats.datetime_text(doc.generated_at, doc.locale or current_locale(), None)
+                   + doc.generated_at.strftime(" %Z")))
     if doc.seal is not None:
         lines.append((_("Ledger seal"), doc.seal["text"]))
         lines.append((_("Ledger lines sealed"), str(doc.seal["count"])))
@@ -297,7 +341,7 @@ def _info_lines(doc: Document) -> list[tuple[str, str]]:
 
 
 def _cell_writer(sheet, kind: str, formats: dict, tz: str, text_format=None):
-    if kind in ("int", "days", "signed", "percent"):
+    if kind in ("int", "days", "signed", "percent", "days_left", "coverage"):
         fmt = formats[kind]
         return lambda r, c, v: sheet.write_number(r, c, v, fmt)
     if kind == "money":

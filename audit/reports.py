@@ -20,7 +20,9 @@ from audit import settings as audit_settings
 from audit.models import OPEN_STATUSES, RotationTask
 from common.actor import Actor
 from common.errors import InvalidInput, NotFound
+from dispatch.models import ReserveFloor, Shelter
 from dispatch.norms import gross_need
+from dispatch.planning import SUPPLYING_MODES
 from dispatch.settings import load_levels, load_norms, load_settings
 from inventory import queries
 from inventory.ledger import ISSUE, WRITE_OFF
@@ -299,17 +301,22 @@ def _latest_tasks(s: Session, lot_ids: list[int]) -> dict[int, RotationTask]:
 
 def sufficiency(engine, actor: Actor, today: date, filters: Filters = Filters(), share_percent: float | None = None,
                 people: int | None = None) -> dict:
-    """Usable stock (not expired, every storage mode) against targets:
+    """Stock a response could send against targets. It counts what the allocation planner counts
+    (``dispatch.planning``): physical and agreement stock (production capacity is not stock that can be loaded
+    today), good for at least the planning's ``min_shelf_days`` after today, and — for the county target —
+    held at the county depot, transfer stations and town stations (village points keep theirs), less the
+    reserve floors a level III response may not draw:
 
-    * county lines: for each county depot, its whole subtree against the norms (current version) for the
-      people a level III response would resettle × the share (50% unless configured): per-person and
-      per-household norms scale with those people, per-day ones with the reserve days, per-site ones are 1;
-      only norms that apply at level III count;
+    * county lines: for each county depot, its subtree against the norms (current version, every incident
+      type) that apply at level III, for the people the largest level III response would resettle (one fewer
+      than level II starts at, unless configured) × the share (50% unless configured): per-person and per-household norms scale with those people, per-day ones with the
+      reserve days, per-site ones with the shelters (避难场所) registered under it (at least 1);
     * town lines: each town station with its villages against its kit — key towns the three big items
-      (1 each unless configured), other towns the four small items (20 each unless configured).
+      (1 each unless configured), other towns the four small items (20 each unless configured). A kit is
+      the town team's equipment, not supplies for the people.
 
-    Coverage of a line is stock ÷ target (it may exceed 100%); a rollup's coverage caps each line at its
-    target, so a surplus of one item never hides a gap in another."""
+    Coverage of a line is stock ÷ target (it may exceed 100%; shown capped and worded); a rollup's coverage
+    caps each line at its target, so a surplus of one item never hides a gap in another."""
     if share_percent is not None and not 0 < share_percent <= 100:
         raise InvalidInput("share is a percentage above 0 and up to 100", field="share")
     if people is not None and people < 1:
@@ -324,18 +331,24 @@ def sufficiency(engine, actor: Actor, today: date, filters: Filters = Filters(),
         levels = {r.level: r for r in load_levels(s)}
         version, norms = load_norms(s)
         planning = load_settings(s)
+        usable_from = today + timedelta(days=planning.min_shelf_days)
         items = {i.code: i for i in s.exec(select(Item)).all()
                  if filters.category in (None, i.category) and filters.item in (None, i.code)}
         stock = s.exec(select(Lot.depot_id, Lot.item_id, sa.func.sum(Lot.quantity))
-                       .where(Lot.quantity > 0, sa.or_(Lot.expires_on.is_(None), Lot.expires_on >= today))
+                       .where(Lot.quantity > 0, Lot.storage_mode.in_(SUPPLYING_MODES),
+                              sa.or_(Lot.expires_on.is_(None), Lot.expires_on >= usable_from))
                        .group_by(Lot.depot_id, Lot.item_id)).all()
+        floors = {(f.depot_id, f.item_id): f.quantity for f in s.exec(select(ReserveFloor)).all()}
+        shelter_towns = list(s.exec(select(Shelter.town_id)).all())
         all_depots = s.exec(select(Depot)).all()
     share = cfg.reserve_share_percent if share_percent is None else share_percent
-    base_people = people or cfg.reserve_people or levels["III"].min_people
+    base_people = people or cfg.reserve_people or largest_level_iii(levels)
     target_people = math.ceil(round(base_people * share / 100, 6))
     days = cfg.reserve_days or planning.days
+    floor_draw = levels["III"].floor_draw
 
     held: dict[tuple[int, int], int] = {(d, i): int(u) for d, i, u in stock}
+    by_id = {d.id: d for d in all_depots}
     paths = {d.id: d.path for d in all_depots}
     in_subtree: dict[tuple[int, int], int] = defaultdict(int)  # (depot, item) → units at it and below it
     for (d, i), units in held.items():
@@ -345,16 +358,32 @@ def sufficiency(engine, actor: Actor, today: date, filters: Filters = Filters(),
     def subtree_units(root: Depot, item_id: int) -> int:
         return in_subtree.get((root.id, item_id), 0)
 
+    def sendable_units(root: Depot, item_id: int) -> int:
+        """What a level III plan may draw under ``root``: no village points, floors kept."""
+        total = 0
+        for (d, i), u in held.items():
+            if i != item_id or not paths[d].startswith(root.path) or by_id[d].tier == "village":
+                continue
+            kept = math.ceil(round(floors.get((d, i), 0) * (1 - floor_draw), 6))
+            total += max(0, u - kept)
+        return total
+
     lines = []
+    sites_by_county = {}
     for depot in in_scope:
         if depot.tier == "county":
+            sites = max(1, sum(1 for t in shelter_towns if paths[t].startswith(depot.path)))
+            sites_by_county[depot.code] = sites
             for rule in norms:
                 item = items.get(rule.item)
                 if item is None or "III" not in rule.levels:
                     continue
                 target = gross_need(rule, target_people, planning.household_size, days)
-                lines.append(_line("county", depot, item, target, subtree_units(depot, item.id),
-                                   held.get((depot.id, item.id), 0), basis=rule.basis))
+                if rule.basis == "site":
+                    target = math.ceil(round(rule.quantity * sites, 6))
+                lines.append(_line("county", depot, item, target, sendable_units(depot, item.id),
+                                   held.get((depot.id, item.id), 0), basis=rule.basis,
+                                   incident_types=list(rule.incident_types)))
         elif depot.tier == "town":
             kit = "big3" if depot.key_town else "small4"
             quantity = cfg.kit_quantities.get(kit, 0)
@@ -363,21 +392,36 @@ def sufficiency(engine, actor: Actor, today: date, filters: Filters = Filters(),
                                    held.get((depot.id, item.id), 0), kit=kit))
     towns = _rollup([ln for ln in lines if ln["level"] == "town"])
     counties = _rollup([ln for ln in lines if ln["level"] == "county"])
+    assumptions = {"storage_modes": list(SUPPLYING_MODES), "usable_from": usable_from,
+                   "min_shelf_days": planning.min_shelf_days, "floor_draw": floor_draw,
+                   "mutual_aid": levels["III"].mutual_aid,
+                   "incident_types": sorted({t for ln in lines if ln["level"] == "county" for t in ln["incident_types"]}),
+                   "sites": sites_by_county}
     return {"params": _params(filters, today, share_percent=share, people=base_people, target_people=target_people,
                               days=days, household_size=planning.household_size, norm_version=version,
                               kit_big3=cfg.kit_quantities.get("big3"), kit_small4=cfg.kit_quantities.get("small4")),
             "people": base_people, "target_people": target_people, "share_percent": share, "days": days,
             "norm_version": version, "lines": lines, "towns": towns, "counties": counties,
+            "assumptions": assumptions,
             "totals": {"county": _sum_up([ln for ln in lines if ln["level"] == "county"]),
                        "towns": _sum_up([ln for ln in lines if ln["level"] == "town"]),
                        "towns_met": sum(1 for t in towns if t["met"]), "town_count": len(towns)}}
+
+
+def largest_level_iii(levels: dict) -> int:
+    """The most people a level III response is declared for: one fewer than level II starts at (a target for
+    level III's smallest, its threshold, would call a county ready that falls short in most level III
+    responses); the threshold itself when no level II is set above it."""
+    iii, ii = levels["III"].min_people, levels.get("II")
+    return ii.min_people - 1 if ii is not None and ii.min_people > iii + 1 else iii
 
 
 def _line(level: str, depot: Depot, item: Item, target: int, stock: int, own: int, **extra) -> dict:
     gap = max(0, target - stock)
     return {"level": level, **_depot_fields(depot), "key_town": depot.key_town, **_item_fields(item),
             "target": target, "stock": stock, "own": own, "gap": gap,
-            "coverage": (stock / target) if target else None, "met": gap == 0, "kit": None, "basis": None, **extra}
+            "coverage": (stock / target) if target else None, "met": gap == 0, "kit": None, "basis": None,
+            "incident_types": None, **extra}
 
 
 def _sum_up(lines: list[dict]) -> dict:

@@ -24,7 +24,7 @@ class AuditSettings:
     # Reserve sufficiency: the county target covers this share (percent) of the people a level III response
     # would resettle ("50% of the people needing urgent resettlement under level III", one county's plan) ...
     reserve_share_percent: float = 50.0
-    # ... taken as the level III threshold (min_people) unless set here.
+    # ... taken as the largest level III response (one fewer than level II's threshold) unless set here.
     reserve_people: int | None = None
     # Days of per-day consumables (water, food) the target holds; None: the planning setting `days`.
     reserve_days: int | None = None

@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -46,7 +47,20 @@ def _answer(status: int, body: dict, headers=None):
     return render_template("error.html", error=error), status, headers or {}
 
 
+# The web server's own answers (werkzeug's English descriptions), as a page says them: message code http_<status>.
+HTTP_MESSAGES = {
+    "http_400": _l("The request could not be read."),
+    "http_403": _l("You may not open this page."),
+    "http_404": _l("There is no such page or record."),
+    "http_405": _l("This address does not take this kind of request."),
+    "http_413": _l("What was sent is too large."),
+    "http_429": _l("Too many requests at once: wait a moment and try again."),
+}
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.extensions.setdefault("error_messages", {}).update(HTTP_MESSAGES)
+
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):
         return _answer(e.status, error_body(e.status, e.code, e.message, e.field, message_code=e.message_code,
@@ -54,7 +68,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError):
-        return _answer(400, error_body(400, "csrf", f"the form's security token is missing or stale: {e.description}"))
+        return _answer(400, error_body(400, "csrf", f"the form's security token is missing or stale: {e.description}",
+                                       message_code="csrf_stale"))
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
@@ -69,14 +84,18 @@ def register_error_handlers(app: Flask) -> None:
         elif data.get("message"):
             message = data["message"]
         headers = {k: v for k, v in e.get_headers() if k != "Content-Type"}
-        return _answer(e.code, error_body(e.code, e.name.lower().replace(" ", "_"), message, fields=fields), headers)
+        # a page says the server's own answers (werkzeug's English text) in its language; field messages stay
+        code = f"http_{e.code}" if fields is None and not data.get("message") else None
+        return _answer(e.code, error_body(e.code, e.name.lower().replace(" ", "_"), message, fields=fields,
+                                          message_code=code), headers)
 
     if not app.testing:  # in tests a bug should fail loudly with its traceback
 
         @app.errorhandler(Exception)
         def unexpected(e: Exception):
             log.exception("unexpected error on %s %s", request.method, request.path)
-            return _answer(500, error_body(500, "internal", "an unexpected error; nothing was saved"))
+            return _answer(500, error_body(500, "internal", "an unexpected error; nothing was saved",
+                                           message_code="http_500"))
 
 
 def _flatten(messages, prefix: str = "") -> dict[str, str]:

@@ -465,4 +465,4 @@ def load_defaults(uow, user_id: int | None) -> None:
     """Default levels and the default norms (data/norms-default.csv) as version 1."""
     for rule in DEFAULT_LEVELS:
         uow.session.merge(ResponseLevel(**asdict(rule)))
-    add_norm_version(uow, user_id, read_default_norms(), "默认定额 default norms (Sphere + common practice)")
+    add_norm_version(uow, user_id, read_default_norms(), "默认定额（环球计划标准与国内通行做法）")

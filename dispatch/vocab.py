@@ -173,3 +173,46 @@ ERROR_MESSAGES.update({  # the incident page's query string (dispatch.incident_v
     "incident_filter_bad_unmet": _l("“Only unmet” is 1 (only what is not met in full) or 0, not “%(value)s”."),
     "incident_filter_bad_page": _l("The page number %(field)s must be a whole number of 1 or more, not “%(value)s”."),
 })
+# The sources of the default norms (data/norms-default.csv), in the page's language: a source an
+# administrator typed is shown as it is.
+NORM_SOURCES = {
+    '12 m² tent per household of about 3-4 (3.5 m² covered space per person, Sphere shelter standard 3)':
+        _l('12 m² tent per household of about 3-4 (3.5 m² covered space per person, Sphere shelter standard 3)'),
+    'one quilt per person (common Chinese practice; Sphere NFI standard 2: bedding per person)':
+        _l('one quilt per person (common Chinese practice; Sphere NFI standard 2: bedding per person)'),
+    'a blanket per person where quilts are short (Sphere NFI standard 2)':
+        _l('a blanket per person where quilts are short (Sphere NFI standard 2)'),
+    'one folding bed per person (common Chinese practice)':
+        _l('one folding bed per person (common Chinese practice)'),
+    'one family emergency kit per household':
+        _l('one family emergency kit per household'),
+    'one toilet per 20 people (Sphere WASH excreta standard)':
+        _l('one toilet per 20 people (Sphere WASH excreta standard)'),
+    'one lighting set per 100 people (assumption)':
+        _l('one lighting set per 100 people (assumption)'),
+    'a tarpaulin per household (assumption)':
+        _l('a tarpaulin per household (assumption)'),
+    '3 L drinking water per person per day in bottles (Sphere survival minimum 2.5-3 L of the 15 L total); 13.2 L per case':
+        _l('3 L drinking water per person per day in bottles (Sphere survival minimum 2.5-3 L of the 15 L total); 13.2 L per case'),
+    '3 servings per person per day, 24 per case (assumption; 2,100 kcal per person per day, Sphere food security standard)':
+        _l('3 servings per person per day, 24 per case (assumption; 2,100 kcal per person per day, Sphere food security standard)'),
+    'a reserve ration where cooking is impossible (assumption)':
+        _l('a reserve ration where cooking is impossible (assumption)'),
+    'one first-aid kit per 50 people (assumption)':
+        _l('one first-aid kit per 50 people (assumption)'),
+    'life jackets for evacuation crews and boats (assumption)':
+        _l('life jackets for evacuation crews and boats (assumption)'),
+    'a drainage pump per affected site (key-town kit)':
+        _l('a drainage pump per affected site (key-town kit)'),
+    'a generator per affected site (key-town kit)':
+        _l('a generator per affected site (key-town kit)'),
+    'a satellite phone per affected site (key-town kit)':
+        _l('a satellite phone per affected site (key-town kit)'),
+    'stretchers for rescue teams (assumption)':
+        _l('stretchers for rescue teams (assumption)'),
+}
+
+
+def norm_source(text: str | None) -> str:
+    """A norm's source: the default ones translated, others as typed."""
+    return str(NORM_SOURCES.get(text, text or ""))

@@ -81,7 +81,7 @@ def load_demo_in(uow, today: date) -> None:
                      code=f"L{next(counter):06d}", storage_mode=mode, partner=partner, source=source,
                      unit_price_cents=price)
         when = datetime.combine(received, time(10, 0), tzinfo=now.tzinfo)
-        ctx = Context(actor=admin, now=min(when, now), today=today, note="期初入库 opening stock")
+        ctx = Context(actor=admin, now=min(when, now), today=today, note="期初入库")
         return receive_in(uow, ctx, quantity, new_lot=new)
 
     county, towns, villages = depots
@@ -150,7 +150,7 @@ def _history(uow, admin, now: datetime, today: date, rng: random.Random) -> None
     lots = s.exec(select(Lot).order_by(Lot.id)).all()
     for n, lot in enumerate(rng.sample(lots, 60)):
         when = now - timedelta(days=30 - n // 2, hours=rng.randint(0, 6))
-        ctx = Context(actor=admin, now=when, today=when.date(), note="日常管理 routine", reference=f"DEMO-{n:03d}")
+        ctx = Context(actor=admin, now=when, today=when.date(), note="日常管理", reference=f"DEMO-{n:03d}")
         state = ledger.LotState(lot.code, lot.quantity, lot.expires_on)
         if lot.expires_on is not None and lot.expires_on < today:
             change = ledger.write_off(state, lot.quantity, "expired")

@@ -186,10 +186,9 @@ def item_name(d: dict) -> str:
 
 
 def other_item_name(d: dict) -> str:
-    """The item's name in the other language, shown small beside the main one."""
-    if _english():
-        return d.get("item_name") or d.get("name_zh") or ""
-    return d.get("item_name_en") or d.get("name_en") or ""
+    """Kept for the templates that show a second name: none. A Chinese page shows no English (issue 11), and an
+    English page shows the English name alone, or the Chinese one where no translation exists (``item_name``)."""
+    return ""
 
 
 def unit_label(unit: str | None) -> str:

@@ -3,6 +3,7 @@
 Every label is a lazy gettext string with an English msgid, translated per request; the Chinese is in
 translations/zh_Hans_CN/LC_MESSAGES/messages.po. Templates reach them through ``label(kind, code)``.
 """
+from common import formats
 from flask_babel import lazy_gettext as _l
 
 TIERS = {
@@ -99,12 +100,7 @@ VOCABULARIES = {
 }
 
 # Measure words (量词) of the catalog, for English pages; Chinese pages show the stored word itself.
-UNITS_EN = {
-    "顶": "pcs", "床": "pcs", "件": "pcs", "个": "pcs", "条": "pcs", "支": "pcs", "张": "sheets",
-    "台": "sets", "套": "sets", "部": "sets", "副": "pairs", "双": "pairs", "艘": "boats", "箱": "cases",
-    "盘": "rolls", "卷": "rolls", "桶": "drums", "袋": "bags", "包": "packs", "瓶": "bottles", "盒": "boxes",
-    "平方米": "m²", "米": "m", "千克": "kg", "公斤": "kg", "吨": "t", "升": "L",
-}
+UNITS_EN = formats.UNITS_EN  # the units in English: one list, in common.formats
 
 
 def label(vocabulary: str, code: str | None) -> str:
@@ -127,6 +123,18 @@ ERROR_TITLES = {
 # The messages of the stock rules' (and common/actor.py's) domain errors by their stable message code (see common/errors.py), in
 # the words of a page: error pages and the scanning page fill them in with the error's parameters.
 ERROR_MESSAGES = {
+    # shelf numbers and shelf labels (labels.payloads)
+    "shelf_empty": _l("The shelf number is empty."),
+    "shelf_invalid": _l("%(shelf)s is not a shelf number: use letters A–Z and digits, parts joined by single "
+                        "hyphens (for example A-03), at most %(max)s characters."),
+    "shelf_range_invalid": _l("%(token)s is not a shelf range: write it as A-01~A-12."),
+    "shelf_labels_too_many": _l("At most %(max)s shelf labels in one print."),
+    "shelves_none": _l("Name at least one shelf, e.g. A-01, A-02 or A-01~A-12."),
+    "shelf_range_mismatch": _l("The range %(first)s~%(last)s must differ only in its last number, like A-01~A-12."),
+    "shelf_range_down": _l("The range %(first)s~%(last)s counts down; write the smaller number first."),
+    # answers of the web server itself (common.http), on the pages
+    "csrf_stale": _l("The form's security token is missing or has expired: reload the page and send the form again."),
+    "http_500": _l("An unexpected error; nothing was saved."),
     "quantity_not_positive": _l("The quantity must be a whole number greater than 0 (got %(value)s)."),
     "counted_negative": _l("The counted quantity must be a whole number of 0 or more (got %(value)s)."),
     "reason_unknown": _l("Choose a write-off reason from the list (got %(value)s)."),

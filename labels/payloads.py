@@ -117,12 +117,13 @@ def is_plain_code(code: str) -> bool:
 def check_shelf(shelf: str) -> str:
     """A shelf number, upper-cased: ``a-03`` → ``A-03``. Raises InvalidCode when it is not one."""
     if not isinstance(shelf, str) or not shelf.strip():
-        raise InvalidCode("the shelf number is empty", field="shelf")
+        raise InvalidCode("the shelf number is empty", field="shelf", message_code="shelf_empty")
     value = shelf.strip().upper()
     if len(value) > MAX_SHELF_LENGTH or not SHELF_PATTERN.fullmatch(value):
         raise InvalidCode(
             f"{shelf!r} is not a shelf number: use letters A–Z and digits, parts joined by single hyphens "
-            f"(for example A-03), at most {MAX_SHELF_LENGTH} characters", field="shelf")
+            f"(for example A-03), at most {MAX_SHELF_LENGTH} characters", field="shelf", message_code="shelf_invalid",
+            params={"shelf": shelf, "max": MAX_SHELF_LENGTH})
     return value
 
 
@@ -140,11 +141,14 @@ def parse_shelves(text: str) -> list[str]:
         elif len(parts) == 2:
             shelves.extend(_shelf_range(*parts))
         else:
-            raise InvalidCode(f"{token!r} is not a shelf range: write it as A-01~A-12", field="shelves")
+            raise InvalidCode(f"{token!r} is not a shelf range: write it as A-01~A-12", field="shelves",
+                              message_code="shelf_range_invalid", params={"token": token})
         if len(shelves) > MAX_SHELVES:
-            raise InvalidCode(f"at most {MAX_SHELVES} shelf labels in one print", field="shelves")
+            raise InvalidCode(f"at most {MAX_SHELVES} shelf labels in one print", field="shelves",
+                              message_code="shelf_labels_too_many", params={"max": MAX_SHELVES})
     if not shelves:
-        raise InvalidCode("name at least one shelf, e.g. A-01, A-02 or A-01~A-12", field="shelves")
+        raise InvalidCode("name at least one shelf, e.g. A-01, A-02 or A-01~A-12", field="shelves",
+                          message_code="shelves_none")
     return list(dict.fromkeys(shelves))
 
 
@@ -154,12 +158,14 @@ def _shelf_range(first: str, last: str) -> list[str]:
     b = re.fullmatch(r"(.*?)(\d+)", last)
     if not a or not b or a.group(1) != b.group(1):
         raise InvalidCode(f"the range {first}~{last} must differ only in its last number, like A-01~A-12",
-                          field="shelves")
+                          field="shelves", message_code="shelf_range_mismatch", params={"first": first, "last": last})
     start, stop = int(a.group(2)), int(b.group(2))
     if stop < start:
-        raise InvalidCode(f"the range {first}~{last} counts down; write the smaller number first", field="shelves")
+        raise InvalidCode(f"the range {first}~{last} counts down; write the smaller number first", field="shelves",
+                          message_code="shelf_range_down", params={"first": first, "last": last})
     if stop - start + 1 > MAX_SHELVES:
-        raise InvalidCode(f"at most {MAX_SHELVES} shelf labels in one print", field="shelves")
+        raise InvalidCode(f"at most {MAX_SHELVES} shelf labels in one print", field="shelves",
+                          message_code="shelf_labels_too_many", params={"max": MAX_SHELVES})
     width = len(a.group(2))
     return [check_shelf(f"{a.group(1)}{n:0{width}d}") for n in range(start, stop + 1)]
 

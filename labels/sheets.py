@@ -28,6 +28,7 @@ import qrcode
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_H
 
+from common import formats
 from common.errors import DomainError
 
 ERROR_CORRECTION = ERROR_CORRECT_H
@@ -116,7 +117,7 @@ TIERS_ZH = {"county": "县级储备库", "town": "乡镇储备站", "village": "
 
 
 def chinese_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
+    return formats.date_text(d, "zh_Hans_CN")  # labels are printed in Chinese
 
 
 def expiry_text(expires_on: date | None) -> str:

@@ -32,8 +32,8 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 SW_SOURCE = STATIC / "js" / "sw.js"
 # What the service worker keeps for offline use besides the page itself (paths under /static/).
 OFFLINE_STATIC = ("js/scan.js", "js/scan-codes.js", "js/scan-store.js", "js/scan-outbox.js", "js/scan-camera.js",
-                  "js/scan-lots.js", "js/scan-fefo.js", "js/scan-picking.js", "js/scan-counts.js", "js/scan-orders.js",
-                  "js/scan-returns.js", "css/app.css", "css/scan.css", "favicon.svg")
+                  "js/scan-lots.js", "js/scan-fefo.js", "js/scan-format.js", "js/scan-picking.js", "js/scan-counts.js",
+                  "js/scan-orders.js", "js/scan-returns.js", "css/app.css", "css/scan.css", "favicon.svg")
 
 
 @bp.record_once

@@ -9,6 +9,7 @@ import { parseScan } from "./scan-codes.js";
 import { Counts } from "./scan-counts.js";
 import { Lots, getJSON, provisional } from "./scan-lots.js";
 import { Orders } from "./scan-orders.js";
+import { formatDate, formatDateTime } from "./scan-format.js";
 import { Outbox, newKey } from "./scan-outbox.js";
 import { Picking } from "./scan-picking.js";
 import { Returns } from "./scan-returns.js";
@@ -24,9 +25,9 @@ const csrf = () => (document.querySelector('input[name="csrf_token"]') || {}).va
 
 const fill = (text, values = {}) => String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
 const unit = (lot) => UNITS[lot.unit] || lot.unit || "";
-const when = (iso) => (iso ? new Date(iso).toLocaleString(document.documentElement.lang, { dateStyle: "short", timeStyle: "short" }) : "");
-// A calendar date ("2027-06-01") as the other pages write it: 2027年6月1日 / Jun 1, 2027 (no time-zone shift).
-const day = (iso) => (iso ? new Date(`${iso}T00:00:00`).toLocaleDateString(document.documentElement.lang, { dateStyle: "medium" }) : "");
+// Times and dates as the other pages write them: 2026年12月5日 15:03, 2027年6月1日 (scan-format.js).
+const when = (iso) => formatDateTime(iso, document.documentElement.lang);
+const day = (iso) => formatDate(iso, document.documentElement.lang);
 const depotName = (code) => (config.depots.find((d) => d.code === code) || { name: code }).name;
 
 let store, outbox, lots, camera, picking, sessions, orders, returns;

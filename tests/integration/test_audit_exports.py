@@ -76,7 +76,7 @@ def test_the_expiry_csv_starts_with_a_bom_and_reads_back_with_chinese_headers(cl
     assert r.headers["X-Total-Rows"] == str(len(everything) - 2 * 3 - 2)  # 3 titles and headers, 2 blank lines
     assert rows[0] == ["库点编码", "库点", "物资编码", "物资", "类别", "单位", "批次", "有效期至", "剩余天数", "期限",
                        "数量", "单价（元）", "金额（元）", "储备方式", "代储单位"]
-    assert rows[1] == ["T1", "玉龙镇储备站", "WATER", "瓶装饮用水", "生活类", "箱", "L-W-OLD", "2026-06-28", "-3", "过期",
+    assert rows[1] == ["T1", "玉龙镇储备站", "WATER", "瓶装饮用水", "生活类", "箱", "L-W-OLD", "2026年6月28日", "已过期 3 天", "过期",
                        "4", "30.00", "120.00", "实物储备", ""]
     assert [row[6] for row in rows[1:]] == ["L-W-OLD", "L-W-20", "L-W-45", "L-W-60", "L-W-AG", "L-J-80"]
     assert [row[9] for row in rows[1:]] == ["过期", "30 天内", "31–60 天", "31–60 天", "61–90 天", "61–90 天"]
@@ -94,9 +94,9 @@ def test_the_ledger_csv_holds_every_line_with_running_balances(client, audit_cou
 
 @pytest.mark.parametrize("report, header, first_cells", [
     ("rotation", "建议处置", ["T1", "玉龙镇储备站", "WATER", "瓶装饮用水", "箱", "L-W-20", "12"]),
-    ("sufficiency", "缺口", ["县级目标", "C1", "县级储备库", "PHONE", "卫星电话", "部", "1", "1", "0", "0", "100.0%"]),
-    ("write-offs", "核销", ["14", "2026-07-01 11:00:00", "T1", "玉龙镇储备站", "WATER"]),
-    ("stock-card?lot=L-W-45", "结存", ["2026-07-01 10:00:00", "L-W-45", "入库", "30", "30", "30", "admin"]),
+    ("sufficiency", "缺口", ["县级目标", "C1", "县级储备库", "PHONE", "卫星电话", "部", "1", "1", "0", "0", "已达标"]),
+    ("write-offs", "核销", ["14", "2026年7月1日 11:00", "T1", "玉龙镇储备站", "WATER"]),
+    ("stock-card?lot=L-W-45", "结存", ["2026年7月1日 10:00", "L-W-45", "入库", "30", "30", "30", "admin"]),
 ])
 def test_every_report_exports_as_csv(client, audit_county, report, header, first_cells):
     name, _, query = report.partition("?")
@@ -124,7 +124,8 @@ def test_the_expiry_xlsx_has_chinese_headers_a_frozen_header_row_and_real_number
     assert first[6] == "L-W-OLD" and first[7] == datetime(2026, 6, 28) and first[8] == -3
     assert first[10] == 4 and isinstance(first[10], int)
     assert first[12] == 120 and sheet.cell(2, 13).number_format == "#,##0.00"
-    assert sheet.cell(2, 8).number_format == "yyyy-mm-dd"
+    assert sheet.cell(2, 8).number_format == 'yyyy"年"m"月"d"日"'
+    assert sheet.cell(2, 9).number_format == '"还剩 "#,##0" 天";"已过期 "#,##0" 天";"今天到期"'
     assert sheet.column_dimensions["D"].width > sheet.column_dimensions["F"].width
     footer = [c.value for c in sheet[8]]
     assert footer[0] == "合计" and footer[10] == 109 and footer[12] == 2735
@@ -132,7 +133,7 @@ def test_the_expiry_xlsx_has_chinese_headers_a_frozen_header_row_and_real_number
     assert [c.value for c in timeline[1]][:3] == ["类别", "2026年07月", "2026年08月"]
     assert [c.value for c in timeline[2]][:4] == ["生活类", 12, 33, 50]
     info = {row[0].value: row[1].value for row in book["报表信息"].iter_rows(min_row=3) if row[0].value}
-    assert info["生成时间"].startswith("2026-07-01 10:00:00")
+    assert info["生成时间"].startswith("2026年7月1日 10:00")
     assert re.fullmatch(r"\d+:[0-9a-f]{64}", info["台账封印"])
 
 
@@ -153,7 +154,10 @@ def test_the_sufficiency_xlsx_has_the_targets_towns_and_summary(client, audit_co
     towns = list(book["乡镇"].iter_rows(min_row=1, values_only=True))
     assert towns[0][:3] == ("库点编码", "库点", "配备")
     assert towns[1][0] == "T1" and towns[1][5:8] == (3, 2, 1) and towns[1][8] == pytest.approx(2 / 3)
-    assert book["乡镇"].cell(2, 9).number_format == "0.0%"
+    assert book["乡镇"].cell(2, 9).number_format.startswith('[>=1.5]"已达标（目标的 "')
+    notes = [row[1] for row in book["报表信息"].iter_rows(min_row=3, values_only=True) if row[1]]
+    assert any(n.startswith("计入的库存：实物储备、协议（代储）储备") for n in notes)
+    assert any("III 级响应最多需紧急转移安置 4,999 人" in n for n in notes)
 
 
 # ------------------------------------------------------------------ PDF
@@ -164,15 +168,15 @@ def test_the_expiry_pdf_has_chinese_headers_numbers_page_numbers_parameters_and_
     text = pdf_text(get(client, audit_county, "/api/v1/reports/expiry?format=pdf&depot=T1&subtree=1"), tmp_path)
     flat = squeezed(text)
     for words in ("临期过期报表", "库点编码", "有效期至", "剩余天数", "金额（元）", "L-W-OLD", "L-J-80", "玉龙镇储备站",
-                  "第1页/共", "生成时间", "2026-07-0110:00:00", "台账封印", "含下级库点", "每月到期数量"):
+                  "第1页/共", "生成时间", "2026年7月1日10:00", "台账封印", "含下级库点", "每月到期数量"):
         assert words in flat, words
-    assert "855.00" in flat and "2026-09-19" in flat
+    assert "855.00" in flat and "2026年9月19日" in flat and "已过期3天" in flat
     assert "L-W-45" not in flat  # T2 is not under T1
 
 
 def test_every_report_exports_as_pdf(client, audit_county, tmp_path):
     for path, words in (("/audit/rotation.pdf", ["轮换计划", "建议处置", "组织演练", "调往使用更多的库点"]),
-                        ("/audit/sufficiency.pdf", ["储备达标", "目标数量", "缺口", "覆盖率", "56.5%"]),
+                        ("/audit/sufficiency.pdf", ["储备达标", "目标数量", "缺口", "覆盖率", "达到10%", "已达标", "计入的库存"]),
                         ("/audit/ledger.pdf?depot=C1", ["出入库台账", "本库点该物资结存", "L-TENT", "48"]),
                         ("/audit/write-offs.pdf", ["报损核销登记", "核销", "90.00", "审批文号", "HX-9", "BS-2"]),
                         ("/audit/stock-card.pdf?depot=C1&item=TENT", ["库存卡", "上期结存", "期末结存", "48"])):

@@ -33,7 +33,8 @@ def as_user(client, name):
     ("/audit/", ["报表", "临期过期报表", "轮换计划", "储备达标", "库存卡", "出入库台账", "报损核销登记", "台账完整性"]),
     ("/audit/expiry", ["临期过期报表", "L-W-OLD", "30 天内", "未来 12 个月每月到期数量", "导出"]),
     ("/audit/rotation", ["轮换计划", "L-W-60", "调往使用更多的库点", "青山镇储备站", "轮换任务"]),
-    ("/audit/sufficiency", ["储备达标", "县级目标", "三大件", "缺口", "覆盖率", "56.5%"]),
+    ("/audit/sufficiency", ["储备达标", "县级目标", "三大件", "缺口", "覆盖率", "已达标", "达到 10%", "配齐装备的乡镇",
+                            "产能储备和更早到期的批次不计入", "III 级响应时乡镇之间不相互支援"]),
     ("/audit/stock-card?lot=L-W-45", ["库存卡", "FF-1", "期末结存"]),
     ("/audit/ledger", ["出入库台账", "16 条记录", "本库点该物资结存"]),
     ("/audit/write-offs", ["报损核销登记", "过期", "核销", "申请人", "审批人", "审批文号", "应急〔2026〕7号"]),
@@ -63,6 +64,9 @@ def test_the_report_pages_are_in_english_on_request(client, audit_county):
     as_user(client, "auditor")
     page = text(client.get("/audit/rotation?lang=en"))
     assert "Rotation plan" in page and "Suggested action" in page and "Donate" in page
+    # the item's English name and unit, dates and days to expiry worded in English
+    assert "Bottled water" in page and "瓶装饮用水" not in page and "cases" in page
+    assert "21 Jul 2026" in page and "20 days left" in page
 
 
 def test_a_visitor_who_is_not_logged_in_is_sent_to_the_login_page(client, audit_county):

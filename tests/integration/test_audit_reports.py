@@ -185,14 +185,15 @@ def test_the_rotation_plan_suggests_an_action_and_the_replacement_for_each_lot_d
 
 
 def test_reserve_sufficiency_compares_the_county_with_the_norms_and_each_town_with_its_kit(engine, audit_county):
-    result = reports.sufficiency(engine, audit_county.auditor, TODAY)
+    result = reports.sufficiency(engine, audit_county.auditor, TODAY, people=1000)
     assert (result["people"], result["target_people"], result["days"], result["share_percent"]) == (1000, 500, 3, 50)
     county = [(ln["depot"], ln["item"], ln["target"], ln["stock"], ln["gap"]) for ln in result["lines"]
               if ln["level"] == "county"]
-    # 500 people: water 0.23 × 500 × 3 days = 345; tents 500 / 3.5 = 142.9 → 143; phones 1; pumps only at I–II
-    assert county == [("C1", "PHONE", 1, 1, 0), ("C1", "TENT", 143, 48, 95), ("C1", "WATER", 345, 195, 150)]
+    # 500 people: water 0.23 × 500 × 3 days = 345; tents 500 / 3.5 = 142.9 → 143; phones 1; pumps only at I–II.
+    # Water counts what a plan could send: not the 8 at the village point T1-V1 (villages keep theirs)
+    assert county == [("C1", "PHONE", 1, 1, 0), ("C1", "TENT", 143, 48, 95), ("C1", "WATER", 345, 187, 158)]
     water = next(ln for ln in result["lines"] if ln["item"] == "WATER")
-    assert water["coverage"] == pytest.approx(195 / 345) and water["own"] == 100
+    assert water["coverage"] == pytest.approx(187 / 345) and water["own"] == 100
     towns = [(ln["depot"], ln["item"], ln["target"], ln["stock"], ln["own"], ln["gap"]) for ln in result["lines"]
              if ln["level"] == "town"]
     assert towns == [
@@ -203,8 +204,8 @@ def test_reserve_sufficiency_compares_the_county_with_the_norms_and_each_town_wi
     assert [(t["depot"], t["kit"], t["lines_met"], t["target"], t["covered"], round(t["coverage"], 4))
             for t in result["towns"]] == [("T1", "big3", 2, 3, 2, 0.6667), ("T2", "small4", 1, 80, 30, 0.375)]
     totals = result["totals"]
-    assert (totals["county"]["target"], totals["county"]["covered"], totals["county"]["gap"]) == (489, 244, 245)
-    assert totals["county"]["coverage"] == pytest.approx(244 / 489)
+    assert (totals["county"]["target"], totals["county"]["covered"], totals["county"]["gap"]) == (489, 236, 253)
+    assert totals["county"]["coverage"] == pytest.approx(236 / 489)
     assert (totals["towns"]["target"], totals["towns"]["covered"], totals["towns_met"], totals["town_count"]) == (
         83, 32, 0, 2)
 
@@ -301,3 +302,30 @@ def test_a_keeper_records_stock_while_a_long_ledger_export_is_being_read(engine,
     rest = list(export)
     assert [r[0] for r in first + rest] == list(range(1, 17))  # the export reads the ledger as it was
     assert [r[0] for r in movements.LedgerQuery(engine, audit_county.auditor).rows()][-1] == 17
+
+
+def test_reserve_sufficiency_targets_the_largest_level_iii_response_and_counts_only_what_a_plan_could_send(
+        engine, audit_county):
+    from sqlmodel import select
+
+    from dispatch.models import ReserveFloor
+    from inventory.models import Depot, Item
+
+    admin = audit_county.admin
+    receive(engine, admin, "L-W-CAP", "WATER", "C1", 500, date(2027, 6, 1), storage_mode="capacity", partner="水厂")
+    receive(engine, admin, "L-W-3D", "WATER", "C1", 40, TODAY + timedelta(days=3))  # gone before it could arrive
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        t1 = s.exec(select(Depot.id).where(Depot.code == "T1")).one()
+        water = s.exec(select(Item.id).where(Item.code == "WATER")).one()
+        s.add(ReserveFloor(depot_id=t1, item_id=water, quantity=10))  # T1 keeps 10 of its 12 at level III
+        uow.commit()
+    result = reports.sufficiency(engine, audit_county.auditor, TODAY)
+    # level III runs from 1,000 to 4,999 people (level II starts at 5,000): the target is for half the largest
+    assert (result["people"], result["target_people"]) == (4999, 2500)
+    line = next(ln for ln in result["lines"] if ln["level"] == "county" and ln["item"] == "WATER")
+    assert (line["target"], line["stock"]) == (1725, 2 + 25 + 50 + 100)  # 0.23 × 2,500 × 3 days
+    a = result["assumptions"]
+    assert a["storage_modes"] == ["physical", "agreement"] and a["usable_from"] == TODAY + timedelta(days=7)
+    assert (a["floor_draw"], a["mutual_aid"]) == (0.0, False)
+    assert result["totals"]["county"]["coverage"] < 1

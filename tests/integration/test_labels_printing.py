@@ -193,7 +193,7 @@ def test_the_pdf_text_holds_the_chinese_names_dates_depot_and_storage_mode(clien
     for name in ITEMS.values():
         assert name in words, name
     for expected in ("LOT-000", "LOT-025", "数量 10 箱", "数量 11 顶", "有效期至 2027年1月1日", "有效期 耐用",
-                     "玉龙镇储备站", "实物储备", "协议（代储）储备", "2026-07-01 打印"):
+                     "玉龙镇储备站", "实物储备", "协议（代储）储备", "2026年7月1日 打印"):
         assert expected in words, expected
     fonts = pdf_fonts(r.data, tmp_path)
     assert re.search(r"CJK|WenQuanYi|Han Sans", fonts), fonts  # a Chinese font, embedded
@@ -316,9 +316,9 @@ def test_each_print_and_reprint_is_recorded_with_who_when_and_layout_and_shown_o
     cells = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
              for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], flags=re.S)]
     assert cells == [
-        "2026年7月1日 13:00:00 keeper A4 3 × 8 1 补打 · 共 18 个批次的整页",
-        "2026年7月1日 13:00:00 keeper 单张 60 × 40 1 补打",
-        "2026年7月1日 10:00:00 keeper A4 3 × 8 2 首次打印",
+        "2026年7月1日 13:00 keeper A4 3 × 8 1 补打 · 共 18 个批次的整页",
+        "2026年7月1日 13:00 keeper 单张 60 × 40 1 补打",
+        "2026年7月1日 10:00 keeper A4 3 × 8 2 首次打印",
     ]
     other = text(client.get("/lots/LOT-003"))
     assert "标签打印记录 1" in other and "首次打印" in other

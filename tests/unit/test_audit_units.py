@@ -68,13 +68,35 @@ def test_county_time_is_shifted_by_the_database_only_for_a_zone_without_daylight
     ("signed", 1200, "1200", "+1,200"),
     ("money", 123456, "1234.56", "1,234.56"),
     ("percent", 0.5652, "56.5%", "56.5%"),
-    ("date", date(2026, 7, 1), "2026-07-01", "2026-07-01"),
-    ("datetime", datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc), "2026-07-01 10:00:00", "2026-07-01 10:00:00"),
+    ("date", date(2026, 7, 1), "2026年7月1日", "2026年7月1日"),
+    ("datetime", datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc), "2026年7月1日 10:00", "2026年7月1日 10:00"),
+    ("datetime", "2026-07-01 10:00:00", "2026年7月1日 10:00", "2026年7月1日 10:00"),
+    ("days_left", -145, "已过期 145 天", "已过期 145 天"),
+    ("days_left", 0, "今天到期", "今天到期"),
+    ("days", 30, "30", "30"),
+    ("coverage", 3233.0, "已达标（目标的 3,233 倍）", "已达标（目标的 3,233 倍）"),
+    ("coverage", 0.72, "达到 72%", "达到 72%"),
     ("text", None, "", ""),
 ])
 def test_cells_as_text(kind, value, plain, grouped):
     assert exports.text_value(kind, value) == plain
     assert exports.text_value(kind, value, grouped=True) == grouped
+
+
+@pytest.mark.parametrize("kind, value, english", [
+    ("date", date(2026, 7, 1), "1 Jul 2026"), ("days_left", -145, "expired 145 days ago"),
+    ("days_left", 30, "30 days left"), ("coverage", 1.0, "met"), ("coverage", None, ""),
+])
+def test_cells_as_text_in_english(kind, value, english):
+    assert exports.text_value(kind, value, locale="en") == english
+
+
+@pytest.mark.parametrize("locale, kind, shown", [
+    ("zh_Hans_CN", "date", 'yyyy"年"m"月"d"日"'), ("en", "date", "d mmm yyyy"),
+    ("zh_Hans_CN", "days_left", '"还剩 "#,##0" 天";"已过期 "#,##0" 天";"今天到期"'),
+])
+def test_xlsx_number_formats_follow_the_language(locale, kind, shown):
+    assert exports.number_formats(locale)[kind] == shown
 
 
 COLUMNS = [Column("lot", "批次"), Column("n", "数量", "int"), Column("v", "金额（元）", "money"),
@@ -86,7 +108,7 @@ def test_csv_starts_with_the_bom_and_reads_back():
     body = b"".join(exports.csv_chunks(table))
     assert body.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(io.StringIO(body.decode("utf-8-sig")))) == [
-        ["批次", "数量", "金额（元）", "有效期至"], ["L-1", "3", "1.50", "2026-07-01"], ["L-2", "4", "", ""]]
+        ["批次", "数量", "金额（元）", "有效期至"], ["L-1", "3", "1.50", "2026年7月1日"], ["L-2", "4", "", ""]]
 
 
 def test_csv_of_plain_rows_is_written_in_batches(monkeypatch):

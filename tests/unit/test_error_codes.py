@@ -96,7 +96,8 @@ def test_bad_settings_name_their_field_and_code(changes, field, code):
 
 
 def stock_codes():
-    return raised_codes(ROOT / "inventory") + raised_codes(ROOT / "inventory" / "writeoffs") + raised_codes(ROOT / "common")
+    return (raised_codes(ROOT / "inventory") + raised_codes(ROOT / "inventory" / "writeoffs") + raised_codes(ROOT / "common")
+            + raised_codes(ROOT / "labels"))
 
 
 @pytest.mark.parametrize("where, code, names", stock_codes())

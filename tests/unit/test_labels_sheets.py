@@ -118,7 +118,7 @@ def test_a_lot_label_says_item_code_quantity_expiry_depot_and_storage_mode_in_ch
     html = sheets.sheet_html([lot_label(), lot_label("L2", expires_on=None, storage_mode="agreement")],
                              LAYOUTS["a4-3x8"], font="Noto Sans CJK SC")
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("<body>")[1]))
-    assert "瓶装饮用水 L000001 数量 20 箱 有效期至 2026年11月23日 玉龙镇储备站 实物储备 · 2026-07-01 打印" in text
+    assert "瓶装饮用水 L000001 数量 20 箱 有效期至 2026年11月23日 玉龙镇储备站 实物储备 · 2026年7月1日 打印" in text
     assert "L2 数量 20 箱 有效期 耐用 玉龙镇储备站 协议（代储）储备" in text
     assert 'font-family: "Noto Sans CJK SC"' in html
 
