@@ -19,6 +19,7 @@ NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)
 ALLOWED = {
     "ReliefDepot", "English",  # the product's name; the language switch names the other language in it
     "API", "CSV", "XLSX", "PDF", "QR", "GBK", "UTF",  # formats and interfaces, written so in Chinese too
+    "Excel", "WPS",  # the spreadsheet programs an export is chosen for (GBK（旧版 Excel / WPS）)
     "admin", "dispatcher", "keeper", "keeper2", "auditor",  # the demo accounts' user names
     "kg", "ml", "m", "L", "h", "km",  # units of measure (物资名 瓶装饮用水（550ml×24）, 重量 kg)
     "I", "II", "III", "IV",  # response levels (I–IV级)
