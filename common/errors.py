@@ -77,3 +77,64 @@ class NotYourDepot(Forbidden):
 
 class ReadOnlyRole(Forbidden):
     code = "read_only"
+
+
+MAX_PROBLEMS = 100  # problems named in one answer; the rest are counted ("and N more")
+
+
+class Problems:
+    """The problems of a list of lines (a file's rows, a text box's lines, a JSON list), collected so that
+    one answer names every bad line at once instead of the first. A service checks every line, ``add``s each
+    refusal (or wraps a check in ``check``), and at the end ``raise_any`` raises one error carrying them all
+    — before anything is written. One problem is raised as the error it is (its own status and code), with
+    the list beside it; several as a 422 ``invalid`` with ``message_code`` ``lines_invalid``. The answer's
+    ``problems`` (at most ``MAX_PROBLEMS``, each with ``line`` where the input has lines, ``field``,
+    ``column``, ``value``, ``code``, ``message``, ``message_code``, ``params``) and ``problems_more`` (how many
+    more there were) go out through ``common.http`` like any detail of an error."""
+
+    def __init__(self, limit: int = MAX_PROBLEMS):
+        self.limit = limit
+        self.count = 0
+        self.items: list[dict] = []
+        self.first: DomainError | None = None
+        self.lines: set = set()
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def add(self, error: DomainError, *, line: int | None = None, column: str | None = None, value=None) -> None:
+        self.count += 1
+        self.first = self.first or error
+        if line is not None:
+            self.lines.add(line)
+        if len(self.items) >= self.limit:
+            return
+        problem = {"line": line, "field": error.field, "column": column,
+                   "value": value if value is None or isinstance(value, (str, int, float)) else str(value),
+                   "code": error.code, "message": error.message, "message_code": error.message_code,
+                   "params": error.params or None}
+        self.items.append({k: v for k, v in problem.items() if v is not None})
+
+    def check(self, fn, *args, line: int | None = None, column: str | None = None, value=None, **kwargs):
+        """``fn(*args, **kwargs)``, or None with its refusal added (403s are not a line's problem: raised)."""
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as e:
+            if e.status == 403:
+                raise
+            self.add(e, line=line, column=column, value=value)
+            return None
+
+    def raise_any(self, field: str, what: str = "lines") -> None:
+        if not self.count:
+            return
+        more = self.count - len(self.items)
+        details = {"problems": self.items, "problems_more": more or None}
+        if self.count == 1:
+            e = self.first
+            e.details = {**e.details, **details}
+            raise e
+        shown = "; ".join(p["message"] for p in self.items[:5])
+        raise InvalidInput(f"{self.count} problems in {what}; nothing was saved: {shown}"
+                           + ("; …" if self.count > 5 else ""), field=field, message_code="lines_invalid",
+                           params={"count": self.count}, **details)

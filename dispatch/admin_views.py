@@ -33,7 +33,7 @@ from common.web import engine, request_now
 from dispatch import importers, settings, travel_times
 from dispatch.models import LEVELS, NORM_BASES
 from dispatch.norms import LevelRule, NormRule
-from dispatch.views import READERS, _add_errors, _type_choices, bp, error_text
+from dispatch.views import READERS, _add_errors, _type_choices, bp, error_text, error_texts
 from dispatch.vocab import SETTINGS, dispatch_label
 from inventory import queries
 from inventory.views import item_name
@@ -328,7 +328,7 @@ def admin_floors_import():
         except DomainError as e:
             if e.status == 403 or not (e.field == "file" or (e.field or "").startswith("row ")):
                 raise
-            _add_errors(form.file, [error_text(e)])
+            _add_errors(form.file, error_texts(e))
         else:
             flash(_("%(num)s floors imported from the file.", num=count), "success")
             return redirect(url_for(".admin_floors"))
@@ -512,7 +512,7 @@ def admin_travel_import():
         except DomainError as e:
             if e.status == 403 or not (e.field == "file" or (e.field or "").startswith("row ")):
                 raise
-            _add_errors(form.file, [error_text(e)])
+            _add_errors(form.file, error_texts(e))
         else:
             flash(_("%(num)s travel times imported from the file; they replace the ones imported before.", num=count),
                   "success")

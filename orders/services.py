@@ -25,7 +25,7 @@ from sqlmodel import Session, func, select
 from accounts.models import User
 from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER, Actor
 from common.db import UnitOfWork
-from common.errors import DomainError, Forbidden, InsufficientStock, InvalidInput, LotExpired, NotFound, WrongDepot
+from common.errors import DomainError, Forbidden, InsufficientStock, InvalidInput, LotExpired, NotFound, WrongDepot, Problems
 from dispatch.models import Incident, Plan, Shelter
 from inventory import fefo
 from inventory import services as stock
@@ -684,15 +684,20 @@ def _receipt_lines(lines) -> list[dict]:
     if not isinstance(lines, list) or not lines:
         raise InvalidInput("name at least one line with what arrived", field="lines", message_code="receipt_no_lines")
     seen, wanted = set(), []
+    problems = Problems()  # every bad line named at once
     for n, row in enumerate(lines):
         item = row.get("item") if isinstance(row, dict) else None
         if not isinstance(item, str) or not item:
-            raise InvalidInput("each line names its item", field=f"lines[{n}].item")
+            problems.add(InvalidInput("each line names its item", field=f"lines[{n}].item"), line=n + 1, column="item")
+            continue
         if item in seen:
-            raise InvalidInput(f"{item} is named twice", field=f"lines[{n}].item", message_code="order_item_twice",
-                               params={"item": item})
+            problems.add(InvalidInput(f"{item} is named twice", field=f"lines[{n}].item",
+                                      message_code="order_item_twice", params={"item": item}),
+                         line=n + 1, column="item", value=item)
+            continue
         seen.add(item)
         wanted.append({"item": item, "received": row.get("received", 0), "short": row.get("short", 0),
                        "damaged": row.get("damaged", 0), "short_reason": row.get("short_reason"),
                        "damage_reason": row.get("damage_reason")})
+    problems.raise_any("lines", "the lines")
     return wanted
