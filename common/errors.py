@@ -129,7 +129,10 @@ class Problems:
         if not self.count:
             return
         more = self.count - len(self.items)
-        details = {"problems": self.items, "problems_more": more or None}
+        items = self.items
+        if all("line" in p for p in items):  # in the order of the lines, whichever check found them
+            items = sorted(items, key=lambda p: p["line"])
+        details = {"problems": items, "problems_more": more or None}
         if self.count == 1:
             e = self.first
             e.details = {**e.details, **details}

@@ -149,8 +149,7 @@ def read_site_entries(form: SitesFields, actor: Actor) -> list[SiteEntry] | None
             _add_errors(form.sites, capped([m for _n, m in text]))
             _add_errors(form.sites_file, [_file_message(e)])
             return None
-        file = [(p["line"], _("Row %(num)s of the file: the people must be a whole number of 0 or more.", num=p["line"])
-                 if p.get("message_code") == "file_not_whole_number" else error_text_of(p)) for p in problems.items]
+        file = [(p["line"], _file_row_message(p)) for p in problems.items]
         lost_file = problems.count - len(problems.items)
         entries += [SiteEntry(row["site"], row["people"], "file", row["row"]) for row in rows
                     if row["site"] and row["people"] is not None]
@@ -165,6 +164,14 @@ def read_site_entries(form: SitesFields, actor: Actor) -> list[SiteEntry] | None
     _add_errors(form.sites_file, capped([m for _n, m in sorted(file + more_file, key=lambda x: x[0])],
                                         lost_file + (lost if file or more_file else 0)))
     return None
+
+
+def _file_row_message(problem: dict) -> str:
+    if problem.get("message_code") == "file_not_whole_number":
+        return _("Row %(num)s of the file: the people must be a whole number of 0 or more.", num=problem["line"])
+    if problem.get("message_code") == "file_site_empty":
+        return _("Row %(num)s of the file: the site code is empty.", num=problem["line"])
+    return error_text_of(problem)
 
 
 def capped(messages: list[str], more: int = 0) -> list[str]:
