@@ -350,19 +350,29 @@ def deliver(engine, actor: Actor, now: datetime, code: str, *, lines: list[dict]
 def _record_receipts(uow, actor, now, order, wanted: list[dict], *, ctx, depot, receiver) -> dict:
     s = uow.session
     by_item = {item: line for line, item in _lines_of(s, order.id)}
-    recorded = []
+    recorded, checked = [], []
+    problems = Problems()  # every line checked before any is recorded; all bad ones named at once
     for n, want in enumerate(wanted):
         line = by_item.get(want["item"])
         if line is None:
-            raise InvalidInput(f"order {order.code} carries no {want['item']}", field=f"lines[{n}].item",
-                               message_code="order_has_no_item", params={"order": order.code, "item": want["item"]})
-        q = _quantities(line)
+            problems.add(InvalidInput(f"order {order.code} carries no {want['item']}", field=f"lines[{n}].item",
+                                      message_code="order_has_no_item",
+                                      params={"order": order.code, "item": want["item"]}),
+                         line=n + 1, column="item", value=want["item"])
+            continue
         try:
-            receipt = rules.check_receipt(order.code, want["item"], q, want["received"], want["short"],
-                                          want["damaged"], want["short_reason"], want["damage_reason"])
+            receipt = rules.check_receipt(order.code, want["item"], _quantities(line), want["received"],
+                                          want["short"], want["damaged"], want["short_reason"], want["damage_reason"])
         except DomainError as e:
+            if e.status == 403:
+                raise
+            column = e.field
             e.field = f"lines[{n}].{e.field}" if e.field else f"lines[{n}]"
-            raise
+            problems.add(e, line=n + 1, column=column)
+            continue
+        checked.append((want, line, receipt))
+    problems.raise_any("lines", "the lines")
+    for want, line, receipt in checked:
         for part in rules.split_receipt(_outstanding(s, line), receipt):
             lot_code, received, damaged, short = part
             lot_id = s.exec(select(Lot.id).where(Lot.code == lot_code)).one()
