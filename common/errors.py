@@ -87,7 +87,8 @@ class Problems:
     one answer names every bad line at once instead of the first. A service checks every line, ``add``s each
     refusal (or wraps a check in ``check``), and at the end ``raise_any`` raises one error carrying them all
     — before anything is written. One problem is raised as the error it is (its own status and code), with
-    the list beside it; several as a 422 ``invalid`` with ``message_code`` ``lines_invalid``. The answer's
+    the list beside it; several as a 422 ``invalid`` with ``message_code`` ``lines_invalid`` (a 409 ``conflict``
+    when each of them is a 409). The answer's
     ``problems`` (at most ``MAX_PROBLEMS``, each with ``line`` where the input has lines, ``field``,
     ``column``, ``value``, ``code``, ``message``, ``message_code``, ``params``) and ``problems_more`` (how many
     more there were) go out through ``common.http`` like any detail of an error."""
@@ -97,7 +98,7 @@ class Problems:
         self.count = 0
         self.items: list[dict] = []
         self.first: DomainError | None = None
-        self.lines: set = set()
+        self.statuses: set[int] = set()
 
     def __bool__(self) -> bool:
         return self.count > 0
@@ -105,8 +106,7 @@ class Problems:
     def add(self, error: DomainError, *, line: int | None = None, column: str | None = None, value=None) -> None:
         self.count += 1
         self.first = self.first or error
-        if line is not None:
-            self.lines.add(line)
+        self.statuses.add(error.status)
         if len(self.items) >= self.limit:
             return
         problem = {"line": line, "field": error.field, "column": column,
@@ -138,6 +138,10 @@ class Problems:
             e.details = {**e.details, **details}
             raise e
         shown = "; ".join(p["message"] for p in self.items[:5])
+        if self.statuses == {409}:  # every line breaks a rule of the state (not of its own values): a conflict
+            raise DomainError(f"{self.count} problems in {what}; nothing was saved: {shown}"
+                              + ("; …" if self.count > 5 else ""), field=field, message_code="lines_invalid",
+                              params={"count": self.count}, **details)
         raise InvalidInput(f"{self.count} problems in {what}; nothing was saved: {shown}"
                            + ("; …" if self.count > 5 else ""), field=field, message_code="lines_invalid",
                            params={"count": self.count}, **details)

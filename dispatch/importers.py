@@ -108,7 +108,8 @@ def import_travel_times(engine, actor: Actor, data: bytes, replace: bool = True)
                                           message_code="file_route_twice",
                                           params={"row": n, "depot": depot, "site": site}), line=n, value=site)
             seen.add((depot, site))
-            minutes = problems.check(whole_number, row, "minutes", n, line=n, column="minutes", value=row.get("minutes"))
+            minutes = problems.check(whole_number, row, "minutes", n, line=n, column="minutes",
+                                     value=row.get("minutes"))
             if depot_id is not None and minutes is not None:
                 parsed.append(TravelTime(depot_id=depot_id, site_code=site, minutes=minutes))
         problems.raise_any("file", "the file's rows")

@@ -221,7 +221,8 @@ def _site_index(problem: dict, entries: list[SiteEntry]) -> int | None:
     return int(match.group(1)) if match and int(match.group(1)) < len(entries) else None
 
 
-def _site_problems(problems: list[dict], entries: list[SiteEntry]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+def _site_problems(problems: list[dict], entries: list[SiteEntry]) -> tuple[list[tuple[int, str]],
+                                                                           list[tuple[int, str]]]:
     """Each problem of a site (``sites[i].site`` / ``.people``) as (line, a sentence naming its line or row),
     those of typed lines and those of the file's rows apart."""
     text, file = [], []

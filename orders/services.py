@@ -25,7 +25,8 @@ from sqlmodel import Session, func, select
 from accounts.models import User
 from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER, Actor
 from common.db import UnitOfWork
-from common.errors import DomainError, Forbidden, InsufficientStock, InvalidInput, LotExpired, NotFound, WrongDepot, Problems
+from common.errors import (DomainError, Forbidden, InsufficientStock, InvalidInput, LotExpired, NotFound, Problems,
+                           WrongDepot)
 from dispatch.models import Incident, Plan, Shelter
 from inventory import fefo
 from inventory import services as stock

@@ -10,7 +10,6 @@ import pytest
 
 from common import clock
 from dispatch import importers, incidents, settings
-from dispatch.models import TravelTime
 from tests.conftest import bearer, csrf_token, login
 from tests.integration.helpers import cell_text, table_counts
 
@@ -44,7 +43,8 @@ SITE_LINES = {
     "zh_Hans_CN": ["第 2 行：请按“地点编码, 人数”填写（例如 T01-V01, 800）；实际填写为“T1-V2 many”。",
                    "第 3 行：没有编码为 NOPE 的村储备点或避难场所。",
                    "第 5 行：T1 是县级储备库或乡镇储备站；受灾地点应为村储备点或避难场所。"],
-    "en": ["Line 2: write the site code, a comma and the number of people (for example T01-V01, 800); got “T1-V2 many”.",
+    "en": ["Line 2: write the site code, a comma and the number of people (for example T01-V01, 800); "
+           "got “T1-V2 many”.",
            "Line 3: no village point or shelter has the code NOPE.",
            "Line 5: T1 is a county depot or town station; affected sites are village points or shelters."],
 }
@@ -218,7 +218,8 @@ def test_the_transfer_request_api_names_unknown_items_with_the_other_bad_lines(c
     assert table_counts(engine) == before
 
 
-@pytest.mark.parametrize("lang, words", [("zh_Hans_CN", "有 3 行有误，未保存任何内容"), ("en", "3 lines are wrong; nothing was saved")])
+@pytest.mark.parametrize("lang, words", [("zh_Hans_CN", "有 3 行有误，未保存任何内容"),
+                                         ("en", "3 lines are wrong; nothing was saved")])
 def test_a_shelf_label_list_with_three_bad_numbers_names_all_three(client, county, lang, words):
     as_user(client, "keeper", lang)
     r = client.post("/labels/depots/T1/shelves", data={
