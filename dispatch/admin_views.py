@@ -33,7 +33,7 @@ from common.web import engine, request_now
 from dispatch import importers, settings, travel_times
 from dispatch.models import LEVELS, NORM_BASES
 from dispatch.norms import LevelRule, NormRule
-from dispatch.views import READERS, _add_errors, _type_choices, bp, error_text, error_texts
+from dispatch.views import READERS, _add_errors, _type_choices, bp, error_text, error_text_of, error_texts
 from dispatch.vocab import SETTINGS, dispatch_label
 from inventory import queries
 from inventory.views import item_name
@@ -158,18 +158,21 @@ def admin_levels():
 
 
 def _level_message(form: LevelsForm, e: DomainError) -> bool:
-    match = re.fullmatch(r"levels\[(\d)\]\.(\w+)", e.field or "")
-    if match:
-        row = form.levels[int(match.group(1))]
+    """Each of the service's complaints next to the level's field it names (all of them at once)."""
+    problems = e.details.get("problems") if e.message_code == "lines_invalid" else None
+    for problem in problems or [{"field": e.field, "message": e.message, "message_code": e.message_code,
+                                 "params": e.params}]:
+        match = re.fullmatch(r"levels\[(\d)\]\.(\w+)", problem.get("field") or "")
+        row = form.levels[int(match.group(1))] if match else None
         field = {"min_people": row.min_people, "time_target_minutes": row.time_target_hours,
-                 "floor_draw": row.floor_draw_percent}.get(match.group(2))
+                 "floor_draw": row.floor_draw_percent}.get(match.group(2)) if row else None
         if field is not None:
-            _add_errors(field, [error_text(e)])
-            return True
-    if e.field == "levels":
-        form.form_errors.append(error_text(e))
-        return True
-    return False
+            _add_errors(field, [error_text_of(problem)])
+        elif problem.get("field") == "levels":
+            form.form_errors.append(error_text_of(problem))
+        else:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------- norms, versioned

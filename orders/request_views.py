@@ -112,8 +112,10 @@ def _line_message(number: int, column: str, problem: dict, form) -> str:
 @login_required_page
 def approve(request_id: int):
     form = request.form
-    lines = [{"item": key[len("granted_"):], "quantity": _whole(value.strip(), key, 0)}
-             for key, value in form.items() if key.startswith("granted_")]
+    # a quantity that is not a number goes to the service as typed: it names every bad line at once
+    lines = [{"item": key[len("granted_"):], "quantity": int(value.strip()) if value.strip().isdigit()
+              and len(value.strip()) <= 10 else value.strip()} for key, value in form.items()
+             if key.startswith("granted_")]
     done = service.approve(engine(), require_actor(), request_now(), request_today(), request_id, lines=lines,
                            note=form.get("note") or None)
     flash(_("%(code)s approved: transfer order %(order)s.", code=done["code"], order=done["order"]), "success")

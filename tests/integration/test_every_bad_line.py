@@ -230,3 +230,19 @@ def test_a_shelf_label_list_with_three_bad_numbers_names_all_three(client, count
     problems = listed(r)
     assert len(problems) == 3
     assert "货架1" in problems[0] and "counts down" in problems[1] and "B-1~B-2~B-3" in problems[2]
+
+
+@pytest.mark.parametrize("lang, first", [("zh_Hans_CN", "I级高于II级"), ("en", "Level I is more severe than level II")])
+def test_response_levels_with_two_thresholds_out_of_order_name_both_rows(client, engine, county, lang, first):
+    from tests.integration.test_dispatch_admin_pages import levels_form
+
+    as_user(client, "admin", lang)
+    before = table_counts(engine)
+    r = post(client, "/admin/levels", levels_form(**{"0-min_people": "100", "1-min_people": "5000",
+                                                      "2-min_people": "200", "3-min_people": "1000"}),
+             page="/admin/levels")
+    assert r.status_code == 422
+    errors = [html.unescape(cell_text(m)) for m in
+              re.findall(r'<p class="field-error">(.*?)</p>', r.get_data(as_text=True), re.S)]
+    assert len(errors) == 2 and first in errors[0] and ("III" in errors[1])
+    assert table_counts(engine) == before
