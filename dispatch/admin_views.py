@@ -68,12 +68,20 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _place(e: DomainError, fields: dict[str, object]) -> bool:
-    """Puts a service's complaint next to the field it names (``fields``: service field → form field);
-    False when it names none of them."""
-    target = fields.get(e.field or "")
-    if target is None:
+    """Puts a service's complaints next to the fields they name (``fields``: service field → form field), every
+    one of them when it names several; False when one names none of them."""
+    problems = e.details.get("problems") if e.message_code == "lines_invalid" else None
+    if not problems:
+        target = fields.get(e.field or "")
+        if target is None:
+            return False
+        _add_errors(target, [error_text(e)])
+        return True
+    targets = [fields.get(p.get("field") or "") for p in problems]
+    if any(t is None for t in targets):
         return False
-    _add_errors(target, [error_text(e)])
+    for target, problem in zip(targets, problems):
+        _add_errors(target, [error_text_of(problem)])
     return True
 
 

@@ -179,15 +179,19 @@ def add_norm_version(uow, user_id: int | None, rules: list[NormRule], note: str 
         raise InvalidInput("the note is at most 200 characters", field="note", message_code="norm_note_too_long")
     seen = set()
     items = dict(uow.session.exec(select(Item.code, Item.id)).all())
+    problems = Problems()  # every bad norm named at once
     for i, rule in enumerate(rules):
-        check_norm(rule, i)
+        problems.check(check_norm, rule, i, line=i + 1, value=rule.item)
         if rule.item not in items:
-            raise NotFound(f"no item with code {rule.item}", field=f"norms[{i}].item", message_code="item_unknown",
-                           params={"item": rule.item})
-        if rule.item in seen:
-            raise InvalidInput(f"item {rule.item} has two norms", field=f"norms[{i}].item",
-                               message_code="norm_item_twice", params={"item": rule.item})
+            problems.add(NotFound(f"no item with code {rule.item}", field=f"norms[{i}].item",
+                                  message_code="item_unknown", params={"item": rule.item}),
+                         line=i + 1, column="item", value=rule.item)
+        elif rule.item in seen:
+            problems.add(InvalidInput(f"item {rule.item} has two norms", field=f"norms[{i}].item",
+                                      message_code="norm_item_twice", params={"item": rule.item}),
+                         line=i + 1, column="item", value=rule.item)
         seen.add(rule.item)
+    problems.raise_any("norms", "the norms")
     version = NormVersion(created_by=user_id, note=(note or "").strip() or None, created_at=now or utcnow())
     uow.session.add(version)
     uow.session.flush()

@@ -246,3 +246,17 @@ def test_response_levels_with_two_thresholds_out_of_order_name_both_rows(client,
               re.findall(r'<p class="field-error">(.*?)</p>', r.get_data(as_text=True), re.S)]
     assert len(errors) == 2 and first in errors[0] and ("III" in errors[1])
     assert table_counts(engine) == before
+
+
+def test_the_norms_api_names_every_bad_norm_in_one_answer(client, engine, county):
+    before = table_counts(engine)
+    r = client.put("/api/v1/norms", headers=bearer(county, "admin"), json={"note": "n", "norms": [
+        {"item": "TENT", "basis": "household", "quantity": 1},
+        {"item": "NOPE", "basis": "person", "quantity": 1},
+        {"item": "WATER", "basis": "person", "quantity": 1, "levels": []},
+        {"item": "TENT", "basis": "person", "quantity": 2}]})
+    assert r.status_code == 422
+    assert [(p["line"], p["field"], p["message_code"]) for p in r.json["error"]["problems"]] == [
+        (2, "norms[1].item", "item_unknown"), (3, "norms[2].levels", "norm_levels_unknown"),
+        (4, "norms[3].item", "norm_item_twice")]
+    assert table_counts(engine) == before
