@@ -6,6 +6,7 @@ the error also carries ``message_code``, a stable name of the message (``level_u
 ``params``, the plain values the message names ({"level": "II"}); the English ``message`` stays the
 fallback and what the JSON API shows, next to both.
 """
+import math
 
 
 class DomainError(Exception):
@@ -87,11 +88,11 @@ class Problems:
     one answer names every bad line at once instead of the first. A service checks every line, ``add``s each
     refusal (or wraps a check in ``check``), and at the end ``raise_any`` raises one error carrying them all
     — before anything is written. One problem is raised as the error it is (its own status and code), with
-    the list beside it; several as a 422 ``invalid`` with ``message_code`` ``lines_invalid`` (a 409 ``conflict``
-    when each of them is a 409). The answer's
-    ``problems`` (at most ``MAX_PROBLEMS``, each with ``line`` where the input has lines, ``field``,
-    ``column``, ``value``, ``code``, ``message``, ``message_code``, ``params``) and ``problems_more`` (how many
-    more there were) go out through ``common.http`` like any detail of an error."""
+    the list beside it; several as a 422 ``invalid`` with ``message_code`` ``lines_invalid`` (a 409
+    ``conflict`` when each of them is a 409). The answer's ``problems`` (at most ``MAX_PROBLEMS``, each with
+    ``line`` where the input has lines, ``field``, ``column``, ``value``, ``code``, ``message``,
+    ``message_code``, ``params``) and ``problems_more`` (how many more there were) go out through
+    ``common.http`` like any detail of an error."""
 
     def __init__(self, limit: int = MAX_PROBLEMS):
         self.limit = limit
@@ -110,7 +111,8 @@ class Problems:
         if len(self.items) >= self.limit:
             return
         problem = {"line": line, "field": error.field, "column": column,
-                   "value": value if value is None or isinstance(value, (str, int, float)) else str(value),
+                   "value": value if value is None or isinstance(value, (str, int)) or
+                   (isinstance(value, float) and math.isfinite(value)) else str(value),
                    "code": error.code, "message": error.message, "message_code": error.message_code,
                    "params": error.params or None}
         self.items.append({k: v for k, v in problem.items() if v is not None})
@@ -137,11 +139,8 @@ class Problems:
             e = self.first
             e.details = {**e.details, **details}
             raise e
-        shown = "; ".join(p["message"] for p in self.items[:5])
-        if self.statuses == {409}:  # every line breaks a rule of the state (not of its own values): a conflict
-            raise DomainError(f"{self.count} problems in {what}; nothing was saved: {shown}"
-                              + ("; …" if self.count > 5 else ""), field=field, message_code="lines_invalid",
-                              params={"count": self.count}, **details)
-        raise InvalidInput(f"{self.count} problems in {what}; nothing was saved: {shown}"
-                           + ("; …" if self.count > 5 else ""), field=field, message_code="lines_invalid",
-                           params={"count": self.count}, **details)
+        shown = "; ".join(p["message"] for p in self.items[:5]) + ("; …" if self.count > 5 else "")
+        # every line breaking a rule of the state (not of its own values) is a conflict; otherwise invalid
+        kind = DomainError if self.statuses == {409} else InvalidInput
+        raise kind(f"{self.count} problems in {what}; nothing was saved: {shown}", field=field,
+                   message_code="lines_invalid", params={"count": self.count}, **details)

@@ -127,7 +127,7 @@ ERROR_TITLES = {
 # The messages of the stock rules' (and common/actor.py's) domain errors by their stable message code (see common/errors.py), in
 # the words of a page: error pages and the scanning page fill them in with the error's parameters.
 ERROR_MESSAGES = {
-    "lines_invalid": _l("%(count)s lines are wrong; nothing was saved. Correct them all and send again."),
+    "lines_invalid": _l("%(count)s problems; nothing was saved. Correct them all and send again."),
     "quantity_not_positive": _l("The quantity must be a whole number greater than 0 (got %(value)s)."),
     "counted_negative": _l("The counted quantity must be a whole number of 0 or more (got %(value)s)."),
     "reason_unknown": _l("Choose a write-off reason from the list (got %(value)s)."),

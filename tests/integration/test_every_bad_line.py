@@ -218,8 +218,8 @@ def test_the_transfer_request_api_names_unknown_items_with_the_other_bad_lines(c
     assert table_counts(engine) == before
 
 
-@pytest.mark.parametrize("lang, words", [("zh_Hans_CN", "有 3 行有误，未保存任何内容"),
-                                         ("en", "3 lines are wrong; nothing was saved")])
+@pytest.mark.parametrize("lang, words", [("zh_Hans_CN", "共有 3 处问题，未保存任何内容"),
+                                         ("en", "3 problems; nothing was saved")])
 def test_a_shelf_label_list_with_three_bad_numbers_names_all_three(client, county, lang, words):
     as_user(client, "keeper", lang)
     r = client.post("/labels/depots/T1/shelves", data={
