@@ -5,12 +5,23 @@ BIN := $(VENV)/bin
 NPM_STAMP := frontend/node_modules/.installed
 export FLASK_APP := app
 
+# Where `make run` serves (common/serving.py): `make run HOST=0.0.0.0 PORT=8080` lets a phone on the same network
+# in; HTTPS=1 serves HTTPS with a self-signed certificate made on first start (instance/), which the camera needs;
+# BASE_URL (the address on labels) follows scheme, host and port unless given.
+# (some shells export HOST as the machine's name: only the command line's HOST counts)
+ifneq ($(origin HOST),command line)
+HOST := 127.0.0.1
+endif
+PORT ?= 8000
+HTTPS ?=
+BASE_URL ?=
+
 .PHONY: run test bench loadtest install dev system-deps postgres translations clean
 
 run: install translations
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo --if-empty
-	$(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
+	HOST='$(HOST)' PORT='$(PORT)' HTTPS='$(HTTPS)' BASE_URL='$(BASE_URL)' $(BIN)/flask demo --if-empty
+	HOST='$(HOST)' PORT='$(PORT)' HTTPS='$(HTTPS)' BASE_URL='$(BASE_URL)' $(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
 
 test: dev system-deps translations postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ from common.http import register_error_handlers
 from common.inputs import register_input_checks
 from common.limits import IdConverter
 from common.secret_files import kept_file
+from common import serving
 
 LOCALES = ("zh_Hans_CN", "en")
 
@@ -45,7 +46,8 @@ def _settings(instance_path: str) -> dict:
         "SECRET_KEY": env.get("SECRET_KEY") or _kept_secret(Path(instance_path) / "secret_key"),
         # The ledger keys (HMAC of every ledger line and seal): a file kept apart from the database.
         "LEDGER_KEYS": env.get("LEDGER_KEYS") or str(Path(instance_path) / "ledger_keys"),
-        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        # The address labels carry: BASE_URL, else where `make run` serves (HOST, PORT, HTTPS; common/serving.py).
+        "BASE_URL": serving.base_url(env),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         # The largest request body (bytes): a bigger one is refused with 413 before it is read. 8 MiB holds
         # a travel-times CSV of 200,000 rows (the importer's maximum).

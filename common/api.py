@@ -17,9 +17,24 @@ from http import HTTPStatus
 
 import flask_smorest
 from marshmallow import INCLUDE, Schema, fields
-from marshmallow.fields import Dict, Str
+from marshmallow.fields import Dict, Int, List, Nested, Str
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+
+class ProblemSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    line = fields.Int(metadata={"description": "the line or row it is about (a CSV file's header is row 1)"})
+    field = fields.Str(metadata={"description": "the field, as the error's own field names it (row 3.depot, "
+                                               "sites[2].site)"})
+    column = fields.Str(metadata={"description": "the column or the part of the line"})
+    value = fields.Raw(metadata={"description": "the value refused"})
+    code = fields.Str(metadata={"description": "the kind of error, as the error's code"})
+    message = fields.Str(required=True, metadata={"description": "why, in English"})
+    message_code = Str(metadata={"description": "a stable name of the message (pages translate it)"})
+    params = Dict(metadata={"description": "the plain values the message names"})
 
 
 class ErrorDetailSchema(Schema):
@@ -36,6 +51,10 @@ class ErrorDetailSchema(Schema):
                   metadata={"description": "field path → reason, for each field that was refused"})
     message_code = Str(metadata={"description": "a stable name of the message (pages translate it)"})
     params = Dict(metadata={"description": "the plain values the message names"})
+    problems = List(Nested(ProblemSchema), metadata={
+        "description": "where a list of lines was refused (a CSV file, typed lines, a JSON list): every bad line's "
+                       "problem, at most 100 (common.errors.Problems); nothing was saved"})
+    problems_more = Int(metadata={"description": "how many more problems there were than listed"})
 
 
 class ErrorSchema(Schema):

@@ -44,6 +44,9 @@ def _answer(status: int, body: dict, headers=None):
         return jsonify(body), status, headers or {}
     error = body["error"]
     error = {**error, "message": translated_message(error.get("message_code"), error.get("params"), error["message"])}
+    if error.get("problems"):  # every bad line of a list (common.errors.Problems), each in the page's language
+        error["problems"] = [translated_message(p.get("message_code"), p.get("params"), p["message"])
+                             for p in error["problems"]]
     return render_template("error.html", error=error), status, headers or {}
 
 

@@ -8,7 +8,7 @@ then current. Nothing is frozen: an emergency depot must keep issuing while it i
 import re
 from dataclasses import dataclass
 
-from common.errors import InvalidInput
+from common.errors import InvalidInput, Problems
 from inventory.shelves import check_shelf
 
 MAX_QUANTITY = 2**31 - 1  # the integer columns' range
@@ -50,7 +50,11 @@ def parse_shelves(shelves) -> list[str]:
         raise InvalidInput("name the shelves to count, e.g. A-01, A-02", field="shelves")
     if len(shelves) > MAX_SHELVES:
         raise InvalidInput(f"a count names at most {MAX_SHELVES} shelves", field="shelves")
-    return sorted({check_shelf(code, field="shelves") for code in shelves})
+    problems = Problems()  # every bad shelf code named at once
+    checked = {problems.check(check_shelf, code, field="shelves", value=code if isinstance(code, str) else None)
+               for code in shelves}
+    problems.raise_any("shelves", "the shelves")
+    return sorted(checked)
 
 
 def line_state(counted: int | None, left_out: bool) -> str:

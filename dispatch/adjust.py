@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from common.errors import DomainError, InvalidInput
+from common.errors import DomainError, InvalidInput, Problems
 from dispatch.allocator import PLAN_FORMAT, plan_objective
 from dispatch.problem import MAX_QUANTITY, Problem, parse_problem
 
@@ -67,9 +67,13 @@ class Adjustment:
         return {k: v for k, v in {**values, **more}.items() if v is not None}
 
 
+def _refusal(cls, adj_n: int, field: str, message: str, *, message_code: str, params: dict) -> DomainError:
+    return cls(f"adjustment {adj_n + 1}: {message}", field=f"adjustments[{adj_n}].{field}",
+               message_code=message_code, params=params)
+
+
 def _refuse(cls, adj_n: int, field: str, message: str, *, message_code: str, params: dict):
-    raise cls(f"adjustment {adj_n + 1}: {message}", field=f"adjustments[{adj_n}].{field}",
-              message_code=message_code, params=params)
+    raise _refusal(cls, adj_n, field, message, message_code=message_code, params=params)
 
 
 # --- reading the adjustments ---------------------------------------------------------------
@@ -79,24 +83,30 @@ def read_adjustments(problem: Problem, rows: list) -> list[Adjustment]:
     """Plain dicts → ``Adjustment``; unknown names, bad quantities and repeated lines are a 422."""
     if not isinstance(rows, list) or not rows:
         raise BadAdjustment("give at least one adjustment", field="adjustments", message_code="adjust_nothing")
-    read = [_read_one(problem, n, row) for n, row in enumerate(rows)]
+    problems = Problems()  # every adjustment is read and checked; all bad ones are named at once
+    read = [a for a in (problems.check(_read_one, problem, n, row, line=n + 1) for n, row in enumerate(rows)) if a]
     seen: dict[Key, int] = {}
     left_out: dict[str, int] = {}
     for adj in read:
         if adj.action == "leave_out":
             if adj.depot in left_out:
-                _refuse(BadAdjustment, adj.n, "depot", f"depot {adj.depot} is left out twice",
-                        message_code="adjust_depot_twice", params=adj.params(first=left_out[adj.depot] + 1))
+                problems.add(_refusal(BadAdjustment, adj.n, "depot", f"depot {adj.depot} is left out twice",
+                                      message_code="adjust_depot_twice",
+                                      params=adj.params(first=left_out[adj.depot] + 1)), line=adj.n + 1)
+                continue
             left_out[adj.depot] = adj.n
         elif adj.key in seen:
-            _refuse(BadAdjustment, adj.n, "from", f"{adj.depot} → {adj.site} {adj.item} is changed twice",
-                    message_code="adjust_line_twice", params=adj.params(first=seen[adj.key] + 1))
+            problems.add(_refusal(BadAdjustment, adj.n, "from", f"{adj.depot} → {adj.site} {adj.item} is changed twice",
+                                  message_code="adjust_line_twice", params=adj.params(first=seen[adj.key] + 1)),
+                         line=adj.n + 1)
         else:
             seen[adj.key] = adj.n
     for adj in read:
         if adj.action != "leave_out" and adj.depot in left_out:
-            _refuse(AdjustmentRejected, adj.n, "from", f"depot {adj.depot} is left out of the plan",
-                    message_code="adjust_depot_left_out", params=adj.params(left_out=left_out[adj.depot] + 1))
+            problems.add(_refusal(AdjustmentRejected, adj.n, "from", f"depot {adj.depot} is left out of the plan",
+                                  message_code="adjust_depot_left_out",
+                                  params=adj.params(left_out=left_out[adj.depot] + 1)), line=adj.n + 1)
+    problems.raise_any("adjustments", "the adjustments")
     return read
 
 
@@ -148,21 +158,26 @@ def adjust_plan(doc: dict, plan: dict, adjustments: list, status: str = ADJUSTED
     adjustments = read_adjustments(problem, adjustments)
     before = flows_of(plan)
     flows = dict(before)
+    problems = Problems()
     for adj in adjustments:
         if adj.action == "leave_out":
             flows = {k: u for k, u in flows.items() if k[0] != adj.depot}
             continue
         if adj.action == "set" and adj.key not in before:
-            _refuse(BadAdjustment, adj.n, "from", f"the plan sends nothing from {adj.depot} to {adj.site} of "
-                    f"{adj.item}: add the line instead", message_code="adjust_no_line", params=adj.params())
-        if adj.action == "add" and adj.key in before:
-            _refuse(BadAdjustment, adj.n, "from", f"the plan already sends {adj.item} from {adj.depot} to "
-                    f"{adj.site}: change its quantity instead", message_code="adjust_line_exists",
-                    params=adj.params(planned=before[adj.key]))
-        if (adj.depot, adj.site) not in problem.routes and adj.quantity > 0:
-            _refuse(AdjustmentRejected, adj.n, "to", f"no allowed route from {adj.depot} to {adj.site} at this "
-                    f"response level", message_code="adjust_no_route", params=adj.params())
-        flows[adj.key] = adj.quantity
+            problems.add(_refusal(BadAdjustment, adj.n, "from", f"the plan sends nothing from {adj.depot} to "
+                                  f"{adj.site} of {adj.item}: add the line instead", message_code="adjust_no_line",
+                                  params=adj.params()), line=adj.n + 1)
+        elif adj.action == "add" and adj.key in before:
+            problems.add(_refusal(BadAdjustment, adj.n, "from", f"the plan already sends {adj.item} from {adj.depot} "
+                                  f"to {adj.site}: change its quantity instead", message_code="adjust_line_exists",
+                                  params=adj.params(planned=before[adj.key])), line=adj.n + 1)
+        elif (adj.depot, adj.site) not in problem.routes and adj.quantity > 0:
+            problems.add(_refusal(AdjustmentRejected, adj.n, "to", f"no allowed route from {adj.depot} to {adj.site} "
+                                  f"at this response level", message_code="adjust_no_route", params=adj.params()),
+                         line=adj.n + 1)
+        else:
+            flows[adj.key] = adj.quantity
+    problems.raise_any("adjustments", "the adjustments")
     flows = {k: u for k, u in flows.items() if u > 0}
     _check_totals(doc, problem, adjustments, before, flows)
     adjusted = {"format": PLAN_FORMAT, "status": status, "objective": 0,
@@ -191,8 +206,13 @@ def _check_totals(doc: dict, problem: Problem, adjustments: list[Adjustment], be
             total = shipped[adj.depot, adj.item]
             if total > problem.available(adj.depot, adj.item):
                 broken.append((adj.n, lambda adj=adj, total=total: _stock_error(doc, problem, adj, total)))
-    if broken:  # the first adjustment breaking a rule; on one adjustment, the site's need before the stock
-        min(broken, key=lambda b: b[0])[1]()
+    # every adjustment breaking a rule, in their order; on one adjustment, the site's need before the stock
+    problems, named = Problems(), set()
+    for n, fail in sorted(broken, key=lambda b: b[0]):
+        if n not in named:
+            named.add(n)
+            problems.check(fail, line=n + 1)
+    problems.raise_any("adjustments", "the adjustments")
 
 
 def _last(adjustments: list[Adjustment], match) -> Adjustment | None:

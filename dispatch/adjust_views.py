@@ -150,13 +150,17 @@ def read_form(data) -> tuple[AdjustForm, list[dict], list[tuple]]:
 
 
 def _place_error(form: AdjustForm, e: DomainError, origins: list[tuple]) -> None:
-    """Keeps the refusal by the row it came from; ``adjust_context`` words it with the names of the plan."""
-    match = re.match(r"adjustments\[(\d+)\]", e.field or "")
-    if match and int(match.group(1)) < len(origins):
-        key = origins[int(match.group(1))]
-    else:
-        key = "reason" if e.field == "reason" else "general"
-    form.refusals.append((key, e))
+    """Keeps each refusal by the row it came from (every bad adjustment at once: ``common.errors.Problems``);
+    ``adjust_context`` words them with the names of the plan."""
+    several = e.details.get("problems") if e.message_code == "lines_invalid" else None
+    for one in ([DomainError(p["message"], field=p.get("field"), message_code=p.get("message_code"),
+                             params=p.get("params")) for p in several] if several else [e]):
+        match = re.match(r"adjustments\[(\d+)\]", one.field or "")
+        if match and int(match.group(1)) < len(origins):
+            key = origins[int(match.group(1))]
+        else:
+            key = "reason" if one.field == "reason" else "general"
+        form.refusals.append((key, one))
     if e.status == 409:
         form.errors["conflict"] = []
 

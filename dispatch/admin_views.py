@@ -33,7 +33,7 @@ from common.web import engine, request_now
 from dispatch import importers, settings, travel_times
 from dispatch.models import LEVELS, NORM_BASES
 from dispatch.norms import LevelRule, NormRule
-from dispatch.views import READERS, _add_errors, _type_choices, bp, error_text
+from dispatch.views import READERS, _add_errors, _type_choices, bp, error_text, error_text_of, error_texts
 from dispatch.vocab import SETTINGS, dispatch_label
 from inventory import queries
 from inventory.views import item_name
@@ -68,12 +68,20 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def _place(e: DomainError, fields: dict[str, object]) -> bool:
-    """Puts a service's complaint next to the field it names (``fields``: service field → form field);
-    False when it names none of them."""
-    target = fields.get(e.field or "")
-    if target is None:
+    """Puts a service's complaints next to the fields they name (``fields``: service field → form field), every
+    one of them when it names several; False when one names none of them."""
+    problems = e.details.get("problems") if e.message_code == "lines_invalid" else None
+    if not problems:
+        target = fields.get(e.field or "")
+        if target is None:
+            return False
+        _add_errors(target, [error_text(e)])
+        return True
+    targets = [fields.get(p.get("field") or "") for p in problems]
+    if any(t is None for t in targets):
         return False
-    _add_errors(target, [error_text(e)])
+    for target, problem in zip(targets, problems):
+        _add_errors(target, [error_text_of(problem)])
     return True
 
 
@@ -158,18 +166,21 @@ def admin_levels():
 
 
 def _level_message(form: LevelsForm, e: DomainError) -> bool:
-    match = re.fullmatch(r"levels\[(\d)\]\.(\w+)", e.field or "")
-    if match:
-        row = form.levels[int(match.group(1))]
+    """Each of the service's complaints next to the level's field it names (all of them at once)."""
+    problems = e.details.get("problems") if e.message_code == "lines_invalid" else None
+    for problem in problems or [{"field": e.field, "message": e.message, "message_code": e.message_code,
+                                 "params": e.params}]:
+        match = re.fullmatch(r"levels\[(\d)\]\.(\w+)", problem.get("field") or "")
+        row = form.levels[int(match.group(1))] if match else None
         field = {"min_people": row.min_people, "time_target_minutes": row.time_target_hours,
-                 "floor_draw": row.floor_draw_percent}.get(match.group(2))
+                 "floor_draw": row.floor_draw_percent}.get(match.group(2)) if row else None
         if field is not None:
-            _add_errors(field, [error_text(e)])
-            return True
-    if e.field == "levels":
-        form.form_errors.append(error_text(e))
-        return True
-    return False
+            _add_errors(field, [error_text_of(problem)])
+        elif problem.get("field") == "levels":
+            form.form_errors.append(error_text_of(problem))
+        else:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------- norms, versioned
@@ -328,7 +339,7 @@ def admin_floors_import():
         except DomainError as e:
             if e.status == 403 or not (e.field == "file" or (e.field or "").startswith("row ")):
                 raise
-            _add_errors(form.file, [error_text(e)])
+            _add_errors(form.file, error_texts(e))
         else:
             flash(_("%(num)s floors imported from the file.", num=count), "success")
             return redirect(url_for(".admin_floors"))
@@ -512,7 +523,7 @@ def admin_travel_import():
         except DomainError as e:
             if e.status == 403 or not (e.field == "file" or (e.field or "").startswith("row ")):
                 raise
-            _add_errors(form.file, [error_text(e)])
+            _add_errors(form.file, error_texts(e))
         else:
             flash(_("%(num)s travel times imported from the file; they replace the ones imported before.", num=count),
                   "success")

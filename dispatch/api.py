@@ -5,7 +5,7 @@ from flask.views import MethodView
 from accounts.auth import require_actor
 from common.actor import ADMIN, AUDITOR, DISPATCHER
 from common.api import Blueprint
-from common.errors import InvalidInput
+from common.errors import InvalidInput, Problems
 from common.web import engine, request_now, request_today
 from dispatch import allocator, importers, incidents, planning, settings
 from dispatch.norms import LevelRule, NormRule
@@ -195,7 +195,9 @@ def replace_sites(data, incident_id):
 def import_sites(incident_id):
     """Replace the affected sites from a CSV file (columns site,people; UTF-8) sent as the body"""
     actor = require_actor()
-    return incidents.replace_sites(engine(), actor, incident_id, importers.site_rows(request.get_data()))
+    problems = Problems()  # rows that are not numbers and unknown sites are named together
+    rows = importers.site_rows(request.get_data(), problems)
+    return incidents.replace_sites(engine(), actor, incident_id, rows, problems)
 
 
 @blp.route("/incidents/<int:incident_id>/needs")

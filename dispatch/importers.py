@@ -1,4 +1,5 @@
-"""CSV files in (affected sites, travel times), with the row and column of every error."""
+"""CSV files in (affected sites, travel times), with the row and column of every error: every bad row is
+named at once (``common.errors.Problems``), and nothing is stored while one is bad."""
 import csv
 import io
 
@@ -6,7 +7,7 @@ from sqlmodel import delete, select
 
 from common.actor import ADMIN, Actor
 from common.db import UnitOfWork
-from common.errors import InvalidInput
+from common.errors import InvalidInput, Problems
 from common.limits import MAX_INT
 from dispatch.models import Shelter, TravelTime
 from inventory.models import Depot
@@ -64,15 +65,27 @@ def known_depot(depots: dict[str, int], code: str, line: int) -> int:
     return depots[code]
 
 
-def site_rows(data: bytes) -> list[dict]:
-    """site,people → [{"site", "people"}]; row numbers count the header as row 1, as a spreadsheet does."""
-    return [{"site": (row["site"] or "").strip(), "people": whole_number(row, "people", n)}
-            for n, row in enumerate(read_csv(data, ("site", "people")), start=2)]
+def site_rows(data: bytes, problems: Problems | None = None) -> list[dict]:
+    """site,people → [{"site", "people", "row"}]; row numbers count the header as row 1, as a spreadsheet does.
+    Every bad row is named: into ``problems`` when given (a bad row's people is then None), else raised."""
+    collect = problems if problems is not None else Problems()
+    rows = []
+    for n, row in enumerate(read_csv(data, ("site", "people")), start=2):
+        site = (row["site"] or "").strip()
+        if not site:
+            collect.add(InvalidInput(f"row {n}, column site: the site code is empty", field=f"row {n}.site",
+                                     message_code="file_site_empty", params={"row": n}), line=n, column="site",
+                        value="")
+        people = collect.check(whole_number, row, "people", n, line=n, column="people", value=row.get("people"))
+        rows.append({"site": site, "people": people, "row": n})
+    if problems is None:
+        collect.raise_any("file", "the file's rows")
+    return rows
 
 
 def import_travel_times(engine, actor: Actor, data: bytes, replace: bool = True) -> int:
     """depot,site,minutes: road-network minutes that override the estimate from coordinates (administrators,
-    like the page /admin/travel)."""
+    like the page /admin/travel). Every bad row is named; none is stored while one is bad."""
     actor.require_role(ADMIN)
     rows = read_csv(data, ("depot", "site", "minutes"))
     with UnitOfWork(engine) as uow:
@@ -82,17 +95,24 @@ def import_travel_times(engine, actor: Actor, data: bytes, replace: bool = True)
             set(s.exec(select(Shelter.code)).all())
         seen = set()
         parsed = []
+        problems = Problems()
         for n, row in enumerate(rows, start=2):
             depot, site = (row["depot"] or "").strip(), (row["site"] or "").strip()
-            depot_id = known_depot(depots, depot, n)
+            depot_id = problems.check(known_depot, depots, depot, n, line=n, column="depot", value=depot)
             if site not in sites:
-                raise InvalidInput(f"row {n}, column site: no village point or shelter {site!r}", field=f"row {n}.site",
-                                   message_code="file_site_unknown", params={"row": n, "site": site})
-            if (depot, site) in seen:
-                raise InvalidInput(f"row {n}: {depot} → {site} appears twice", field=f"row {n}",
-                                   message_code="file_route_twice", params={"row": n, "depot": depot, "site": site})
+                problems.add(InvalidInput(f"row {n}, column site: no village point or shelter {site!r}",
+                                          field=f"row {n}.site", message_code="file_site_unknown",
+                                          params={"row": n, "site": site}), line=n, column="site", value=site)
+            elif (depot, site) in seen:
+                problems.add(InvalidInput(f"row {n}: {depot} → {site} appears twice", field=f"row {n}",
+                                          message_code="file_route_twice",
+                                          params={"row": n, "depot": depot, "site": site}), line=n, value=site)
             seen.add((depot, site))
-            parsed.append(TravelTime(depot_id=depot_id, site_code=site, minutes=whole_number(row, "minutes", n)))
+            minutes = problems.check(whole_number, row, "minutes", n, line=n, column="minutes",
+                                     value=row.get("minutes"))
+            if depot_id is not None and minutes is not None:
+                parsed.append(TravelTime(depot_id=depot_id, site_code=site, minutes=minutes))
+        problems.raise_any("file", "the file's rows")
         if replace:
             s.exec(delete(TravelTime))
         else:

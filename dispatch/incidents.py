@@ -7,7 +7,7 @@ from sqlmodel import Session, delete, select
 from accounts.models import User
 from common.actor import ADMIN, DISPATCHER, Actor
 from common.db import UnitOfWork
-from common.errors import InvalidInput, NotFound
+from common.errors import InvalidInput, NotFound, Problems
 from dispatch.models import INCIDENT_TYPES, LEVELS, AffectedSite, Incident, LevelChange, Shelter
 from dispatch.norms import gross_need, suggest_level
 from dispatch.settings import load_levels, load_norms, load_settings
@@ -43,31 +43,53 @@ def resolve_sites(session: Session, codes: list[str]) -> dict[str, Site]:
     return sites
 
 
-def _check_sites(session: Session, sites: list[dict]) -> None:
+def _check_sites(session: Session, sites: list[dict], problems: Problems | None = None) -> None:
+    """Every bad site is named at once (into ``problems`` when the caller has more of them, e.g. a file's
+    rows that are not numbers; else raised here). A site given as a file's row carries ``row``: its problems
+    name that row as their ``line``; a row whose people could not be read (None) was named already."""
     if not sites:
         raise InvalidInput("name at least one affected site with its displaced people", field="sites",
                            message_code="sites_empty")
+    collect = problems if problems is not None else Problems()
     codes = [s["site"] for s in sites]
     known = resolve_sites(session, codes)
+    tiers = dict(session.exec(select(Depot.code, Depot.tier).where(Depot.code.in_(codes))).all())
     seen = set()
     for i, row in enumerate(sites):
-        code, people = row["site"], row["people"]
+        code, people, line = row["site"], row["people"], row.get("row")
+        if not code and line is not None:
+            continue  # an empty code in a file's row: named by the file's reader
         if code not in known:
-            raise NotFound(f"no village point or shelter with code {code}", field=f"sites[{i}].site",
-                           message_code="site_unknown", params={"site": code})
-        depot = session.exec(select(Depot.tier).where(Depot.code == code)).first()
-        if depot is not None and depot != "village":
-            raise InvalidInput(f"{code} is a {depot} depot; affected sites are village points or shelters",
-                               field=f"sites[{i}].site", message_code="site_not_village",
-                               params={"site": code, "tier": depot})
-        if code in seen:
-            raise InvalidInput(f"site {code} is named twice", field=f"sites[{i}].site", message_code="site_twice",
-                               params={"site": code})
+            collect.add(NotFound(f"no village point or shelter with code {code}", field=f"sites[{i}].site",
+                                 message_code="site_unknown", params={"site": code}), line=line, column="site",
+                        value=code)
+        elif tiers.get(code, "village") != "village":
+            collect.add(InvalidInput(f"{code} is a {tiers[code]} depot; affected sites are village points or shelters",
+                                     field=f"sites[{i}].site", message_code="site_not_village",
+                                     params={"site": code, "tier": tiers[code]}), line=line, column="site", value=code)
+        elif code in seen:
+            collect.add(InvalidInput(f"site {code} is named twice", field=f"sites[{i}].site",
+                                     message_code="site_twice", params={"site": code}), line=line, column="site",
+                        value=code)
         seen.add(code)
+        if people is None and line is not None:
+            continue
         if isinstance(people, bool) or not isinstance(people, int) or not 0 <= people <= MAX_PEOPLE_PER_SITE:
-            raise InvalidInput(f"people must be a whole number from 0 to {MAX_PEOPLE_PER_SITE:,}",
-                               field=f"sites[{i}].people", message_code="site_people_out_of_range",
-                               params={"site": code, "max": f"{MAX_PEOPLE_PER_SITE:,}"})
+            collect.add(InvalidInput(f"people must be a whole number from 0 to {MAX_PEOPLE_PER_SITE:,}",
+                                     field=f"sites[{i}].people", message_code="site_people_out_of_range",
+                                     params={"site": code, "max": f"{MAX_PEOPLE_PER_SITE:,}"}),
+                        line=line, column="people", value=people)
+    if problems is None:
+        collect.raise_any("sites", "the sites")
+
+
+def check_sites(engine, actor: Actor, sites: list[dict], problems: Problems) -> None:
+    """Adds the sites' problems to ``problems`` without writing anything (a page whose other lines could not
+    be read names these too)."""
+    actor.require_role(ADMIN, DISPATCHER)
+    if sites:
+        with Session(engine) as s:
+            _check_sites(s, sites, problems)
 
 
 def declare(engine, actor: Actor, *, type: str, title: str, declared_at: datetime, sites: list[dict],
@@ -130,12 +152,15 @@ def change_level(engine, actor: Actor, incident_id: int, level: str, reason: str
     return get(engine, actor, incident_id)
 
 
-def replace_sites(engine, actor: Actor, incident_id: int, sites: list[dict]) -> dict:
+def replace_sites(engine, actor: Actor, incident_id: int, sites: list[dict], problems: Problems | None = None) -> dict:
+    """``problems``: those found already in the sites' file (rows that are not numbers), named with the rest."""
     actor.require_role(ADMIN, DISPATCHER)
     with UnitOfWork(engine) as uow:
         s = uow.session
         incident = _incident(s, incident_id)
-        _check_sites(s, sites)
+        collect = problems if problems is not None else Problems()
+        _check_sites(s, sites, collect)
+        collect.raise_any("sites", "the sites")
         s.exec(delete(AffectedSite).where(AffectedSite.incident_id == incident.id))
         for row in sites:
             s.add(AffectedSite(incident_id=incident.id, site_code=row["site"], people=row["people"]))

@@ -2,7 +2,7 @@
 import math
 from dataclasses import dataclass
 
-from common.errors import InvalidInput
+from common.errors import InvalidInput, Problems
 
 LEVEL_ORDER = ("I", "II", "III", "IV")  # most severe first
 
@@ -62,20 +62,26 @@ def check_levels(rules: list[LevelRule]) -> None:
         raise InvalidInput("give exactly the levels I, II, III and IV", field="levels",
                            message_code="levels_incomplete")
     ordered = sorted(rules, key=lambda r: LEVEL_ORDER.index(r.level))
+    problems = Problems()  # every bad level named at once
     for i, r in enumerate(ordered):
         if r.min_people < 0:
-            raise InvalidInput(f"level {r.level}: min_people cannot be negative", field=f"levels[{i}].min_people",
-                               message_code="level_min_people_negative", params={"level": r.level})
+            problems.add(InvalidInput(f"level {r.level}: min_people cannot be negative",
+                                      field=f"levels[{i}].min_people", message_code="level_min_people_negative",
+                                      params={"level": r.level}), line=i + 1, column="min_people")
         if r.time_target_minutes <= 0:
-            raise InvalidInput(f"level {r.level}: time target must be positive",
-                               field=f"levels[{i}].time_target_minutes", message_code="level_time_target_not_positive",
-                               params={"level": r.level})
+            problems.add(InvalidInput(f"level {r.level}: time target must be positive",
+                                      field=f"levels[{i}].time_target_minutes",
+                                      message_code="level_time_target_not_positive", params={"level": r.level}),
+                         line=i + 1, column="time_target_minutes")
         if not 0 <= r.floor_draw <= 1:
-            raise InvalidInput(f"level {r.level}: floor_draw is a share from 0 to 1", field=f"levels[{i}].floor_draw",
-                               message_code="level_floor_draw_out_of_range", params={"level": r.level})
+            problems.add(InvalidInput(f"level {r.level}: floor_draw is a share from 0 to 1",
+                                      field=f"levels[{i}].floor_draw", message_code="level_floor_draw_out_of_range",
+                                      params={"level": r.level}), line=i + 1, column="floor_draw")
     for i in range(1, len(ordered)):
         if ordered[i].min_people > ordered[i - 1].min_people:
             milder, severer = ordered[i], ordered[i - 1]
-            raise InvalidInput("a more severe level needs at least as many displaced people as a milder one",
-                               field=f"levels[{i - 1}].min_people", message_code="level_thresholds_out_of_order",
-                               params={"level": severer.level, "milder": milder.level})
+            problems.add(InvalidInput("a more severe level needs at least as many displaced people as a milder one",
+                                      field=f"levels[{i - 1}].min_people", message_code="level_thresholds_out_of_order",
+                                      params={"level": severer.level, "milder": milder.level}),
+                         line=i, column="min_people")
+    problems.raise_any("levels", "the levels")

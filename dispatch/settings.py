@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from common.actor import ADMIN, Actor
 from accounts.models import User
 from common.db import UnitOfWork, utcnow
-from common.errors import InvalidInput, NotFound
+from common.errors import InvalidInput, NotFound, Problems
 from dispatch.models import (
     INCIDENT_TYPES, LEVELS, NORM_BASES, Incident, Norm, NormVersion, Plan, ReserveFloor, ResponseLevel, Setting,
     Shelter,
@@ -179,15 +179,19 @@ def add_norm_version(uow, user_id: int | None, rules: list[NormRule], note: str 
         raise InvalidInput("the note is at most 200 characters", field="note", message_code="norm_note_too_long")
     seen = set()
     items = dict(uow.session.exec(select(Item.code, Item.id)).all())
+    problems = Problems()  # every bad norm named at once
     for i, rule in enumerate(rules):
-        check_norm(rule, i)
+        problems.check(check_norm, rule, i, line=i + 1, value=rule.item)
         if rule.item not in items:
-            raise NotFound(f"no item with code {rule.item}", field=f"norms[{i}].item", message_code="item_unknown",
-                           params={"item": rule.item})
-        if rule.item in seen:
-            raise InvalidInput(f"item {rule.item} has two norms", field=f"norms[{i}].item",
-                               message_code="norm_item_twice", params={"item": rule.item})
+            problems.add(NotFound(f"no item with code {rule.item}", field=f"norms[{i}].item",
+                                  message_code="item_unknown", params={"item": rule.item}),
+                         line=i + 1, column="item", value=rule.item)
+        elif rule.item in seen:
+            problems.add(InvalidInput(f"item {rule.item} has two norms", field=f"norms[{i}].item",
+                                      message_code="norm_item_twice", params={"item": rule.item}),
+                         line=i + 1, column="item", value=rule.item)
         seen.add(rule.item)
+    problems.raise_any("norms", "the norms")
     version = NormVersion(created_by=user_id, note=(note or "").strip() or None, created_at=now or utcnow())
     uow.session.add(version)
     uow.session.flush()
@@ -319,7 +323,7 @@ MAX_FLOOR = 10_000_000
 
 def import_floors(engine, actor: Actor, data: bytes) -> int:
     """depot,item,quantity (UTF-8 CSV): sets the floor of each row's depot and item; other floors stay as
-    they are. All rows or none: the first bad row is named and nothing is stored."""
+    they are. All rows or none: every bad row is named (``common.errors.Problems``) and nothing is stored."""
     from dispatch.importers import known_depot, read_csv, whole_number
 
     actor.require_role(ADMIN)
@@ -330,20 +334,31 @@ def import_floors(engine, actor: Actor, data: bytes) -> int:
         items = dict(s.exec(select(Item.code, Item.id)).all())
         seen: dict[tuple[str, str], int] = {}
         parsed = []
+        problems = Problems()
         for n, row in enumerate(rows, start=2):
             depot, item = (row["depot"] or "").strip(), (row["item"] or "").strip()
-            depot_id = known_depot(depots, depot, n)
+            depot_id = problems.check(known_depot, depots, depot, n, line=n, column="depot", value=depot)
             if item not in items:
-                raise InvalidInput(f"row {n}, column item: no item with code {item!r}", field=f"row {n}.item",
-                                   message_code="file_item_unknown", params={"row": n, "item": item})
-            if (depot, item) in seen:
-                raise InvalidInput(f"row {n}: depot {depot} and item {item} appear twice (first in row "
-                                   f"{seen[depot, item]})", field=f"row {n}", message_code="file_floor_twice",
-                                   params={"row": n, "depot": depot, "item": item, "first": seen[depot, item]})
-            seen[depot, item] = n
-            quantity = whole_number(row, "quantity", n)
-            _check_floor(quantity, f"row {n}.quantity", row=n)
-            parsed.append(ReserveFloor(depot_id=depot_id, item_id=items[item], quantity=quantity))
+                problems.add(InvalidInput(f"row {n}, column item: no item with code {item!r}", field=f"row {n}.item",
+                                          message_code="file_item_unknown", params={"row": n, "item": item}),
+                             line=n, column="item", value=item)
+            elif (depot, item) in seen:
+                problems.add(InvalidInput(f"row {n}: depot {depot} and item {item} appear twice (first in row "
+                                          f"{seen[depot, item]})", field=f"row {n}", message_code="file_floor_twice",
+                                          params={"row": n, "depot": depot, "item": item,
+                                                  "first": seen[depot, item]}), line=n, value=item)
+            else:
+                seen[depot, item] = n
+            quantity = problems.check(whole_number, row, "quantity", n, line=n, column="quantity",
+                                      value=row.get("quantity"))
+            if quantity is not None and quantity > MAX_FLOOR:
+                problems.add(InvalidInput(f"row {n}, column quantity: a floor is at most {MAX_FLOOR:,} units",
+                                          field=f"row {n}.quantity", message_code="file_floor_too_large",
+                                          params={"row": n, "max": f"{MAX_FLOOR:,}"}),
+                             line=n, column="quantity", value=quantity)
+            elif depot_id is not None and item in items and quantity is not None:
+                parsed.append(ReserveFloor(depot_id=depot_id, item_id=items[item], quantity=quantity))
+        problems.raise_any("file", "the file's rows")
         for floor in parsed:
             s.merge(floor)
         uow.commit()

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
-from common.errors import DomainError, NotFound
+from common.errors import MAX_PROBLEMS, DomainError, NotFound, Problems
 from common.http import translated_message
 from common.web import engine, request_now, request_today
 from dispatch import importers, incident_view, incidents, planning, settings
@@ -113,8 +113,9 @@ class SiteEntry:
 _LINE = re.compile(r"^(?P<site>[^\s,，;；]+)\s*(?:[,，;；\t]\s*|\s+)(?P<people>.*)$")
 
 
-def parse_site_lines(text: str) -> tuple[list[SiteEntry], list[str]]:
-    """Lines of "site code, people" (comma, Chinese comma, tab or spaces between; 1,200 is allowed)."""
+def parse_site_lines(text: str) -> tuple[list[SiteEntry], list[tuple[int, str]]]:
+    """Lines of "site code, people" (comma, Chinese comma, tab or spaces between; 1,200 is allowed); the
+    lines that cannot be read as (line number, message)."""
     entries, errors = [], []
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
@@ -125,63 +126,127 @@ def parse_site_lines(text: str) -> tuple[list[SiteEntry], list[str]]:
         if match and match.group("site").lower() == "site" and people.lower() == "people":
             continue  # a header row pasted from a spreadsheet
         if not match or not people.isdigit():
-            errors.append(_("Line %(num)s: write the site code, a comma and the number of people "
-                            "(for example T01-V01, 800); got “%(line)s”.", num=number, line=line))
+            errors.append((number, _("Line %(num)s: write the site code, a comma and the number of people "
+                                     "(for example T01-V01, 800); got “%(line)s”.", num=number, line=line)))
             continue
         entries.append(SiteEntry(match.group("site"), int(people), "text", number))
     return entries, errors
 
 
-def read_site_entries(form: SitesFields) -> list[SiteEntry] | None:
-    """The sites of the text box and the file, in that order; None when either cannot be read (the
-    messages are then on the fields)."""
-    entries, errors = parse_site_lines(form.sites.data)
-    _add_errors(form.sites, errors)
+def read_site_entries(form: SitesFields, actor: Actor) -> list[SiteEntry] | None:
+    """The sites of the text box and the file, in that order; None when a line or row cannot be read. Every
+    bad line is then named at once, in line order next to its field: those that cannot be read, and the sites
+    of the lines that can that the service would refuse (unknown, named twice, not a village point)."""
+    entries, text = parse_site_lines(form.sites.data)
+    file: list[tuple[int, str]] = []
+    lost_file = 0
     upload = form.sites_file.data
     if upload:
+        problems = Problems(limit=10 * MAX_PROBLEMS)
         try:
-            rows = importers.site_rows(upload.read())
-        except DomainError as e:
+            rows = importers.site_rows(upload.read(), problems)
+        except DomainError as e:  # the file as a whole: not UTF-8, no header…
+            _add_errors(form.sites, capped([m for _n, m in text]))
             _add_errors(form.sites_file, [_file_message(e)])
             return None
-        empty = [n for n, row in enumerate(rows, start=2) if not row["site"]]
-        _add_errors(form.sites_file, [_("Row %(num)s of the file: the site code is empty.", num=n) for n in empty])
-        errors += empty
-        entries += [SiteEntry(row["site"], row["people"], "file", n) for n, row in enumerate(rows, start=2)]
-    return None if errors else entries
+        file = [(p["line"], _file_row_message(p)) for p in problems.items]
+        lost_file = problems.count - len(problems.items)
+        entries += [SiteEntry(row["site"], row["people"], "file", row["row"]) for row in rows
+                    if row["site"] and row["people"] is not None]
+    if not text and not file:
+        return entries
+    problems = Problems(limit=10 * MAX_PROBLEMS)
+    incidents.check_sites(engine(), actor, _site_rows(entries), problems)
+    more_text, more_file = _site_problems(problems.items, entries)
+    lost = problems.count - len(problems.items)  # beyond even the generous limit: counted, not placed
+    _add_errors(form.sites, capped([m for _n, m in sorted(text + more_text, key=lambda x: x[0])],
+                                   0 if file or more_file else lost))
+    _add_errors(form.sites_file, capped([m for _n, m in sorted(file + more_file, key=lambda x: x[0])],
+                                        lost_file + (lost if file or more_file else 0)))
+    return None
+
+
+def _file_row_message(problem: dict) -> str:
+    if problem.get("message_code") == "file_not_whole_number":
+        return _("Row %(num)s of the file: the people must be a whole number of 0 or more.", num=problem["line"])
+    if problem.get("message_code") == "file_site_empty":
+        return _("Row %(num)s of the file: the site code is empty.", num=problem["line"])
+    return error_text_of(problem)
+
+
+def capped(messages: list[str], more: int = 0) -> list[str]:
+    """At most MAX_PROBLEMS messages, and a last one saying how many more there are."""
+    more += max(0, len(messages) - MAX_PROBLEMS)
+    shown = messages[:MAX_PROBLEMS]
+    return shown + [_("… and %(num)s more problems, not shown: correct these and send again to see them.",
+                      num=f"{more:,}")] if more else shown
+
+
+def error_texts(e: DomainError) -> list[str]:
+    """A service's complaint as the page's messages: one per bad line when it names several (capped)."""
+    problems = e.details.get("problems")
+    if not problems:
+        return [error_text(e)]
+    return capped([error_text_of(p) for p in problems], e.details.get("problems_more") or 0)
+
+
+def error_text_of(problem: dict) -> str:
+    """One problem of a list (``common.errors.Problems``) in the page's language."""
+    return translated_message(problem.get("message_code"), problem.get("params"), problem["message"])
 
 
 def _file_message(e: DomainError) -> str:
-    if e.message_code == "file_not_whole_number":
-        return _("Row %(num)s of the file: the people must be a whole number of 0 or more.", num=e.params["row"])
     return _("The file cannot be read: %(problem)s", problem=error_text(e))
 
 
 def _site_messages(form: SitesFields, e: DomainError, entries: list[SiteEntry]) -> bool:
-    """Puts a service's complaint about the sites next to the line or row it is about; False when the
+    """Puts a service's complaints about the sites next to the lines or rows they are about; False when the
     error is not about the sites."""
-    if e.field == "sites":
+    if e.message_code == "sites_empty":
         _add_errors(form.sites, [_("Name at least one affected site with its displaced people.")])
         return True
-    match = re.fullmatch(r"sites\[(\d+)\]\.(site|people)", e.field or "")
-    if not match or int(match.group(1)) >= len(entries):
+    problems = e.details.get("problems") or [{"field": e.field, "message_code": e.message_code,
+                                              "message": e.message, "params": e.params}]
+    if not all(_site_index(p, entries) is not None for p in problems):
         return False
-    entry = entries[int(match.group(1))]
-    earlier = [x for x in entries[:int(match.group(1))] if x.site == entry.site]
-    if match.group(2) == "people":
-        message = _("%(where)s: the people must be a whole number from 0 to %(max)s.", where=entry.where(),
-                    max=f"{MAX_PEOPLE_PER_SITE:,}")
-    elif isinstance(e, NotFound):
-        message = _("%(where)s: no village point or shelter has the code %(code)s.", where=entry.where(),
-                    code=entry.site)
-    elif earlier:
-        message = _("%(where)s: the site %(code)s is named twice (first at %(first)s).", where=entry.where(),
-                    code=entry.site, first=earlier[0].where())
-    else:
-        message = _("%(where)s: %(code)s is a county depot or town station; affected sites are village points "
-                    "or shelters.", where=entry.where(), code=entry.site)
-    _add_errors(form.sites_file if entry.source == "file" else form.sites, [message])
+    text, file = _site_problems(problems, entries)
+    more = e.details.get("problems_more") or 0
+    _add_errors(form.sites, capped([m for _n, m in text], more if not file else 0))
+    _add_errors(form.sites_file, capped([m for _n, m in file], more if file else 0))
     return True
+
+
+def _site_index(problem: dict, entries: list[SiteEntry]) -> int | None:
+    match = re.fullmatch(r"sites\[(\d+)\]\.(site|people)", problem.get("field") or "")
+    return int(match.group(1)) if match and int(match.group(1)) < len(entries) else None
+
+
+def _site_problems(problems: list[dict], entries: list[SiteEntry]) -> tuple[list[tuple[int, str]],
+                                                                           list[tuple[int, str]]]:
+    """Each problem of a site (``sites[i].site`` / ``.people``) as (line, a sentence naming its line or row),
+    those of typed lines and those of the file's rows apart."""
+    text, file = [], []
+    for problem in problems:
+        i = _site_index(problem, entries)
+        if i is None:
+            continue
+        entry = entries[i]
+        code = problem.get("message_code")
+        earlier = [x for x in entries[:i] if x.site == entry.site]
+        if code == "site_people_out_of_range":
+            message = _("%(where)s: the people must be a whole number from 0 to %(max)s.", where=entry.where(),
+                        max=f"{MAX_PEOPLE_PER_SITE:,}")
+        elif code == "site_unknown":
+            message = _("%(where)s: no village point or shelter has the code %(code)s.", where=entry.where(),
+                        code=entry.site)
+        elif code == "site_twice" and earlier:
+            message = _("%(where)s: the site %(code)s is named twice (first at %(first)s).", where=entry.where(),
+                        code=entry.site, first=earlier[0].where())
+        else:
+            message = _("%(where)s: %(code)s is a county depot or town station; affected sites are village points "
+                        "or shelters.", where=entry.where(), code=entry.site)
+        (file if entry.source == "file" else text).append((entry.number, message))
+    return text, file
 
 
 def _add_errors(field, messages: list[str]) -> None:
@@ -237,7 +302,7 @@ def new_incident():
         form.days.data = settings.read_settings(eng)["days"]
     else:
         valid = form.validate()
-        entries = read_site_entries(form)
+        entries = read_site_entries(form, actor)
         if valid and entries is not None:
             try:
                 incident_id = incidents.declare(
@@ -307,7 +372,7 @@ def replace_sites(incident_id: int):
     incidents.get(engine(), actor, incident_id)  # an unknown incident is a 404, not a form error
     form = SitesForm(prefix="sites")
     valid = form.validate()
-    entries = read_site_entries(form)
+    entries = read_site_entries(form, actor)
     if valid and entries is not None:
         try:
             incidents.replace_sites(engine(), actor, incident_id, _site_rows(entries))

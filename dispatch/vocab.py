@@ -120,6 +120,8 @@ ERROR_MESSAGES = {
     "file_route_twice": _l("Row %(row)s of the file: %(depot)s → %(site)s appears twice."),
     "file_floor_twice": _l("Row %(row)s of the file: depot %(depot)s and item %(item)s appear twice (first in row "
                            "%(first)s)."),
+    "file_floor_too_large": _l("Row %(row)s of the file, column quantity: a floor is at most %(max)s units."),
+    "file_site_empty": _l("Row %(row)s of the file: the site code is empty."),
     # incidents
     "sites_empty": _l("Name at least one affected site with its displaced people."),
     "site_unknown": _l("No village point or shelter has the code %(site)s."),

@@ -135,6 +135,7 @@ ERROR_MESSAGES = {
     # answers of the web server itself (common.http), on the pages
     "csrf_stale": _l("The form's security token is missing or has expired: reload the page and send the form again."),
     "http_500": _l("An unexpected error; nothing was saved."),
+    "lines_invalid": _l("%(count)s problems; nothing was saved. Correct them all and send again."),
     "quantity_not_positive": _l("The quantity must be a whole number greater than 0 (got %(value)s)."),
     "counted_negative": _l("The counted quantity must be a whole number of 0 or more (got %(value)s)."),
     "reason_unknown": _l("Choose a write-off reason from the list (got %(value)s)."),

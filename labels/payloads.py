@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from common.errors import InvalidInput
+from common.errors import InvalidInput, Problems
 from inventory.shelves import MAX_SHELF_LENGTH, SHELF_PATTERN  # the shelf code rule, shared with lots
 
 # Longest code each kind may have (the columns' lengths): a longer one cannot be ours.
@@ -130,22 +130,24 @@ def check_shelf(shelf: str) -> str:
 def parse_shelves(text: str) -> list[str]:
     """Shelf numbers typed as a list: separated by commas, spaces or new lines (also 、 and ，), with
     ranges whose last part counts up: ``A-01~A-12`` or ``A-01..A-12`` (the width of the number is kept).
-    Duplicates are dropped, order kept."""
+    Duplicates are dropped, order kept. Every bad number or range is named at once (``Problems``)."""
     shelves: list[str] = []
-    for token in re.split(r"[\s,，、;；]+", text or ""):
-        if not token:
-            continue
+    problems = Problems()
+    for token in (t for t in re.split(r"[\s,，、;；]+", text or "") if t):
         parts = re.split(r"~|\.\.", token)
         if len(parts) == 1:
-            shelves.append(check_shelf(token))
+            shelf = problems.check(check_shelf, token, column="shelves", value=token)
+            shelves.extend([shelf] if shelf else [])
         elif len(parts) == 2:
-            shelves.extend(_shelf_range(*parts))
+            shelves.extend(problems.check(_shelf_range, *parts, column="shelves", value=token) or [])
         else:
-            raise InvalidCode(f"{token!r} is not a shelf range: write it as A-01~A-12", field="shelves",
-                              message_code="shelf_range_invalid", params={"token": token})
+            problems.add(InvalidCode(f"{token!r} is not a shelf range: write it as A-01~A-12", field="shelves",
+                                     message_code="shelf_range_invalid", params={"token": token}),
+                         column="shelves", value=token)
         if len(shelves) > MAX_SHELVES:
             raise InvalidCode(f"at most {MAX_SHELVES} shelf labels in one print", field="shelves",
                               message_code="shelf_labels_too_many", params={"max": MAX_SHELVES})
+    problems.raise_any("shelves", "the shelf numbers")
     if not shelves:
         raise InvalidCode("name at least one shelf, e.g. A-01, A-02 or A-01~A-12", field="shelves",
                           message_code="shelves_none")

@@ -3,6 +3,7 @@ forms for dispatchers and administrators and withdrawal for the requester) and a
 
 Thin: every rule is in ``orders.requests``; a refusal becomes an error page in ``common.http``."""
 import math
+import re
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -11,7 +12,8 @@ from sqlmodel import Session, select
 
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, DISPATCHER, KEEPER
-from common.errors import InvalidInput
+from common.errors import DomainError, InvalidInput
+from common.http import translated_message
 from common.web import engine, request_now, request_today
 from inventory.models import Depot, Item
 from orders import requests as service
@@ -46,30 +48,74 @@ def index():
 def new():
     actor = require_actor()
     if request.method == "GET":
-        depots, sources, items = _choices(actor)
-        return render_template("transfer_request_new.html", depots=depots, sources=sources, items=items,
-                               rows=range(FORM_LINES), earliest=request_today().isoformat(),
-                               wanted=(request_today() + timedelta(days=3)).isoformat())
+        return _new_page(actor)
     form = request.form
-    lines = []
+    lines, rows = [], []  # rows: the form's row of each line (empty rows are skipped)
     for n in range(FORM_LINES):
         item, quantity = form.get(f"item_{n}", "").strip(), form.get(f"quantity_{n}", "").strip()
         if item or quantity:
-            lines.append({"item": item, "quantity": _whole(quantity, f"lines[{len(lines)}].quantity", 1)})
-    created = service.create(engine(), actor, request_now(), request_today(), depot=form.get("depot", ""),
-                             source=form.get("source", ""), lines=lines, reason=form.get("reason", ""),
-                             wanted_by=_date(form.get("wanted_by", ""), "wanted_by"))
+            # a quantity that is not a number goes to the service as typed: it names every bad line at once
+            lines.append({"item": item, "quantity": int(quantity) if quantity.isdigit() and len(quantity) <= 10
+                          else quantity})
+            rows.append(n)
+    try:
+        created = service.create(engine(), actor, request_now(), request_today(), depot=form.get("depot", ""),
+                                 source=form.get("source", ""), lines=lines, reason=form.get("reason", ""),
+                                 wanted_by=_date(form.get("wanted_by", ""), "wanted_by"))
+    except DomainError as e:
+        if e.status == 403:
+            raise
+        return _new_page(actor, form, e, rows), e.status
     flash(_("Request %(code)s sent to %(source)s; it waits for the dispatcher's approval.", code=created["code"],
             source=created["source_name"]), "success")
     return redirect(url_for("transfer_requests.index", mine=1))
+
+
+def _new_page(actor, form=None, error: DomainError | None = None, rows: list[int] | None = None):
+    """The request form; sent back with what was typed and every bad line named next to its row."""
+    depots, sources, items = _choices(actor)
+    messages, bad_rows = [], set()
+    if error is not None:
+        problems = error.details.get("problems") or [{"field": error.field, "message": error.message,
+                                                      "message_code": error.message_code, "params": error.params}]
+        for problem in problems:
+            match = re.fullmatch(r"lines\[(\d+)\]\.(item|quantity)", problem.get("field") or "")
+            if not match or int(match.group(1)) >= len(rows or []):
+                messages.append(translated_message(problem.get("message_code"), problem.get("params"),
+                                                   problem["message"]))
+                continue
+            row = rows[int(match.group(1))]
+            bad_rows.add(row)
+            messages.append(_line_message(row + 1, match.group(2), problem, form))
+        if error.details.get("problems_more"):
+            messages.append(_("… and %(num)s more problems, not shown: correct these and send again to see them.",
+                              num=f"{error.details['problems_more']:,}"))
+    return render_template("transfer_request_new.html", depots=depots, sources=sources, items=items,
+                           rows=range(FORM_LINES), earliest=request_today().isoformat(),
+                           wanted=(form or {}).get("wanted_by") or (request_today() + timedelta(days=3)).isoformat(),
+                           values=form or {}, messages=messages, bad_rows=bad_rows)
+
+
+def _line_message(number: int, column: str, problem: dict, form) -> str:
+    code, params = problem.get("message_code"), problem.get("params") or {}
+    if column == "quantity":
+        return _("Line %(num)s: the quantity must be a whole number of 1 or more (got “%(value)s”).", num=number,
+                 value=form.get(f"quantity_{number - 1}", ""))
+    if code == "order_item_twice":
+        return _("Line %(num)s: %(item)s is named twice.", num=number, item=params.get("item", ""))
+    if code == "no_such_item":
+        return _("Line %(num)s: no item has the code %(item)s.", num=number, item=params.get("item", ""))
+    return _("Line %(num)s: choose an item.", num=number)
 
 
 @bp.post("/<int:request_id>/approve")
 @login_required_page
 def approve(request_id: int):
     form = request.form
-    lines = [{"item": key[len("granted_"):], "quantity": _whole(value.strip(), key, 0)}
-             for key, value in form.items() if key.startswith("granted_")]
+    # a quantity that is not a number goes to the service as typed: it names every bad line at once
+    lines = [{"item": key[len("granted_"):], "quantity": int(value.strip()) if value.strip().isdigit()
+              and len(value.strip()) <= 10 else value.strip()} for key, value in form.items()
+             if key.startswith("granted_")]
     done = service.approve(engine(), require_actor(), request_now(), request_today(), request_id, lines=lines,
                            note=form.get("note") or None)
     flash(_("%(code)s approved: transfer order %(order)s.", code=done["code"], order=done["order"]), "success")

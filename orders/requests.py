@@ -30,7 +30,7 @@ from sqlmodel import Session, func, select
 
 from accounts.models import User
 from common.actor import ADMIN, DISPATCHER, Actor
-from common.errors import DomainError, Forbidden, InsufficientStock, InvalidInput, NotFound
+from common.errors import DomainError, Forbidden, InsufficientStock, InvalidInput, NotFound, Problems
 from inventory import fefo
 from inventory import services as stock
 from inventory.models import Depot, Item, Lot
@@ -76,7 +76,7 @@ def take_first_out(lots, committed: dict[str, int], wanted: int, today: date) ->
     return picks, available
 
 
-def asked_lines(lines) -> list[tuple[str, int]]:
+def asked_lines(lines, problems: Problems | None = None) -> list[tuple[str, int]]:
     """[{item, quantity}] as [(item code, quantity)]: at least one, each item once, quantities whole and positive."""
     if not isinstance(lines, list) or not lines:
         raise InvalidInput("name at least one item and its quantity", field="lines",
@@ -84,16 +84,25 @@ def asked_lines(lines) -> list[tuple[str, int]]:
     if len(lines) > MAX_LINES:
         raise InvalidInput(f"at most {MAX_LINES} items in one request", field="lines")
     seen, asked = set(), []
+    collect = problems if problems is not None else Problems()  # every bad line named at once
     for n, row in enumerate(lines):
         item = row.get("item") if isinstance(row, dict) else None
         if not isinstance(item, str) or not item.strip() or len(item) > 32:
-            raise InvalidInput("each line names its item", field=f"lines[{n}].item")
-        item = item.strip()
-        if item in seen:
-            raise InvalidInput(f"{item} is named twice", field=f"lines[{n}].item", message_code="order_item_twice",
-                               params={"item": item})
-        seen.add(item)
-        asked.append((item, rules.quantity(row.get("quantity"), f"lines[{n}].quantity")))
+            collect.add(InvalidInput("each line names its item", field=f"lines[{n}].item"), line=n + 1, column="item")
+            item = None
+        else:
+            item = item.strip()
+            if item in seen:
+                collect.add(InvalidInput(f"{item} is named twice", field=f"lines[{n}].item",
+                                         message_code="order_item_twice", params={"item": item}),
+                            line=n + 1, column="item", value=item)
+            seen.add(item)
+        value = row.get("quantity") if isinstance(row, dict) else None
+        quantity = collect.check(rules.quantity, value, f"lines[{n}].quantity", line=n + 1, column="quantity",
+                                 value=value)
+        asked.append((item, quantity))
+    if problems is None:
+        collect.raise_any("lines", "the lines")
     return asked
 
 
@@ -108,7 +117,11 @@ def granted_lines(lines) -> dict[str, int]:
 def create(engine, actor: Actor, now: datetime, today: date, *, depot: str, source: str, lines, reason: str,
            wanted_by: date, idempotency_key: str | None = None) -> dict:
     """A pending request of ``depot`` (a town station or village point the actor keeps) to ``source`` above it."""
-    asked = asked_lines(lines)
+    problems = Problems()  # the lines' problems and their unknown items, named together
+    asked = asked_lines(lines, problems)
+    with Session(engine) as s:
+        _items(s, [code for code, _ in asked], problems)
+    problems.raise_any("lines", "the lines")
     reason = rules.text(reason, "reason", 500, required=True)
     if not isinstance(wanted_by, date) or isinstance(wanted_by, datetime):
         raise InvalidInput("wanted_by must be a date", field="wanted_by")
@@ -317,12 +330,16 @@ def _depot(s, code, field: str) -> Depot:
     return found
 
 
-def _items(s, codes: list[str]) -> dict[str, Item]:
-    found = {i.code: i for i in s.exec(select(Item).where(Item.code.in_(codes))).all()}
+def _items(s, codes: list[str], problems: Problems | None = None) -> dict[str, Item]:
+    """The items of the codes; every unknown one is named (into ``problems`` when given, else raised)."""
+    found = {i.code: i for i in s.exec(select(Item).where(Item.code.in_([c for c in codes if c]))).all()}
+    collect = problems if problems is not None else Problems()
     for n, code in enumerate(codes):
-        if code not in found:
-            raise NotFound(f"no item with code {code}", field=f"lines[{n}].item", message_code="no_such_item",
-                           params={"item": code})
+        if code is not None and code not in found:
+            collect.add(NotFound(f"no item with code {code}", field=f"lines[{n}].item", message_code="no_such_item",
+                                 params={"item": code}), line=n + 1, column="item", value=code)
+    if problems is None:
+        collect.raise_any("lines", "the lines")
     return found
 
 

@@ -21,7 +21,7 @@ recorded short or damaged.
 import re
 from dataclasses import dataclass
 
-from common.errors import DomainError, InvalidInput
+from common.errors import DomainError, InvalidInput, Problems
 
 APPROVED, PICKING, SHIPPED, PARTLY_RECEIVED, RECEIVED, CANCELLED = (
     "approved", "picking", "shipped", "partly_received", "received", "cancelled")
@@ -147,14 +147,21 @@ def item_quantities(lines) -> dict[str, int]:
     if not isinstance(lines, list):
         raise InvalidInput("lines must be a list of {item, quantity}", field="lines")
     quantities = {}
+    problems = Problems()  # every bad line named at once
     for n, row in enumerate(lines):
         item = row.get("item") if isinstance(row, dict) else None
         if not isinstance(item, str) or not item:
-            raise InvalidInput("each line names its item", field=f"lines[{n}].item")
-        if item in quantities:
-            raise InvalidInput(f"{item} is named twice", field=f"lines[{n}].item", message_code="order_item_twice",
-                               params={"item": item})
-        quantities[item] = quantity(row.get("quantity"), f"lines[{n}].quantity", allow_zero=True)
+            problems.add(InvalidInput("each line names its item", field=f"lines[{n}].item"), line=n + 1, column="item")
+        elif item in quantities:
+            problems.add(InvalidInput(f"{item} is named twice", field=f"lines[{n}].item",
+                                      message_code="order_item_twice", params={"item": item}),
+                         line=n + 1, column="item", value=item)
+        value = row.get("quantity") if isinstance(row, dict) else None
+        units = problems.check(quantity, value, f"lines[{n}].quantity", allow_zero=True, line=n + 1,
+                               column="quantity", value=value)
+        if isinstance(item, str) and item and item not in quantities:
+            quantities[item] = units
+    problems.raise_any("lines", "the lines")
     return quantities
 
 

@@ -25,7 +25,8 @@ from sqlmodel import Session, func, select
 from accounts.models import User
 from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER, Actor
 from common.db import UnitOfWork
-from common.errors import DomainError, Forbidden, InsufficientStock, InvalidInput, LotExpired, NotFound, WrongDepot
+from common.errors import (DomainError, Forbidden, InsufficientStock, InvalidInput, LotExpired, NotFound, Problems,
+                           WrongDepot)
 from dispatch.models import Incident, Plan, Shelter
 from inventory import fefo
 from inventory import services as stock
@@ -350,19 +351,29 @@ def deliver(engine, actor: Actor, now: datetime, code: str, *, lines: list[dict]
 def _record_receipts(uow, actor, now, order, wanted: list[dict], *, ctx, depot, receiver) -> dict:
     s = uow.session
     by_item = {item: line for line, item in _lines_of(s, order.id)}
-    recorded = []
+    recorded, checked = [], []
+    problems = Problems()  # every line checked before any is recorded; all bad ones named at once
     for n, want in enumerate(wanted):
         line = by_item.get(want["item"])
         if line is None:
-            raise InvalidInput(f"order {order.code} carries no {want['item']}", field=f"lines[{n}].item",
-                               message_code="order_has_no_item", params={"order": order.code, "item": want["item"]})
-        q = _quantities(line)
+            problems.add(InvalidInput(f"order {order.code} carries no {want['item']}", field=f"lines[{n}].item",
+                                      message_code="order_has_no_item",
+                                      params={"order": order.code, "item": want["item"]}),
+                         line=n + 1, column="item", value=want["item"])
+            continue
         try:
-            receipt = rules.check_receipt(order.code, want["item"], q, want["received"], want["short"],
-                                          want["damaged"], want["short_reason"], want["damage_reason"])
+            receipt = rules.check_receipt(order.code, want["item"], _quantities(line), want["received"],
+                                          want["short"], want["damaged"], want["short_reason"], want["damage_reason"])
         except DomainError as e:
+            if e.status == 403:
+                raise
+            column = e.field
             e.field = f"lines[{n}].{e.field}" if e.field else f"lines[{n}]"
-            raise
+            problems.add(e, line=n + 1, column=column)
+            continue
+        checked.append((want, line, receipt))
+    problems.raise_any("lines", "the lines")
+    for want, line, receipt in checked:
         for part in rules.split_receipt(_outstanding(s, line), receipt):
             lot_code, received, damaged, short = part
             lot_id = s.exec(select(Lot.id).where(Lot.code == lot_code)).one()
@@ -684,15 +695,20 @@ def _receipt_lines(lines) -> list[dict]:
     if not isinstance(lines, list) or not lines:
         raise InvalidInput("name at least one line with what arrived", field="lines", message_code="receipt_no_lines")
     seen, wanted = set(), []
+    problems = Problems()  # every bad line named at once
     for n, row in enumerate(lines):
         item = row.get("item") if isinstance(row, dict) else None
         if not isinstance(item, str) or not item:
-            raise InvalidInput("each line names its item", field=f"lines[{n}].item")
+            problems.add(InvalidInput("each line names its item", field=f"lines[{n}].item"), line=n + 1, column="item")
+            continue
         if item in seen:
-            raise InvalidInput(f"{item} is named twice", field=f"lines[{n}].item", message_code="order_item_twice",
-                               params={"item": item})
+            problems.add(InvalidInput(f"{item} is named twice", field=f"lines[{n}].item",
+                                      message_code="order_item_twice", params={"item": item}),
+                         line=n + 1, column="item", value=item)
+            continue
         seen.add(item)
         wanted.append({"item": item, "received": row.get("received", 0), "short": row.get("short", 0),
                        "damaged": row.get("damaged", 0), "short_reason": row.get("short_reason"),
                        "damage_reason": row.get("damage_reason")})
+    problems.raise_any("lines", "the lines")
     return wanted

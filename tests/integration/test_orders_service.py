@@ -321,3 +321,21 @@ def test_keepers_list_the_orders_of_their_depots_as_source_or_destination(engine
     services.cancel(engine, stocked.county.dispatcher, NOW, stocked.code(3), reason="取消")
     assert [o["code"] for o in services.list_orders(engine, stocked.county.admin, state="cancelled")] == [stocked.code(3)]
     assert [o["code"] for o in services.list_orders(engine, stocked.county.admin, depot="T2-V1")] == [stocked.code(3)]
+
+
+def test_a_receipt_with_several_bad_lines_names_every_one_and_records_none(engine, stocked):
+    approve(engine, stocked)
+    code, keeper = stocked.code(4), stocked.county.keeper  # T1 → T1-V1: tents only
+    services.pick(engine, keeper, NOW, TODAY, code, lot="TENT-T1", quantity=5)
+    services.ship(engine, keeper, NOW, TODAY, code)
+    before = snapshot(engine)
+    e = refused(lambda: services.receive(engine, keeper, NOW, TODAY, code, lines=[
+        {"item": "WATER", "received": 1}, {"item": "TENT", "received": 6}, {"item": "PUMP", "received": 1}]),
+        "invalid", "lines_invalid")
+    assert [(p["line"], p["field"], p["message_code"]) for p in e.details["problems"]] == [
+        (1, "lines[0].item", "order_has_no_item"), (2, "lines[1].received", "receive_more_than_shipped"),
+        (3, "lines[2].item", "order_has_no_item")]
+    e = refused(lambda: services.receive(engine, keeper, NOW, TODAY, code, lines=[
+        {"item": "TENT", "received": 1}, {"received": 1}, {"item": "TENT", "received": 2}]), "invalid", "lines_invalid")
+    assert [p["field"] for p in e.details["problems"]] == ["lines[1].item", "lines[2].item"]
+    assert snapshot(engine) == before

@@ -135,3 +135,19 @@ def test_an_auditor_reads_the_comparison_but_gets_no_form_and_may_not_adjust(cli
     r = post_forms(client, f"/incidents/{planned}/plans/{newest}/adjust", {"leave_out": "T1", "reason": "x"},
                    page=f"/incidents/{planned}")
     assert r.status_code == 403 and snapshot(engine) == before
+
+
+def test_several_refused_adjustments_are_each_shown_on_their_own_row_at_once(client, engine, planned):
+    as_dispatcher(client)
+    page = client.get(f"/incidents/{planned}").get_data(as_text=True)
+    form = lines_form(page)
+    form["quantity"][0] = str(int(form["planned"][0]) + 1)  # judged with the totals once the rows can be applied
+    before = snapshot(engine)
+    r = adjust(client, planned, {**form, "add_from": ["T2", "T2"], "add_to": ["T1-V1", "T1-V2"],
+                                 "add_item": ["WATER", "WATER"], "add_quantity": ["5", "6"], "reason": "三处调整"})
+    assert r.status_code == 409 and snapshot(engine) == before and len(plans(engine)) == 1
+    body = r.get_data(as_text=True)
+    assert body.count('<div class="add-line has-error">') == 2
+    errors = [cell_text(m) for m in re.findall(r'<p class="field-error">(.*?)</p>', body, re.S)]
+    assert "在当前响应级别下，青山镇储备站（T2）不能供应玉龙村储备点（T1-V1）：时限内没有允许的路线。" in errors
+    assert "在当前响应级别下，青山镇储备站（T2）不能供应桃园村储备点（T1-V2）：时限内没有允许的路线。" in errors

@@ -49,3 +49,10 @@ def test_text_with_a_nul_character_is_refused():
     with pytest.raises(InvalidInput) as e:
         rules.check_text("a\x00b", "reason", 200)
     assert e.value.field == "reason"
+
+
+def test_a_list_of_shelves_with_several_bad_codes_names_every_one():
+    with pytest.raises(InvalidInput) as e:
+        rules.parse_shelves("A-01, 货架1, A--2, A-03, !")
+    assert [p["value"] for p in e.value.details["problems"]] == ["货架1", "A--2", "!"]
+    assert e.value.message_code == "lines_invalid" and e.value.params == {"count": 3}

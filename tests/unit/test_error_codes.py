@@ -111,3 +111,14 @@ def test_every_stock_message_is_raised_somewhere_and_the_rules_raise_them():
     raised = {code for _, code, _ in stock_codes()}
     assert set(STOCK_MESSAGES) == raised
     assert {"lot_holds_less", "lot_expired", "quantity_not_positive", "depot_not_kept_for_stock"} <= raised
+
+
+def test_several_bad_levels_are_named_together_each_by_its_field():
+    rules = [replace(r, min_people=-1) if r.level == "I" else replace(r, floor_draw=2) if r.level == "III" else r
+             for r in DEFAULT_LEVELS]
+    with pytest.raises(InvalidInput) as e:
+        check_levels(rules)
+    assert (e.value.field, e.value.message_code, e.value.params) == ("levels", "lines_invalid", {"count": 3})
+    assert [(p["field"], p["message_code"]) for p in e.value.details["problems"]] == [
+        ("levels[0].min_people", "level_min_people_negative"), ("levels[0].min_people", "level_thresholds_out_of_order"),
+        ("levels[2].floor_draw", "level_floor_draw_out_of_range")]

@@ -3,7 +3,7 @@ re-picked first-expiry-first-out, the objective by the contract's formula, and t
 the optimum. Problems small enough to follow by hand (contracts/allocation.md)."""
 import pytest
 
-from common.errors import DomainError
+from common.errors import DomainError, InvalidInput
 from dispatch.adjust import AdjustmentRejected, BadAdjustment, adjust_plan, compare
 from dispatch.allocator import allocate, check_plan, parse_problem, plan_objective
 from tests.unit.test_allocator import problem_doc
@@ -186,3 +186,29 @@ def test_every_refusal_carries_the_parameters_its_message_names(optimum):
         assert names <= set(e.params), (e.message_code, names - set(e.params))
         seen.add(e.message_code)
     assert len(seen) == len(cases)  # each case a different rule
+
+
+def test_several_bad_adjustments_are_named_together_each_with_its_line(optimum):
+    e = refused(optimum, [
+        {"action": "set", "from": "C0", "to": "B", "item": "tent", "quantity": 9},  # fine
+        {"action": "set", "from": "NOPE", "to": "A", "item": "tent", "quantity": 1},  # unknown depot
+        {"action": "add", "from": "C0", "to": "A", "item": "tent", "quantity": -1},  # a bad quantity
+        {"action": "set", "from": "C0", "to": "B", "item": "tent", "quantity": 8},  # changed twice
+    ], error=InvalidInput)
+    assert (e.status, e.message_code, e.params) == (422, "lines_invalid", {"count": 3})
+    assert [(p["line"], p["field"], p["message_code"]) for p in e.details["problems"]] == [
+        (2, "adjustments[1].from", "adjust_unknown_depot"), (3, "adjustments[2].quantity", "adjust_bad_quantity"),
+        (4, "adjustments[3].from", "adjust_line_twice")]
+    rules = refused(optimum, [
+        {"action": "add", "from": "T2", "to": "B", "item": "tent", "quantity": 1},  # no route at this level
+        {"action": "set", "from": "C0", "to": "A", "item": "water", "quantity": 1},  # no such line
+        {"action": "add", "from": "C0", "to": "A", "item": "tent", "quantity": 1},  # the line exists
+    ], error=DomainError)
+    assert [p["message_code"] for p in rules.details["problems"]] == ["adjust_no_route", "adjust_no_line",
+                                                                      "adjust_line_exists"]
+    assert rules.status == 422  # some lines cannot be read as asked: not only a conflict with the state
+    needs = refused(optimum, [{"action": "set", "from": "T1", "to": "A", "item": "tent", "quantity": 9},
+                              {"action": "set", "from": "C0", "to": "B", "item": "tent", "quantity": 30}], DomainError)
+    assert needs.status == 409 and needs.message_code == "lines_invalid"  # each breaks a rule of the plan: 409
+    assert [(p["line"], p["code"]) for p in needs.details["problems"]] == [
+        (1, "plan_adjustment_rejected"), (2, "plan_adjustment_rejected")]
