@@ -217,7 +217,7 @@ def test_a_depot_page_shows_its_details_stock_lots_and_movements(client, county,
     assert by_code["LOT-PUMP-T1"]["储备方式"] == "协议（代储）储备"
     assert by_code["LOT-PUMP-T1"]["代储单位"] == "县农机公司"
     assert 'href="/lots/LOT-WATER-T1"' in r.get_data(as_text=True)
-    by_category = table_rows(r, "rtable")  # the first table on the page
+    by_category = table_rows(r, "by-category")
     assert [(row["类别"], row["数量"]) for row in by_category] == [("生活类", "124"), ("防汛抗旱", "3")]
 
 
