@@ -16,7 +16,7 @@ PORT ?= 8000
 HTTPS ?=
 BASE_URL ?=
 
-.PHONY: run test bench loadtest install dev system-deps postgres translations clean
+.PHONY: run test bench loadtest screenshots install dev system-deps postgres translations clean
 
 run: install translations
 	$(BIN)/flask db upgrade
@@ -35,6 +35,11 @@ bench: dev translations postgres
 # Not part of `make test`; LOADTEST_CLIENTS and LOADTEST_SECONDS change its size.
 loadtest: dev translations postgres
 	$(BIN)/python -m bench.loadtest
+
+# Full-page PNGs of every page at 1280 px and 390 x 844, Chinese and English, into screenshots/ (not committed),
+# on a throwaway copy of the demo county (scripts/screenshots.py; --only SUBSTRING picks pages).
+screenshots: dev system-deps translations
+	$(BIN)/python scripts/screenshots.py $(SCREENSHOTS_ARGS)
 
 install: $(VENV)/.installed $(NPM_STAMP)
 dev: $(VENV)/.dev-installed

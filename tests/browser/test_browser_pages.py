@@ -53,7 +53,7 @@ def test_a_dispatcher_on_a_phone_goes_from_the_depot_tree_to_a_stock_card(live_s
     phone.screenshot(path=f"{SHOTS}/reliefdepot-phone-depot.png", full_page=True)
 
     # filter the lots to the expired ones with the form
-    phone.get_by_label("有效期").select_option("1")
+    phone.locator("select[name=expired]").select_option("1")
     phone.get_by_role("button", name="筛选").click()
     expect(lots).to_have_count(1)
     expect(phone).to_have_url(re.compile(r"expired=1"))
@@ -77,6 +77,7 @@ def test_a_dispatcher_on_a_phone_goes_from_the_depot_tree_to_a_stock_card(live_s
     expect(phone.get_by_role("heading", level=1)).to_have_text("Stock card LOT-WATER-T1")
     expect(entries.nth(0)).to_contain_text("Receive")
     expect(entries.nth(2)).to_contain_text("Transfer out")
+    phone.get_by_text("Menu", exact=True).click()  # a phone keeps the menu behind a button
     phone.get_by_role("navigation", name="Main").get_by_role("link", name="Depots").click()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Depot tree")
     expect(phone.locator(".tree-root").get_by_text("County depot").first).to_be_visible()
@@ -112,6 +113,7 @@ def test_a_keeper_sees_a_403_page_for_another_depot_and_logs_out(live_server, ph
     assert response.status == 403
     expect(phone.get_by_role("heading", level=1)).to_have_text("无权访问")
     phone.screenshot(path=f"{SHOTS}/reliefdepot-phone-403.png")
+    phone.locator(".user-menu > summary").click()  # logging out is in the user's menu
     phone.get_by_role("button", name="退出登录").click()
     expect(phone).to_have_url(live_server + "/login")
     phone.goto(live_server + "/items")

@@ -75,7 +75,7 @@ def cell_text(fragment: str) -> str:
 def table_rows(response, table_class: str) -> list[dict[str, str]]:
     """Every body row of the table with this class (all its tbody), as {column label: cell text}."""
     body = response.get_data(as_text=True)
-    table = re.search(rf'<table class="[^"]*\b{table_class}\b[^"]*">(.*?)</table>', body, flags=re.S)
+    table = re.search(rf'<table class="[^"]*\b{table_class}\b[^"]*"[^>]*>(.*?)</table>', body, flags=re.S)
     assert table, f"no table .{table_class} on the page"
     rows = []
     for tbody in re.findall(r"<tbody\b[^>]*>(.*?)</tbody>", table.group(1), flags=re.S):

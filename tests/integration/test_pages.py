@@ -171,7 +171,7 @@ def test_the_depot_tree_shows_every_tier_with_its_rollups_in_chinese(client, cou
                   "玉龙镇储备站", "桃园村储备点", "石桥村储备点", "物资目录", "API 文档"):
         assert words in page, words
     body = r.get_data(as_text=True)
-    assert body.count("<details") == 3  # the county and its two towns fold; villages are leaves
+    assert body.split("<main")[1].count("<details") == 3  # the county and its two towns fold; villages are leaves
     # the county: 40 units of its own, 197 in all (40 + 122 + 5 + 30), 7 of them expired
     county_row = re.search(r'href="/depots/C1">.*?</dl>', body, flags=re.S).group(0)
     assert re.findall(r"<dd>([\d,]+)</dd>", county_row) == ["40", "197", "7", "7"]
@@ -218,7 +218,7 @@ def test_a_depot_page_shows_its_details_stock_lots_and_movements(client, county,
     assert by_code["LOT-PUMP-T1"]["储备方式"] == "协议（代储）储备"
     assert by_code["LOT-PUMP-T1"]["代储单位"] == "县农机公司"
     assert 'href="/lots/LOT-WATER-T1"' in r.get_data(as_text=True)
-    by_category = table_rows(r, "rtable")  # the first table on the page
+    by_category = table_rows(r, "by-category")
     assert [(row["类别"], row["数量"]) for row in by_category] == [("生活类", "124"), ("防汛抗旱", "3")]
 
 

@@ -1,0 +1,89 @@
+"""The demo county with a little of everything (an incident with its plan and orders, a count), and the list of
+every HTML page of the app: the GET routes without parameters plus one instance of each parametrized one.
+
+Shared by the table layout browser test (tests/browser/test_browser_tables.py) and `make screenshots`
+(scripts/screenshots.py), so both look at the same pages."""
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+# Routes that are not pages a person reads: files, redirects of printed codes, JSON, the service worker.
+NOT_PAGES = ("/api", "/static", "/login", "/sw.js", "/l/", "/o/", "/audit/seal.txt", "/audit/exports/")
+NOT_PAGE_ENDINGS = (".pdf", ".json", ".txt", ".<fmt>", "/photo")
+
+
+def load_demo(engine, today: date, now: datetime) -> None:
+    """The demo county (`flask demo`), then an incident planned and approved, and a count under way at T01."""
+    from accounts.models import User
+    from accounts.services import actor_for
+    from common.db import UnitOfWork
+    from counts import services as counts
+    from dispatch import incidents, planning
+    from dispatch.demo import load_dispatch_demo_in
+    from inventory.demo import load_demo_in
+    from orders import services as orders
+    from sqlmodel import Session, select
+
+    with UnitOfWork(engine) as uow:
+        load_demo_in(uow, today)
+        load_dispatch_demo_in(uow)
+        uow.commit()
+    with Session(engine) as s:
+        actors = {u.username: actor_for(s, u) for u in s.exec(select(User)).all()}
+    with engine.connect() as c:
+        villages = c.execute(sa.text("select code from depot where parent_id = (select id from depot where code = 'T01') "
+                                     "order by code")).scalars().all()
+    sites = [{"site": code, "people": 300 + 40 * i} for i, code in enumerate(villages[:6])] or [
+        {"site": "T01", "people": 500}]
+    incident_id = incidents.declare(engine, actors["dispatcher"], type="flood", title="7·15 洪涝灾害", declared_at=now,
+                                    sites=sites)
+    plan = planning.plan_incident(engine, actors["dispatcher"], incident_id, now, "Asia/Shanghai")
+    plan_id = plan.get("id") or plan.get("plan_id")
+    if plan_id:
+        orders.approve_plan(engine, actors["dispatcher"], now, incident_id=incident_id, plan_id=plan_id)
+    counts.start(engine, actors["keeper"], now, depot="T01")
+
+
+def page_paths(app, engine) -> list[str]:
+    """Every page: GET routes without parameters, and one instance of each route with parameters."""
+    first = {}
+    with engine.connect() as c:
+        def one(sql):
+            return c.execute(sa.text(sql)).scalar()
+
+        first["depot"] = one("select code from depot where code = 'T01'") or one("select min(code) from depot")
+        first["lot"] = one("select l.code from lot l join movement m on m.lot_id = l.id order by m.id desc limit 1")
+        first["incident"] = one("select min(id) from incident")
+        first["order"] = one("select min(code) from transfer_order")
+        first["count"] = one("select min(id) from count_session")
+        first["shelter"] = one("select min(code) from shelter")
+    instances = {
+        "/depots/<code>": first["depot"] and f"/depots/{first['depot']}",
+        "/labels/depots/<code>": first["depot"] and f"/labels/depots/{first['depot']}",
+        "/d/<path:code>": first["depot"] and f"/d/{first['depot']}",
+        "/lots/<code>": first["lot"] and f"/lots/{first['lot']}",
+        "/labels/lots/<code>": first["lot"] and f"/labels/lots/{first['lot']}",
+        "/incidents/<int:incident_id>": first["incident"] and f"/incidents/{first['incident']}",
+        "/incidents/<int:incident_id>/board": first["incident"] and f"/incidents/{first['incident']}/board",
+        "/incidents/<int:incident_id>/dispatch": first["incident"] and f"/incidents/{first['incident']}/dispatch",
+        "/incidents/<int:incident_id>/returns": first["incident"] and f"/incidents/{first['incident']}/returns",
+        "/orders/<code>": first["order"] and f"/orders/{first['order']}",
+        "/counts/<int:count_id>": first["count"] and f"/counts/{first['count']}",
+        "/counts/<int:count_id>/variance": first["count"] and f"/counts/{first['count']}/variance",
+        "/admin/shelters/<code>": first["shelter"] and f"/admin/shelters/{first['shelter']}",
+    }
+    paths = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or rule.rule.startswith(NOT_PAGES) or rule.rule.endswith(NOT_PAGE_ENDINGS):
+            continue
+        if not rule.arguments:
+            paths.append(rule.rule)
+        elif rule.endpoint == "audit.report":
+            paths += [f"/audit/{name}" for name in sorted(rule._converters["name"].items)]
+        elif instances.get(rule.rule):
+            paths.append(instances[rule.rule])
+        elif rule.rule not in instances:
+            raise AssertionError(f"a page route with parameters and no example to visit: {rule.rule}")
+    if first["lot"]:
+        paths.append(f"/audit/stock-card?lot={first['lot']}")
+    return paths
