@@ -219,8 +219,8 @@ def sufficiency_notes(result: dict) -> list[str]:
         _("Town kits are the town team's equipment (key towns: satellite phone, generator, drainage pump; "
           "other towns: helmet, flashlight, rain gear, life jacket), not supplies for the people: a town that "
           "holds its whole kit may still fall short in an incident."),
-        _("A rollup caps each item at its target, so a surplus never hides a gap. Coverage of 100% or more "
-          "reads as met."),
+        _("A rollup caps each item at its target, so a surplus never hides a gap. Coverage that reaches the "
+          "target reads as met."),
     ]
     if not a["mutual_aid"]:
         notes.append(_("At level III towns send no mutual aid: a town's stock serves only its own town's sites, so "

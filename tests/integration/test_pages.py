@@ -86,6 +86,15 @@ def test_every_message_of_the_pages_has_a_chinese_translation():
     assert sorted(wanted - translated) == []
 
 
+def test_every_chinese_translation_keeps_the_placeholders_of_its_message():
+    """A translation that drops %(depot)s or {unit} loses a fact (or fails to format); Babel's checkers
+    find what `msgfmt -c` would."""
+    with open(TRANSLATIONS / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po", "rb") as f:
+        catalog = read_po(f, locale="zh_Hans_CN")
+    problems = [(message.id, str(error)) for message, errors in catalog.check() for error in errors]
+    assert problems == []
+
+
 def test_there_is_no_zh_CN_catalog_that_flask_babel_would_silently_ignore():
     assert not (TRANSLATIONS / "zh_CN").exists()
     assert (TRANSLATIONS / "zh_Hans_CN" / "LC_MESSAGES" / "messages.mo").exists()
