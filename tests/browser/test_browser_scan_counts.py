@@ -153,7 +153,7 @@ def test_a_direct_count_queued_before_a_session_started_is_refused_and_the_page_
     rejected = page.locator("#outbox li.state-rejected")
     expect(rejected).to_have_count(1)
     expect(rejected.locator(".outbox-error")).to_contain_text("该批次正在盘点单中盘点")
-    expect(rejected.locator(".outbox-detail")).to_have_text(f"盘点单 PD-{count_id} 正在进行，请在盘点单中登记批次 LOT-PUMP-T1。")
+    expect(rejected.locator(".outbox-detail")).to_have_text(f"库点 T1 的盘点单 PD-{count_id} 正在进行，请在该盘点单中登记批次 LOT-PUMP-T1。")
     expect(page.locator("#count-session")).to_contain_text("已盘 0 / 3")
     assert lot_quantity(engine, "LOT-PUMP-T1") == 3
     page.get_by_role("button", name="放弃此记录").click()

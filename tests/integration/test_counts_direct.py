@@ -105,7 +105,7 @@ def scan_strings(client, url):
 def test_the_scanning_page_says_the_refusal_in_chinese_and_english(client, county):
     login(client, "keeper", "keeper-pass")
     zh, en = scan_strings(client, "/scan"), scan_strings(client, "/scan?lang=en")
-    assert zh["messages"]["count_session_open"] == "盘点单 %(count)s 正在进行，请在盘点单中登记批次 %(lot)s。"
+    assert zh["messages"]["count_session_open"] == "库点 %(depot)s 的盘点单 %(count)s 正在进行，请在该盘点单中登记批次 %(lot)s。"
     assert en["messages"]["count_session_open"].startswith("Count %(count)s is under way at depot %(depot)s")
 
 
