@@ -19,7 +19,7 @@ def _nice_max(value: int) -> int:
 def stacked_bars(months: list[str], series: list[tuple[str, list[int]]], *, title: str, unit_label: str,
                  month_label=lambda m: m, width: int = 720, height: int = 280) -> Markup:
     """Units per month stacked by series (categories); each bar carries its total, each segment a <title>."""
-    left, right, top, bottom, legend_h = 56, 12, 16, 62, 22 * ((len(series) + 2) // 3)
+    left, right, top, bottom, legend_h = 56, 12, 30, 62, 22 * ((len(series) + 2) // 3)
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, values in series) for i in range(len(months))]
     ymax = _nice_max(max(totals, default=0))
@@ -35,7 +35,7 @@ def stacked_bars(months: list[str], series: list[tuple[str, list[int]]], *, titl
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d8dee6" '
                      'stroke-width="1"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:,}</text>')
-    parts.append(f'<text x="4" y="{top + 4}" font-size="10" fill="#5d6b7a">{escape(unit_label)}</text>')
+    parts.append(f'<text x="4" y="12" font-size="10" fill="#5d6b7a">{escape(unit_label)}</text>')  # above the top tick
     for i, month in enumerate(months):
         x = left + slot * i + (slot - bar) / 2
         y = top + plot_h
