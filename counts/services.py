@@ -18,7 +18,7 @@ from sqlmodel import Session, func, select
 from accounts.models import User
 from common.actor import ADMIN, Actor
 from common.db import UnitOfWork
-from common.errors import DomainError, InvalidInput, NotFound
+from common.errors import BadQuery, DomainError, InvalidInput, NotFound
 from counts import rules
 from counts.models import SCOPES, CountLine, CountSession
 from inventory import services as stock
@@ -368,7 +368,7 @@ def lines_page(engine, actor: Actor, session_id: int, *, show: str = "all", shel
         totals = _totals(s, session.id)
         shown = _expected_shown(session, totals)
         if show == rules.DIFFERENCE and not shown:
-            raise InvalidInput("a blind count shows no differences before every lot is counted or left out",
+            raise BadQuery("a blind count shows no differences before every lot is counted or left out",
                                field="show", message_code="count_differences_hidden")
         answer = _session_dict(s, session, totals)
         answer["with_difference"] = _with_difference(s, session.id) if shown else None
@@ -415,7 +415,7 @@ def _line_filters(show: str, shelf: str | None, item: str | None, lot: str | Non
     if item:
         conditions.append(Item.code == item)
     if lot:
-        conditions.append(Lot.code.startswith(lot, autoescape=True))
+        conditions.append(func.upper(Lot.code).startswith(lot.upper(), autoescape=True))  # any case, both databases
     return conditions
 
 

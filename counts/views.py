@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
-from common.errors import DomainError, InvalidInput
+from common.errors import BadQuery, DomainError, InvalidInput
 from common.http import translated_message
 from common.web import engine, request_now, request_today
 from counts import documents, rules, services
@@ -42,12 +42,6 @@ ERROR_MESSAGES = {
     "count_differences_hidden": _l("This is a blind count: differences show once every lot is counted or left out."),
 }
 
-
-class BadQuery(InvalidInput):
-    """A query argument of a count's page that cannot be read: 400, naming the argument."""
-
-    status = 400
-    code = "bad_query"
 
 
 def read_filters(args) -> dict:
