@@ -143,7 +143,9 @@ def depot_overview(engine, actor: Actor, today: date, open_code: str | None = No
                                message_code="tree_open_unknown", params={"code": open_code})
             chain = paths[found[0]]
             if len(chain) >= 2:  # a root is always open
-                opened, focus = chain[1], found[3]
+                opened = chain[1]
+            if len(chain) >= 3:  # a depot under a town: marked where it stands
+                focus = found[3]
         shown = {i for i in ids if len(paths[i]) <= 2}
         if opened is not None:
             shown |= {i for i in ids if len(paths[i]) == 3 and paths[i][1] == opened}
