@@ -86,6 +86,7 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
     rows = [
         ("inventory.depot_tree", "admin", "/"),
         ("inventory.depot_tree", "keeper", "/"),
+        ("inventory.depot_tree", "admin", f"/?open={c.town}&q={c.town}-V"),  # a town opened, a search
         ("inventory.depot", "admin", f"/depots/{c.county}"),
         ("inventory.depot", "admin", f"/depots/{c.town}"),
         ("inventory.depot", "keeper", f"/depots/{c.town}"),
@@ -133,7 +134,9 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         rows.append(("orders.order", "dispatcher", f"/orders/{c.order}"))
     if c.count:
         rows += [("counts.session", "admin", f"/counts/{c.count}"),
-                 ("counts.variance", "admin", f"/counts/{c.count}/variance")]
+                 ("counts.session", "admin", f"/counts/{c.count}?show=missing&page=100"),
+                 ("counts.variance", "admin", f"/counts/{c.count}/variance"),
+                 ("counts.variance", "admin", f"/counts/{c.count}/variance?show=difference&item={c.item}")]
     return rows
 
 
