@@ -40,6 +40,9 @@ import sqlalchemy as sa
 from bench import log, machine, markdown_table, utc_stamp
 
 SCALES = [s for s in os.environ.get("BENCH_PAGES_SCALES", "county,city").split(",") if s]
+# Only the pages whose endpoint or path starts with one of these (comma-separated), e.g. "counts.,/": a quick
+# measure of a few pages while working on them; empty measures every page.
+ONLY = tuple(s for s in os.environ.get("BENCH_PAGES_ONLY", "").split(",") if s)
 SLOW_CAP = 30.0  # a page slower than this once is not asked again
 BARE = "/bench/bare-page"
 
@@ -83,6 +86,7 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
     rows = [
         ("inventory.depot_tree", "admin", "/"),
         ("inventory.depot_tree", "keeper", "/"),
+        ("inventory.depot_tree", "admin", f"/?open={c.town}&q={c.town}-V"),  # a town opened, a search
         ("inventory.depot", "admin", f"/depots/{c.county}"),
         ("inventory.depot", "admin", f"/depots/{c.town}"),
         ("inventory.depot", "keeper", f"/depots/{c.town}"),
@@ -130,7 +134,9 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         rows.append(("orders.order", "dispatcher", f"/orders/{c.order}"))
     if c.count:
         rows += [("counts.session", "admin", f"/counts/{c.count}"),
-                 ("counts.variance", "admin", f"/counts/{c.count}/variance")]
+                 ("counts.session", "admin", f"/counts/{c.count}?show=missing&page=100"),
+                 ("counts.variance", "admin", f"/counts/{c.count}/variance"),
+                 ("counts.variance", "admin", f"/counts/{c.count}/variance?show=difference&item={c.item}")]
     return rows
 
 
@@ -289,15 +295,20 @@ def _measure_scale(scale: str) -> dict:
         # The integrity page shows the seal of the whole ledger, carried on from the latest archived seal. A
         # generated database has none yet: asked once as it is, then a seal is archived as the day's first
         # stock change or export would, and the page is measured like every other.
-        first, status, size, sql = _timed(clients["auditor"], "/audit/integrity", statements)
-        bare = _timed(clients["auditor"], BARE, statements)[0]
-        results[("audit.ledger_integrity", "auditor", "/audit/integrity, before any seal is archived")] = {
-            "endpoint": "audit.ledger_integrity", "role": "auditor", "path": "/audit/integrity", "status": status,
-            "kb": size / 1024, "sql": sql, "n": 1, "median": first, "p95": first, "ratio": first / bare}
-        log(f"{scale} integrity page before any archived seal: {first:.1f} s")
+        if not ONLY:
+            first, status, size, sql = _timed(clients["auditor"], "/audit/integrity", statements)
+            bare = _timed(clients["auditor"], BARE, statements)[0]
+            results[("audit.ledger_integrity", "auditor", "/audit/integrity, before any seal is archived")] = {
+                "endpoint": "audit.ledger_integrity", "role": "auditor", "path": "/audit/integrity",
+                "status": status, "kb": size / 1024, "sql": sql, "n": 1, "median": first, "p95": first,
+                "ratio": first / bare}
+            log(f"{scale} integrity page before any archived seal: {first:.1f} s")
         from inventory import integrity
         integrity.take_seal(engine, "daily", "bench", datetime.now(timezone.utc), note="bench: the day's seal")
         for endpoint, role, path in pages(ctx):
+            if ONLY and not any(endpoint.startswith(o) or path == o or (o != "/" and path.startswith(o))
+                                for o in ONLY):
+                continue
             client = clients[role]
             bare_client = clients["admin" if role == "visitor" else role]
             first, status, size, sql = _timed(client, path, statements)

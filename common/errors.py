@@ -30,6 +30,13 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class BadQuery(InvalidInput):
+    """A query argument of a page (a filter, a page number) that cannot be read: 400, naming the argument."""
+
+    status = 400
+    code = "bad_query"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

@@ -61,6 +61,7 @@ class CountLineSchema(Schema):
     item_name_en = fields.Str()
     unit = fields.Str()
     expires_on = fields.Date(allow_none=True)
+    shelf = fields.Str(allow_none=True, metadata={"description": "the shelf the lot stands on now"})
     state = fields.Str(metadata={"description": "missing, counted or left_out"})
     expected = fields.Int(allow_none=True, metadata={
         "description": "the ledger's balance when counted (not yet counted: now); null while a blind count hides it"})

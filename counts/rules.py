@@ -15,6 +15,10 @@ MAX_QUANTITY = 2**31 - 1  # the integer columns' range
 MAX_SHELVES = 50
 
 MISSING, COUNTED, LEFT_OUT = "missing", "counted", "left_out"
+DIFFERENCE = "difference"
+# What a list of a session's lines may show: every line, those not counted yet, those done (counted or left
+# out), those counted at a quantity other than the ledger's.
+SHOWS = ("all", MISSING, COUNTED, DIFFERENCE)
 
 
 def reference(session_id: int) -> str:

@@ -18,7 +18,7 @@ from sqlmodel import Session, func, select
 from accounts.models import User
 from common.actor import ADMIN, Actor
 from common.db import UnitOfWork
-from common.errors import DomainError, InvalidInput, NotFound
+from common.errors import BadQuery, DomainError, InvalidInput, NotFound
 from counts import rules
 from counts.models import SCOPES, CountLine, CountSession
 from inventory import services as stock
@@ -314,7 +314,7 @@ def get(engine, actor: Actor, session_id: int) -> dict:
 def variance(engine, actor: Actor, session_id: int) -> dict:
     """The variance sheet: per counted lot the ledger's balance when counted, the count, the difference the
     close writes (or wrote), the movements since, with units; and the totals per item. A blind session shows
-    it once nothing is missing."""
+    it once nothing is missing. Every line (the PDF, the API); the page reads ``lines_page``."""
     with Session(engine) as s:
         session = _readable(s, actor, session_id)
         lines = _lines(s, session)
@@ -324,22 +324,119 @@ def variance(engine, actor: Actor, session_id: int) -> dict:
             return {**answer, "lines": [], "items": []}
         rows, by_item = [], {}
         for line in lines:
-            row = _line_dict(line, True)
+            row = _variance_row(line)
             if line["counted"] is not None:
-                now = line["balance_now"] if line["adjustment_after"] is None else (
-                    line["adjustment_after"] - line["adjustment"])  # after close: the balance the close found
-                v = rules.variance(line["counted"], line["balance_at_count"], now)
-                row.update(expected=v.expected, difference=v.difference, moved_since=v.moved_since,
-                           after_close=v.after_close)
                 item = by_item.setdefault(line["item"], {
                     "item": line["item"], "item_name": line["item_name"], "item_name_en": line["item_name_en"],
                     "unit": line["unit"], "lots": 0, "expected": 0, "counted": 0, "difference": 0})
                 item["lots"] += 1
-                item["expected"] += v.expected
-                item["counted"] += v.counted
-                item["difference"] += v.difference
+                item["expected"] += row["expected"]
+                item["counted"] += row["counted"]
+                item["difference"] += row["difference"]
             rows.append(row)
         return {**answer, "lines": rows, "items": sorted(by_item.values(), key=lambda i: i["item"])}
+
+
+def _variance_row(line: dict) -> dict:
+    row = _line_dict(line, True)
+    if line["counted"] is not None:
+        now = line["balance_now"] if line["adjustment_after"] is None else (
+            line["adjustment_after"] - line["adjustment"])  # after close: the balance the close found
+        v = rules.variance(line["counted"], line["balance_at_count"], now)
+        row.update(expected=v.expected, difference=v.difference, moved_since=v.moved_since,
+                   after_close=v.after_close)
+    return row
+
+
+# ---------------------------------------------------------------- one page of a session's lines
+
+
+def lines_page(engine, actor: Actor, session_id: int, *, show: str = "all", shelf: str | None = None,
+               item: str | None = None, lot: str | None = None, page: int = 1, size: int = 50,
+               variance: bool = False) -> dict:
+    """The session with one page of its lines, those that pass the filters (``show``: all, missing, counted —
+    counted or left out —, difference — counted and not what the ledger held —; a shelf; an item code; the
+    start of a lot code), in lot code order. The totals (``totals``, ``with_difference``, and for the variance
+    sheet ``items``, the totals per item) are of the whole count, worked out in SQL; ``page`` says which page
+    is shown (one past the last shows the last), of how many, and how many lines pass the filters.
+    ``shelves`` and ``item_choices`` are what the filters may name. ``variance`` gives each line its variance
+    figures; a blind session that still hides the expected quantities has no variance lines."""
+    if show not in rules.SHOWS:
+        raise InvalidInput(f"show must be one of {', '.join(rules.SHOWS)}, got {show!r}", field="show")
+    with Session(engine) as s:
+        session = _readable(s, actor, session_id)
+        totals = _totals(s, session.id)
+        shown = _expected_shown(session, totals)
+        if show == rules.DIFFERENCE and not shown:
+            raise BadQuery("a blind count shows no differences before every lot is counted or left out",
+                               field="show", message_code="count_differences_hidden")
+        answer = _session_dict(s, session, totals)
+        answer["with_difference"] = _with_difference(s, session.id) if shown else None
+        answer["shelves"] = list(s.exec(
+            select(Lot.shelf).join(CountLine, CountLine.lot_id == Lot.id)
+            .where(CountLine.session_id == session.id, Lot.shelf.is_not(None)).distinct().order_by(Lot.shelf)).all())
+        answer["item_choices"] = [
+            {"item": code, "item_name": zh, "item_name_en": en, "unit": unit}
+            for code, zh, en, unit in s.exec(
+                select(Item.code, Item.name_zh, Item.name_en, Item.unit).join(Lot, Lot.item_id == Item.id)
+                .join(CountLine, CountLine.lot_id == Lot.id).where(CountLine.session_id == session.id)
+                .distinct().order_by(Item.code)).all()]
+        conditions = _line_filters(show, shelf, item, lot)
+        if variance and not shown:
+            matching, conditions = 0, None
+        else:
+            matching = s.exec(select(func.count()).select_from(CountLine).join(Lot, Lot.id == CountLine.lot_id)
+                              .join(Item, Item.id == Lot.item_id)
+                              .where(CountLine.session_id == session.id, *conditions)).one()
+        pages = max(1, -(-matching // size))
+        number = min(max(1, page), pages)
+        answer["page"] = {"number": number, "pages": pages, "total": matching, "asked": page, "size": size,
+                          "first": (number - 1) * size + 1 if matching else 0, "last": min(number * size, matching)}
+        if conditions is None:
+            answer["lines"], answer["items"] = [], []
+            return answer
+        lines = _lines(s, session, conditions, limit=size, offset=(number - 1) * size)
+        answer["lines"] = [_variance_row(line) if variance else _line_dict(line, shown) for line in lines]
+        if variance:
+            answer["items"] = _item_totals(s, session.id)
+        return answer
+
+
+def _line_filters(show: str, shelf: str | None, item: str | None, lot: str | None) -> list:
+    conditions = []
+    if show == rules.MISSING:
+        conditions += [CountLine.counted.is_(None), CountLine.left_out.is_(False)]
+    elif show == rules.COUNTED:
+        conditions.append(sa.or_(CountLine.counted.is_not(None), CountLine.left_out.is_(True)))
+    elif show == rules.DIFFERENCE:
+        conditions += [CountLine.counted.is_not(None), CountLine.counted != CountLine.balance_at_count]
+    if shelf:
+        conditions.append(LOT.c.shelf == shelf)
+    if item:
+        conditions.append(Item.code == item)
+    if lot:
+        conditions.append(func.upper(Lot.code).startswith(lot.upper(), autoescape=True))  # any case, both databases
+    return conditions
+
+
+def _with_difference(s, session_id: int) -> int:
+    return s.exec(select(func.count()).select_from(CountLine).where(
+        CountLine.session_id == session_id, CountLine.counted.is_not(None),
+        CountLine.counted != CountLine.balance_at_count)).one()
+
+
+def _item_totals(s, session_id: int) -> list[dict]:
+    """Per item, over the counted lines of the whole session: lots, expected (the ledger when counted),
+    counted, difference — what ``variance`` adds up line by line, in SQL."""
+    rows = s.exec(
+        select(Item.code, Item.name_zh, Item.name_en, Item.unit, func.count(), func.sum(CountLine.balance_at_count),
+               func.sum(CountLine.counted))
+        .join(Lot, Lot.item_id == Item.id).join(CountLine, CountLine.lot_id == Lot.id)
+        .where(CountLine.session_id == session_id, CountLine.counted.is_not(None))
+        .group_by(Item.code, Item.name_zh, Item.name_en, Item.unit).order_by(Item.code)).all()
+    return [{"item": code, "item_name": zh, "item_name_en": en, "unit": unit, "lots": int(n),
+             "expected": int(expected), "counted": int(counted), "difference": int(counted) - int(expected)}
+            for code, zh, en, unit, n, expected, counted in rows]
 
 
 def _readable(s, actor: Actor, session_id: int) -> CountSession:
@@ -349,28 +446,31 @@ def _readable(s, actor: Actor, session_id: int) -> CountSession:
     return session
 
 
-def _lines(s, session: CountSession) -> list[dict]:
+def _lines(s, session: CountSession, conditions=(), limit: int | None = None, offset: int = 0) -> list[dict]:
     adjustment = aliased(Movement)
-    rows = s.exec(
-        select(CountLine, Lot.code, Lot.quantity, Lot.expires_on, Item.code, Item.name_zh, Item.name_en, Item.unit,
-               User.username, adjustment.quantity, adjustment.balance_after)
+    query = (
+        select(CountLine, Lot.code, Lot.quantity, Lot.expires_on, LOT.c.shelf, Item.code, Item.name_zh, Item.name_en,
+               Item.unit, User.username, adjustment.quantity, adjustment.balance_after)
         .join(Lot, Lot.id == CountLine.lot_id).join(Item, Item.id == Lot.item_id)
         .join(User, User.id == CountLine.counted_by, isouter=True)
         .join(adjustment, adjustment.id == CountLine.adjustment_line_id, isouter=True)
-        .where(CountLine.session_id == session.id).order_by(Lot.code)).all()
+        .where(CountLine.session_id == session.id, *conditions).order_by(Lot.code))
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    rows = s.exec(query).all()
     return [{"lot": code, "item": item, "item_name": name_zh, "item_name_en": name_en, "unit": unit,
-             "expires_on": expires_on, "book_at_start": line.book_at_start, "balance_now": quantity,
+             "expires_on": expires_on, "shelf": shelf, "book_at_start": line.book_at_start, "balance_now": quantity,
              "counted": line.counted, "balance_at_count": line.balance_at_count,
              "last_line_at_count": line.last_line_at_count, "counted_by": username, "counted_at": line.counted_at,
              "recounts": line.recounts, "left_out": line.left_out, "left_out_reason": line.left_out_reason,
              "state": rules.line_state(line.counted, line.left_out), "adjustment_line_id": line.adjustment_line_id,
              "adjustment": adj_quantity, "adjustment_after": adj_after}
-            for (line, code, quantity, expires_on, item, name_zh, name_en, unit, username, adj_quantity, adj_after)
-            in rows]
+            for (line, code, quantity, expires_on, shelf, item, name_zh, name_en, unit, username, adj_quantity,
+                 adj_after) in rows]
 
 
 def _line_dict(line: dict, expected_shown: bool) -> dict:
-    keep = ("lot", "item", "item_name", "item_name_en", "unit", "expires_on", "counted", "counted_by", "counted_at",
+    keep = ("lot", "item", "item_name", "item_name_en", "unit", "expires_on", "shelf", "counted", "counted_by", "counted_at",
             "recounts", "left_out", "left_out_reason", "state", "adjustment_line_id", "adjustment")
     row = {k: line[k] for k in keep}
     if expected_shown:
@@ -382,7 +482,11 @@ def _line_dict(line: dict, expected_shown: bool) -> dict:
 
 
 def _line_of(engine, actor: Actor, session_id: int, lot: str) -> dict:
-    return next(line for line in get(engine, actor, session_id)["lines"] if line["lot"] == lot)
+    """One line as ``get`` shows it, read alone (a count of thousands of lots is not read for one)."""
+    with Session(engine) as s:
+        session = _readable(s, actor, session_id)
+        line = _lines(s, session, [Lot.code == lot])[0]
+        return _line_dict(line, _expected_shown(session, _totals(s, session.id)))
 
 
 def _tally(lines: list[dict]) -> dict:

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
-from common.errors import DomainError, InvalidInput
+from common.errors import BadQuery, DomainError, InvalidInput
 from common.http import translated_message
 from common.web import engine, request_now, request_today
 from counts import documents, rules, services
@@ -17,7 +17,9 @@ from inventory.models import CATEGORIES
 
 bp = Blueprint("counts", __name__, url_prefix="/counts")
 
-SHOWN = ("all", "missing", "counted")
+PAGE_SIZE = 50  # lines of a count on one page (the counting page, the variance sheet)
+FILTERS = ("show", "shelf", "item", "q", "page")  # the query arguments of those pages, kept across a count
+MAX_FILTER = 40  # characters of a text filter
 
 STATUS_LABELS = {"open": _l("Open"), "closed": _l("Closed"), "cancelled": _l("Cancelled")}
 SCOPE_LABELS = {"depot": _l("Whole depot"), "category": _l("Category"), "shelves": _l("Shelves")}
@@ -34,7 +36,47 @@ ERROR_MESSAGES = {
     "no_such_count": _l("There is no count %(count)s."),
     "lot_not_in_count": _l("Lot %(lot)s is not in count %(count)s."),
     "count_lots_missing": _l("%(missing)s lot(s) are neither counted nor left out."),
+    "count_filter_bad_show": _l("“Show” is one of all, missing, counted or difference, not “%(value)s”."),
+    "count_filter_too_long": _l("The filter %(field)s is at most %(max)s characters."),
+    "count_filter_bad_page": _l("The page number must be a whole number of 1 or more, not “%(value)s”."),
+    "count_differences_hidden": _l("This is a blind count: differences show once every lot is counted or left out."),
 }
+
+
+
+def read_filters(args) -> dict:
+    """The filters and page of a count's page from its query string: ``show`` (all, missing, counted,
+    difference), ``shelf``, ``item`` (an item code), ``q`` (the start of a lot code), ``page``. A value that
+    cannot be read is a 400 naming it; a shelf or item the count does not hold shows no lines, a page past the
+    last shows the last."""
+    show = (args.get("show") or "all").strip()
+    if show not in rules.SHOWS:
+        raise BadQuery(f"show must be one of {', '.join(rules.SHOWS)}, got {show!r}", field="show",
+                       message_code="count_filter_bad_show", params={"value": show[:MAX_FILTER]})
+    texts = {}
+    for name in ("shelf", "item", "q"):
+        value = (args.get(name) or "").strip()
+        if len(value) > MAX_FILTER or "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            raise BadQuery(f"{name} is at most {MAX_FILTER} characters of text", field=name,
+                           message_code="count_filter_too_long", params={"field": name, "max": MAX_FILTER})
+        texts[name] = value or None
+    raw = (args.get("page") or "").strip()
+    if raw and (not raw.isdigit() or len(raw) > 9 or int(raw) < 1):
+        raise BadQuery(f"page must be a whole number of 1 or more, got {raw!r}", field="page",
+                       message_code="count_filter_bad_page", params={"value": raw[:MAX_FILTER]})
+    return {"show": show, **texts, "page": int(raw) if raw else 1}
+
+
+def _lines_page(count_id: int, variance: bool) -> dict:
+    f = read_filters(request.args)
+    return services.lines_page(engine(), require_actor(), count_id, show=f["show"], shelf=f["shelf"],
+                               item=f["item"], lot=f["q"], page=f["page"], size=PAGE_SIZE, variance=variance)
+
+
+def _back(count_id: int, form) -> str:
+    """The counting page as the form was sent from: its filters and page (read again when it is shown)."""
+    kept = {name: form.get(name)[:MAX_FILTER] for name in FILTERS if form.get(name)}
+    return url_for("counts.session", count_id=count_id, **kept)
 
 
 @bp.record_once
@@ -111,22 +153,17 @@ def settings():
 @login_required_page
 def session(count_id: int):
     actor = require_actor()
-    shown = request.args.get("show") or "all"
-    if shown not in SHOWN:
-        raise InvalidInput(f"show must be one of {', '.join(SHOWN)}", field="show")
-    count = services.get(engine(), actor, count_id)
-    lines = [line for line in count["lines"] if shown == "all" or line["state"] == shown
-             or (shown == "counted" and line["state"] == "left_out")]
+    count = _lines_page(count_id, variance=False)
     may_count = count["status"] == "open" and (actor.role == ADMIN or (
         actor.role == KEEPER and count["depot_id"] in actor.depot_ids))
-    return render_template("count_session.html", count=count, lines=lines, shown=shown, may_count=may_count)
+    return render_template("count_session.html", count=count, lines=count["lines"], filters=read_filters(request.args),
+                           may_count=may_count, page_size=PAGE_SIZE)
 
 
 @bp.route("/<int:count_id>/count", methods=["POST"])
 @login_required_page
 def record(count_id: int):
-    lot, shown = request.form.get("lot", ""), request.form.get("show") or "all"
-    back = url_for("counts.session", count_id=count_id, show=None if shown == "all" else shown)
+    lot, back = request.form.get("lot", ""), _back(count_id, request.form)
     try:
         line = services.record_count(engine(), require_actor(), request_now(), count_id, lot=lot,
                                      counted=_quantity(request.form.get("counted")))
@@ -139,8 +176,7 @@ def record(count_id: int):
 @bp.route("/<int:count_id>/leave-out", methods=["POST"])
 @login_required_page
 def leave_out(count_id: int):
-    lot = request.form.get("lot", "")
-    back = url_for("counts.session", count_id=count_id)
+    lot, back = request.form.get("lot", ""), _back(count_id, request.form)
     try:
         services.leave_out(engine(), require_actor(), request_now(), count_id, lot=lot,
                            reason=request.form.get("reason"))
@@ -157,12 +193,13 @@ def leave_out(count_id: int):
 @login_required_page
 def variance(count_id: int):
     actor = require_actor()
-    sheet = services.variance(engine(), actor, count_id)
+    sheet = _lines_page(count_id, variance=True)
     may_sign = sheet["status"] == "open" and (actor.role == ADMIN or (
         actor.role == KEEPER and sheet["depot_id"] in actor.depot_ids))
     may_close = sheet["status"] == "open" and actor.role == ADMIN and sheet["keeper_signed_by"] not in (
         None, actor.username)
-    return render_template("count_variance.html", sheet=sheet, may_sign=may_sign, may_close=may_close)
+    return render_template("count_variance.html", sheet=sheet, filters=read_filters(request.args), may_sign=may_sign,
+                           may_close=may_close)
 
 
 def _step(count_id: int, action, done: str):

@@ -2,11 +2,12 @@
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from accounts.models import User
 from common.actor import Actor
-from common.errors import InvalidInput, NotFound
+from common.errors import BadQuery, InvalidInput, NotFound
 from inventory import fefo, shelves
 from inventory.ledger import KINDS, is_expired
 from inventory.models import CATEGORIES, TIERS, Depot, Item, Lot, Movement
@@ -105,7 +106,7 @@ def depot_tree(engine, actor: Actor, today: date) -> list[dict]:
     """Depots as a tree, each with its own and its subtree's units, lots and expired units."""
     with Session(engine) as s:
         depots = _visible_depots(s, actor)
-        own = _units_by_depot(s, today)
+        own = _units_by_depot(s, today, None if actor.reads_everything else {d.id for d in depots})
         nodes = {d.id: {**depot_dict(d), "own": own.get(d.id, _zero()), "total": _zero(), "children": []}
                  for d in depots}
         roots = []
@@ -118,6 +119,86 @@ def depot_tree(engine, actor: Actor, today: date) -> list[dict]:
             (parent["children"] if parent else roots).append(node)
             node["parent"] = parent["code"] if parent else None
         return roots
+
+
+def depot_overview(engine, actor: Actor, today: date, open_code: str | None = None) -> dict:
+    """The tree bounded for someone who reads every depot: the roots (the county) and their children (the
+    towns), each with its own and its subtree's stock and ``below``, the number of depots under it; the depots
+    under one of them only when it is ``open_code`` (a depot further down opens the one above it, ``focus``
+    being the depot named). Rollups over every depot, from one grouped query of the lots and one of the depots'
+    paths; full rows are read only for what is shown. ``totals``: depots, units, lots, expired units of all."""
+    with Session(engine) as s:
+        own = _units_by_depot(s, today)
+        query = select(Depot.id, Depot.parent_id, Depot.path, Depot.code)
+        if not actor.reads_everything:
+            query = query.where(Depot.id.in_(actor.depot_ids or {-1}))
+        rows = s.exec(query).all()
+        ids = {r[0] for r in rows}
+        paths = {r[0]: [a for a in _path_ids(r[2]) if a in ids] for r in rows}  # visible ancestors, itself last
+        opened = focus = None
+        if open_code is not None:
+            found = next((r for r in rows if r[3] == open_code), None)
+            if found is None:
+                raise BadQuery(f"no depot with code {open_code} to open", field="open",
+                               message_code="tree_open_unknown", params={"code": open_code})
+            chain = paths[found[0]]
+            if len(chain) >= 2:  # a root is always open
+                opened = chain[1]
+            if len(chain) >= 3:  # a depot under a town: marked where it stands
+                focus = found[3]
+        shown = {i for i in ids if len(paths[i]) <= 2}
+        if opened is not None:
+            shown |= {i for i in ids if len(paths[i]) == 3 and paths[i][1] == opened}
+        total = {i: _zero() for i in shown}
+        below = dict.fromkeys(shown, 0)
+        totals = {"depots": len(rows), **_zero()}
+        for i in ids:
+            part = own.get(i)
+            for ancestor in paths[i]:
+                if ancestor in shown:
+                    if part:
+                        _add_into(total[ancestor], part)
+                    if ancestor != i:
+                        below[ancestor] += 1
+            if part:
+                for key in ("units", "lots", "expired_units"):
+                    totals[key] += part[key]
+        depots = s.exec(select(Depot).where(Depot.id.in_(shown or {-1}))).all() if shown else []
+        nodes = {d.id: {**depot_dict(d), "own": own.get(d.id, _zero()), "total": total[d.id], "below": below[d.id],
+                        "children": [], "open": d.id == opened} for d in depots}
+        roots = []
+        for d in sorted(depots, key=lambda d: d.code):
+            chain = paths[d.id]
+            parent = nodes.get(chain[-2]) if len(chain) >= 2 else None
+            (parent["children"] if parent else roots).append(nodes[d.id])
+            nodes[d.id]["parent"] = parent["code"] if parent else None
+            nodes[d.id]["depth"] = len(chain) - 1
+        return {"roots": roots, "totals": totals, "open": nodes[opened]["code"] if opened else None, "focus": focus}
+
+
+SEARCH_MAX_TEXT = 40
+
+
+def search_depots(engine, actor: Actor, today: date, text: str, limit: int = 50, offset: int = 0) -> dict:
+    """Depots whose code or name holds ``text`` (any case), in code order, a page of them (``limit`` from
+    ``offset``) with the depot above each and its own stock; ``total``: how many match."""
+    if not isinstance(text, str) or not text.strip() or len(text) > SEARCH_MAX_TEXT:
+        raise InvalidInput(f"the search is 1 to {SEARCH_MAX_TEXT} characters", field="q")
+    needle = text.strip().lower()
+    parent = aliased(Depot)
+    with Session(engine) as s:
+        where = [sa.or_(sa.func.lower(Depot.code).contains(needle, autoescape=True),
+                        sa.func.lower(Depot.name).contains(needle, autoescape=True))]
+        if not actor.reads_everything:
+            where.append(Depot.id.in_(actor.depot_ids or {-1}))
+        total = s.exec(select(sa.func.count()).select_from(Depot).where(*where)).one()
+        rows = s.exec(select(Depot, parent.code, parent.name).join(parent, parent.id == Depot.parent_id, isouter=True)
+                      .where(*where).order_by(Depot.code).limit(limit).offset(offset)).all()
+        found = {d.id for d, _c, _n in rows}
+        own = _units_by_depot(s, today, found) if found else {}
+        return {"total": total, "depots": [
+            {**depot_dict(d), "parent": code, "parent_name": name, "own": own.get(d.id, _zero())}
+            for d, code, name in rows]}
 
 
 def _zero() -> dict:
@@ -133,12 +214,13 @@ def _path_ids(path: str) -> list[int]:
     return [int(p) for p in path.strip("/").split("/") if p]
 
 
-def _units_by_depot(s: Session, today: date) -> dict[int, dict]:
+def _units_by_depot(s: Session, today: date, depot_ids=None) -> dict[int, dict]:
     expired = sa.case((Lot.expires_on < today, Lot.quantity), else_=0)
-    rows = s.exec(
-        select(Lot.depot_id, sa.func.sum(Lot.quantity), sa.func.count(Lot.id), sa.func.sum(expired))
-        .where(Lot.quantity > 0).group_by(Lot.depot_id)
-    ).all()
+    query = select(Lot.depot_id, sa.func.sum(Lot.quantity), sa.func.count(Lot.id), sa.func.sum(expired)).where(
+        Lot.quantity > 0)
+    if depot_ids is not None:
+        query = query.where(Lot.depot_id.in_(depot_ids))
+    rows = s.exec(query.group_by(Lot.depot_id)).all()
     return {d: {"units": int(u), "lots": int(n), "expired_units": int(e or 0)} for d, u, n, e in rows}
 
 

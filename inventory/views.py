@@ -12,7 +12,7 @@ from flask_babel import get_locale, gettext as _
 
 from accounts.auth import current_actor, login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
-from common.errors import InvalidInput
+from common.errors import BadQuery, InvalidInput
 from common.http import translated_message
 from common.web import engine, request_now, request_today
 from inventory import queries, shelves, vocab
@@ -23,6 +23,9 @@ bp = Blueprint("inventory", __name__)
 
 PAGE_SIZE = 50
 LATEST_MOVEMENTS = 20
+TREE_PAGE_SIZE = 50  # depots found by a search of the tree, on one page
+TREE_MAX_TEXT = 40
+
 
 
 # ---------------------------------------------------------------- pages
@@ -31,8 +34,28 @@ LATEST_MOVEMENTS = 20
 @bp.route("/")
 @login_required_page
 def depot_tree():
-    tree = _by_code(queries.depot_tree(engine(), require_actor(), request_today()))
-    return render_template("depot_tree.html", tree=tree, totals=_tree_totals(tree))
+    """The depot tree. Whoever reads every depot sees the county and its towns with their rollups, the village
+    points of one town when it is opened (``?open=T01``; a village's code opens its town) and depots found by
+    code or name (``?q=``, ``TREE_PAGE_SIZE`` to a page); a keeper sees the depots they keep, all of them."""
+    actor, eng, today = require_actor(), engine(), request_today()
+    args = _tree_args(request.args)
+    found = None
+    if args["q"]:
+        found = queries.search_depots(eng, actor, today, args["q"], limit=TREE_PAGE_SIZE,
+                                      offset=(args["page"] - 1) * TREE_PAGE_SIZE)
+        pages = max(1, math.ceil(found["total"] / TREE_PAGE_SIZE))
+        if args["page"] > pages:  # past the last page: the last one
+            found = queries.search_depots(eng, actor, today, args["q"], limit=TREE_PAGE_SIZE,
+                                          offset=(pages - 1) * TREE_PAGE_SIZE)
+        found.update(page=min(args["page"], pages), pages=pages, asked=args["page"])
+    if actor.reads_everything:
+        overview = queries.depot_overview(eng, actor, today, args["open"])
+        tree, totals, bounded = overview["roots"], overview["totals"], True
+    else:
+        tree, bounded = _by_code(queries.depot_tree(eng, actor, today)), False
+        totals, overview = _tree_totals(tree), {"open": None, "focus": None}
+    return render_template("depot_tree.html", tree=tree, totals=totals, bounded=bounded, opened=overview["open"],
+                           focus=overview["focus"], found=found, q=args["q"], page_size=TREE_PAGE_SIZE)
 
 
 @bp.route("/depots/<code>")
@@ -140,6 +163,22 @@ def _trail(tree: list[dict], code: str) -> list[dict]:
             return path
         stack.extend((child, path + [child]) for child in node["children"])
     raise LookupError(code)  # get_depot has already checked the depot exists and may be read
+
+
+def _tree_args(args) -> dict:
+    """The depot tree's query: ``q`` (a search), ``open`` (a town's code), ``page`` (of the search)."""
+    texts = {}
+    for name in ("q", "open"):
+        value = (args.get(name) or "").strip()
+        if len(value) > TREE_MAX_TEXT or "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            raise BadQuery(f"{name} is at most {TREE_MAX_TEXT} characters of text", field=name,
+                           message_code="tree_filter_too_long", params={"field": name, "max": TREE_MAX_TEXT})
+        texts[name] = value or None
+    raw = (args.get("page") or "").strip()
+    if raw and (not raw.isdigit() or len(raw) > 9 or int(raw) < 1):
+        raise BadQuery(f"page must be a whole number of 1 or more, got {raw!r}", field="page",
+                       message_code="tree_bad_page", params={"value": raw[:TREE_MAX_TEXT]})
+    return {**texts, "page": int(raw) if raw else 1}
 
 
 def _lot_filters(args) -> dict:

@@ -123,6 +123,10 @@ ERROR_TITLES = {
 # The messages of the stock rules' (and common/actor.py's) domain errors by their stable message code (see common/errors.py), in
 # the words of a page: error pages and the scanning page fill them in with the error's parameters.
 ERROR_MESSAGES = {
+    # the depot tree's query (inventory.views.depot_tree)
+    "tree_filter_too_long": _l("The search %(field)s is at most %(max)s characters."),
+    "tree_bad_page": _l("The page number must be a whole number of 1 or more, not “%(value)s”."),
+    "tree_open_unknown": _l("There is no depot %(code)s to open in the tree."),
     # shelf numbers and shelf labels (labels.payloads)
     "shelf_empty": _l("The shelf number is empty."),
     "shelf_invalid": _l("%(shelf)s is not a shelf number: use letters A–Z and digits, parts joined by single "

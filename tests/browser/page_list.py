@@ -86,4 +86,6 @@ def page_paths(app, engine) -> list[str]:
             raise AssertionError(f"a page route with parameters and no example to visit: {rule.rule}")
     if first["lot"]:
         paths.append(f"/audit/stock-card?lot={first['lot']}")
+    if first["depot"]:  # the depot tree with a town opened and a search's table
+        paths.append(f"/?open={first['depot']}&q={first['depot']}-V")
     return paths

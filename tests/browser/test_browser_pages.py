@@ -33,11 +33,15 @@ def test_a_dispatcher_on_a_phone_goes_from_the_depot_tree_to_a_stock_card(live_s
     assert fits_the_screen(phone)
     phone.screenshot(path=f"{SHOTS}/reliefdepot-phone-tree.png", full_page=True)
 
-    # towns fold their villages away until opened
+    # a town's villages come with the page once the town is opened (a link, no script)
     village = phone.get_by_role("link", name="桃园村储备点")
-    expect(village).to_be_hidden()
-    phone.locator("summary", has_text="玉龙镇储备站").locator(".children-count").click()
+    expect(village).to_have_count(0)
+    phone.locator("#depot-T1").get_by_role("link", name="展开下辖 2 个库点").click()
+    expect(phone).to_have_url(live_server + "/?open=T1#depot-T1")
     expect(village).to_be_visible()
+    phone.locator("#depot-T1").get_by_role("link", name="收起下辖 2 个库点").click()
+    expect(village).to_have_count(0)
+    phone.locator("#depot-T1").get_by_role("link", name="展开下辖 2 个库点").click()
     expect(phone.locator("li.tier-village", has=village).locator(".badge.tier")).to_have_text("村储备点")
 
     phone.get_by_role("link", name="玉龙镇储备站").click()

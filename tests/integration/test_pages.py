@@ -176,21 +176,26 @@ def test_the_depot_tree_shows_every_tier_with_its_rollups_in_chinese(client, cou
     r = client.get("/")
     assert r.status_code == 200
     page = text(r)
-    for words in ("储备体系", "县级储备库", "乡镇储备站", "村储备点", "重点镇", "本级库存", "含下级合计", "过期数量",
-                  "玉龙镇储备站", "桃园村储备点", "石桥村储备点", "物资目录", "API 文档"):
+    for words in ("储备体系", "县级储备库", "乡镇储备站", "重点镇", "本级库存", "含下级合计", "过期数量",
+                  "玉龙镇储备站", "青山镇储备站", "展开下辖 2 个库点", "展开下辖 1 个库点", "物资目录", "API 文档"):
         assert words in page, words
+    # the county and its towns; a town's village points only once it is opened
+    assert "桃园村储备点" not in page and "石桥村储备点" not in page
     body = r.get_data(as_text=True)
-    assert body.split("<main")[1].count("<details") == 3  # the county and its two towns fold; villages are leaves
+    assert body.split("<main")[1].count("<details") == 1  # the county folds; towns open by a link
     # the county: 40 units of its own, 197 in all (40 + 122 + 5 + 30), 7 of them expired
     county_row = re.search(r'href="/depots/C1">.*?</dl>', body, flags=re.S).group(0)
     assert re.findall(r"<dd>([\d,]+)</dd>", county_row) == ["40", "197", "7", "7"]
     town_row = re.search(r'href="/depots/T1">.*?</dl>', body, flags=re.S).group(0)
     assert re.findall(r"<dd>([\d,]+)</dd>", town_row) == ["122", "127", "5", "7"]
+    opened = text(client.get("/?open=T1"))
+    assert "玉龙村储备点" in opened and "桃园村储备点" in opened and "石桥村储备点" not in opened
+    assert "收起下辖 2 个库点" in opened and "展开下辖 1 个库点" in opened
 
 
 def test_the_depot_tree_is_in_english_on_request(client, county, stocked):
     as_admin(client, county)
-    page = text(client.get("/?lang=en"))
+    page = text(client.get("/?lang=en&open=T1"))
     for words in ("Depot tree", "County depot", "Town station", "Village point", "Key town", "Own units",
                   "With sub-depots", "Expired units", "Item catalog", "Log out"):
         assert words in page, words
