@@ -140,6 +140,9 @@ def fresh_copy(size: str | Size):
         c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
     log(f"{name}: copied from {source} in {time.perf_counter() - started:.1f} s")
+    from common.migrate import upgrade
+
+    upgrade(server_url(name))  # a template built before a later migration gets its new tables, as an installation would
 
     def drop():
         with admin.connect() as c:
