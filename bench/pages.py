@@ -387,6 +387,10 @@ def _ms(seconds: float) -> str:
 def _section(measured: dict) -> str:
     m = machine()
     scales = list(measured)
+    failed = [f"{s} {k[2]} ({k[1]}): {r['status']}" for s in scales for k, r in measured[s]["rows"].items()
+              if r["status"] >= 500]
+    if failed:  # a page that fails is not measured; its time would be the error page's
+        raise SystemExit("bench/pages.py: pages answered with a server error: " + "; ".join(failed))
     keys = list(dict.fromkeys(k for s in scales for k in measured[s]["rows"]))
     header = ["page", "role"]
     for s in scales:
