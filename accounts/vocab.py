@@ -1,0 +1,32 @@
+"""The words of the people pages: the change log's actions and the account services' error messages by their
+message code (``accounts.admin``), registered for pages by ``accounts.admin_views``."""
+from flask_babel import lazy_gettext as _l
+
+CHANGE_ACTIONS = {
+    "created": _l("Account created"),
+    "renamed": _l("Display name changed"),
+    "role_changed": _l("Role changed"),
+    "depots_bound": _l("Depots bound"),
+    "depots_unbound": _l("Depots unbound"),
+    "deactivated": _l("Deactivated"),
+    "reactivated": _l("Reactivated"),
+    "password_reset": _l("Password reset"),
+}
+
+ERROR_MESSAGES = {
+    "password_too_short": _l("The password must be at least %(min)s characters."),
+    "password_too_long": _l("The password is at most %(max)s characters."),
+    "password_is_username": _l("The password cannot be the username."),
+    "password_wrong": _l("The current password is wrong."),
+    "password_unchanged": _l("The new password must differ from the current one."),
+    "user_unknown": _l("There is no user %(username)s."),
+    "depot_unknown_code": _l("There is no depot with the code %(codes)s."),
+    "role_unknown": _l("There is no role “%(role)s”."),
+    "keeper_needs_depot": _l("A depot keeper keeps at least one depot: choose one."),
+    "depots_only_for_keepers": _l("Only depot keepers are bound to depots: clear the depots or choose the keeper role."),
+    "username_bad": _l("The username is 1 to %(max)s characters, without spaces."),
+    "username_taken": _l("The username %(username)s is taken."),
+    "display_name_too_long": _l("The display name is at most %(max)s characters."),
+    "cannot_demote_self": _l("You cannot take the administrator role from yourself."),
+    "cannot_deactivate_self": _l("You cannot deactivate your own account."),
+}
