@@ -71,6 +71,7 @@ def page_paths(app, engine) -> list[str]:
         "/counts/<int:count_id>": first["count"] and f"/counts/{first['count']}",
         "/counts/<int:count_id>/variance": first["count"] and f"/counts/{first['count']}/variance",
         "/admin/shelters/<code>": first["shelter"] and f"/admin/shelters/{first['shelter']}",
+        "/admin/users/<username>": "/admin/users/keeper",
     }
     paths = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
