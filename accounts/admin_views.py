@@ -26,7 +26,7 @@ bp = Blueprint("people", __name__)
 @bp.record_once
 def _register_messages(state):
     state.app.extensions.setdefault("error_messages", {}).update(ERROR_MESSAGES)
-    state.app.jinja_env.globals["change_action"] = lambda code: CHANGE_ACTIONS.get(code, code)
+    state.app.jinja_env.globals["change_action"] = lambda kind, action: CHANGE_ACTIONS.get(f"{kind}.{action}", action)
 
 
 def _admin() -> Actor:

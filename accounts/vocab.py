@@ -2,15 +2,23 @@
 message code (``accounts.admin``), registered for pages by ``accounts.admin_views``."""
 from flask_babel import lazy_gettext as _l
 
+# "<kind>.<action>" of the change log (accounts.models.AdminChange)
 CHANGE_ACTIONS = {
-    "created": _l("Account created"),
-    "renamed": _l("Display name changed"),
-    "role_changed": _l("Role changed"),
-    "depots_bound": _l("Depots bound"),
-    "depots_unbound": _l("Depots unbound"),
-    "deactivated": _l("Deactivated"),
-    "reactivated": _l("Reactivated"),
-    "password_reset": _l("Password reset"),
+    "user.created": _l("Account created"),
+    "user.renamed": _l("Display name changed"),
+    "user.role_changed": _l("Role changed"),
+    "user.depots_bound": _l("Depots bound"),
+    "user.depots_unbound": _l("Depots unbound"),
+    "user.deactivated": _l("Deactivated"),
+    "user.reactivated": _l("Reactivated"),
+    "user.password_reset": _l("Password reset"),
+    "depot.created": _l("Depot added"),
+    "depot.renamed": _l("Depot renamed"),
+    "depot.moved": _l("Depot moved"),
+    "depot.closed": _l("Depot closed"),
+    "item.created": _l("Item added"),
+    "item.edited": _l("Item edited"),
+    "item.deleted": _l("Item deleted"),
 }
 
 ERROR_MESSAGES = {

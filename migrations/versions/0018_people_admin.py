@@ -1,12 +1,13 @@
-"""people admin: must-change flag and the administrators' change log
+"""people and depots admin: must-change flag, closed depots and the administrators' change log
 
 Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-05 20:55:00
 
 Administrators keep users from pages (``accounts.admin``): a reset password must be changed at the next login
-(``user_account.must_change_password``), and every change an administrator makes to people is one row of
-``admin_change`` (who, when, what). Downgrading drops the table and the column.
+(``user_account.must_change_password``); a depot closed from the pages keeps its row and history, marked
+``depot.closed_at`` (``inventory.catalog_admin``); every change an administrator makes to people, depots and
+items is one row of ``admin_change`` (who, when, what). Downgrading drops the table and the columns.
 """
 from typing import Sequence, Union
 
@@ -26,6 +27,8 @@ def upgrade() -> None:
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
+    with op.batch_alter_table('depot', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('closed_at', common.db.UTCDateTime(timezone=True), nullable=True))
     op.create_table('admin_change',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', common.db.UTCDateTime(timezone=True), nullable=False),
@@ -46,5 +49,7 @@ def downgrade() -> None:
     with op.batch_alter_table('admin_change', schema=None) as batch_op:
         batch_op.drop_index('ix_admin_change_subject')
     op.drop_table('admin_change')
+    with op.batch_alter_table('depot', schema=None) as batch_op:
+        batch_op.drop_column('closed_at')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_column('must_change_password')
