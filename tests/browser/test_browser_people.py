@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def test_an_administrator_creates_a_keeper_who_must_change_the_password(live_server, desktop, phone):
     page = desktop
     log_in(page, live_server, "admin", "admin-pass")
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name="用户").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="系统管理").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("用户")
 
     form = page.locator("#new-user")
