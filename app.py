@@ -197,6 +197,8 @@ def _init_api(app: Flask) -> None:
 
 
 def _init_pages(app: Flask) -> None:
+    from accounts.admin_views import bp as people_pages
+    from inventory import catalog_views  # noqa: F401 (the depot and item pages, on the administrators' blueprint)
     from accounts.views import bp as accounts_pages
     from audit.views import bp as audit_pages
     from counts.views import bp as count_pages
@@ -210,6 +212,7 @@ def _init_pages(app: Flask) -> None:
     from scan.views import bp as scan_pages
 
     app.register_blueprint(accounts_pages)
+    app.register_blueprint(people_pages)
     app.register_blueprint(inventory_pages)
     app.register_blueprint(writeoff_pages)
     app.register_blueprint(label_pages)

@@ -19,6 +19,8 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # Part of every login session's id: raising it ends every login of the user in every browser.
     session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Set by an administrator's password reset: every page sends the user to change it first (accounts.views).
+    must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class KeeperDepot(SQLModel, table=True):
@@ -43,3 +45,24 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # When the token was last sent, to the hour: written at most once an hour (services.actor_for_token).
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+ADMIN_CHANGE_KINDS = ("user", "depot", "item")
+
+
+class AdminChange(SQLModel, table=True):
+    """One change an administrator made to people (and, later, depots and items): who, when, what."""
+
+    __tablename__ = "admin_change"
+    __table_args__ = (
+        sa.CheckConstraint("subject_kind in ('user','depot','item')", name="ck_admin_change_kind"),
+        sa.Index("ix_admin_change_subject", "subject_kind", "subject"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    user_id: int = Field(foreign_key="user_account.id")  # the administrator
+    subject_kind: str = Field(max_length=8)
+    subject: str = Field(max_length=64)  # username, depot code or item code
+    action: str = Field(max_length=24)
+    detail: str | None = Field(default=None, max_length=500)

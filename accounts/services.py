@@ -23,7 +23,8 @@ PASSWORD_METHOD = "scrypt"  # werkzeug's default; the test suite swaps in a chea
 
 def actor_for(session: Session, user: User) -> Actor:
     depot_ids = frozenset(session.exec(select(KeeperDepot.depot_id).where(KeeperDepot.user_id == user.id)).all())
-    return Actor(user_id=user.id, username=user.username, role=user.role, depot_ids=depot_ids)
+    return Actor(user_id=user.id, username=user.username, role=user.role, depot_ids=depot_ids,
+                 must_change_password=user.must_change_password)
 
 
 def add_user(uow, username: str, password: str, role: str, display_name: str | None = None,

@@ -3,14 +3,17 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from accounts import services
-from accounts.auth import SessionUser, login_required_page, require_actor
+from accounts import admin, services
+from accounts.auth import SessionUser, bearer_token, login_required_page, require_actor
 from common.actor import ADMIN
+from common.errors import DomainError
+from common.http import translated_message
 from common.web import engine, request_now
 
 bp = Blueprint("accounts", __name__)
@@ -35,12 +38,59 @@ def login():
         actor = services.authenticate(engine(), form.username.data, form.password.data)
         if actor is not None:
             login_user(SessionUser(actor, services.session_id(engine(), actor)), remember=True)
+            if actor.must_change_password:
+                return redirect(url_for("accounts.change_password", next=_safe_next(request.args.get("next"))))
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Wrong username or password."), "error")
         status = 401
     elif request.method == "POST":
         status = 422
     return render_template("login.html", form=form), status
+
+
+# ---------------------------------------------------------------- one's own password
+
+# What a user whose password was reset may still open before changing it.
+OPEN_WHILE_MUST_CHANGE = {"accounts.change_password", "accounts.logout", "accounts.login", "static"}
+
+
+@bp.before_app_request
+def _must_change_password():
+    """A user whose password an administrator reset is sent to change it from every page first (the JSON API
+    with a token is not a login and is left alone)."""
+    if request.endpoint in OPEN_WHILE_MUST_CHANGE or request.path.startswith("/api/") or bearer_token():
+        return None
+    if current_user.is_authenticated and current_user.actor.must_change_password:
+        return redirect(url_for("accounts.change_password", next=request.full_path.rstrip("?")))
+    return None
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("current", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField("confirm", validators=[DataRequired(), EqualTo("password", message=_l("The two new passwords differ."))])
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required_page
+def change_password():
+    """The signed-in user's own password; the page every other page sends them to after a reset."""
+    actor = require_actor()
+    form, status = PasswordForm(), 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                admin.change_own_password(engine(), actor, form.current.data, form.password.data)
+            except DomainError as e:
+                field = getattr(form, e.field or "", None)
+                if field is None:
+                    raise
+                field.errors = list(field.errors) + [translated_message(e.message_code, e.params, e.message)]
+            else:
+                flash(_("Your password is changed."), "success")
+                return redirect(_safe_next(request.args.get("next")))
+        status = 422
+    return render_template("account_password.html", form=form, must_change=actor.must_change_password), status
 
 
 @bp.route("/logout", methods=["POST"])

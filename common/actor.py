@@ -17,6 +17,8 @@ class Actor:
     username: str
     role: str
     depot_ids: frozenset[int] = field(default_factory=frozenset)
+    # A login after an administrator's password reset: pages send them to change it (accounts.views).
+    must_change_password: bool = False
 
     @property
     def reads_everything(self) -> bool:

@@ -22,16 +22,19 @@ def check_tier_rule(tier: str, kind: str, parent: Depot | None) -> None:
     if kind not in DEPOT_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(DEPOT_KINDS)}", field="kind")
     if kind == "transfer_station" and tier != "town":
-        raise TierRuleBroken("a transfer station (中转站) sits at town level", field="kind")
+        raise TierRuleBroken("a transfer station (中转站) sits at town level", field="kind",
+                             message_code="transfer_station_not_town")
     wanted = PARENT_TIER[tier]
     if wanted is None:
         if parent is not None:
-            raise TierRuleBroken("a county depot has no parent", field="parent")
+            raise TierRuleBroken("a county depot has no parent", field="parent", message_code="county_has_no_parent")
         return
     if parent is None or parent.tier != wanted:
-        raise TierRuleBroken(f"a {tier} depot must sit under a {wanted} depot", field="parent")
+        raise TierRuleBroken(f"a {tier} depot must sit under a {wanted} depot", field="parent",
+                             message_code="parent_tier_wrong", params={"tier": tier, "wanted": wanted})
     if tier == "village" and parent.kind == "transfer_station":
-        raise TierRuleBroken("a village point sits under a town station, not a transfer station", field="parent")
+        raise TierRuleBroken("a village point sits under a town station, not a transfer station", field="parent",
+                             message_code="village_under_transfer_station")
 
 
 @dataclass
@@ -62,15 +65,18 @@ def add_depot(uow, f: DepotFields) -> Depot:
     check_code(f.code)
     s = uow.session
     if s.exec(select(Depot.id).where(Depot.code == f.code)).first() is not None:
-        raise InvalidInput(f"depot code {f.code} is already in use", field="code")
+        raise InvalidInput(f"depot code {f.code} is already in use", field="code", message_code="depot_code_taken",
+                           params={"code": f.code})
     parent = None
     if f.parent is not None:
         parent = s.exec(select(Depot).where(Depot.code == f.parent)).first()
         if parent is None:
-            raise NotFound(f"no depot with code {f.parent}", field="parent")
+            raise NotFound(f"no depot with code {f.parent}", field="parent", message_code="parent_unknown",
+                           params={"code": f.parent})
     check_tier_rule(f.tier, f.kind, parent)
     if f.key_town and f.tier != "town":
-        raise InvalidInput("only a town station can be a key town (重点镇)", field="key_town")
+        raise InvalidInput("only a town station can be a key town (重点镇)", field="key_town",
+                           message_code="key_town_not_town")
     _check_coordinates(f.lat, f.lon)
     values = {k: v for k, v in asdict(f).items() if k != "parent"}
     depot = Depot(**values, parent_id=parent.id if parent else None)
@@ -131,7 +137,8 @@ def create_item(engine, actor: Actor, f: ItemFields) -> dict:
 def add_item(uow, f: ItemFields) -> Item:
     check_code(f.code)
     if uow.session.exec(select(Item.id).where(Item.code == f.code)).first() is not None:
-        raise InvalidInput(f"item code {f.code} is already in use", field="code")
+        raise InvalidInput(f"item code {f.code} is already in use", field="code", message_code="item_code_taken",
+                           params={"code": f.code})
     _check_item(f)
     item = Item(**asdict(f))
     uow.session.add(item)
@@ -146,15 +153,18 @@ def _check_item(f: ItemFields) -> None:
         raise InvalidInput(f"kit must be one of {', '.join(KITS)} or empty", field="kit")
     for name in ("weight_kg", "volume_m3"):
         if getattr(f, name) < 0:
-            raise InvalidInput(f"{name} cannot be negative", field=name)
+            raise InvalidInput(f"{name} cannot be negative", field=name, message_code="item_value_negative")
     for name in ("shelf_life_days", "rotation_lead_days"):
         value = getattr(f, name)
         if value is not None and not 1 <= value <= MAX_DAYS:
-            raise InvalidInput(f"{name} must be 1 to {MAX_DAYS} days, or empty for durable equipment", field=name)
+            raise InvalidInput(f"{name} must be 1 to {MAX_DAYS} days, or empty for durable equipment", field=name,
+                               message_code="item_days_range", params={"max": MAX_DAYS})
     if not 1 <= f.priority <= 9:
-        raise InvalidInput("priority must be between 1 (most urgent) and 9", field="priority")
+        raise InvalidInput("priority must be between 1 (most urgent) and 9", field="priority",
+                           message_code="item_priority_range")
     if not f.name_zh.strip() or not f.unit.strip():
-        raise InvalidInput("name_zh and unit are required", field="name_zh" if not f.name_zh.strip() else "unit")
+        raise InvalidInput("name_zh and unit are required", field="name_zh" if not f.name_zh.strip() else "unit",
+                           message_code="item_name_unit_required")
 
 
 def update_item(engine, actor: Actor, code: str, changes: dict) -> dict:
@@ -178,6 +188,6 @@ def update_item(engine, actor: Actor, code: str, changes: dict) -> dict:
 
 def _check_coordinates(lat, lon) -> None:
     if lat is not None and not -90 <= lat <= 90:
-        raise InvalidInput("lat must be between -90 and 90", field="lat")
+        raise InvalidInput("lat must be between -90 and 90", field="lat", message_code="lat_range")
     if lon is not None and not -180 <= lon <= 180:
-        raise InvalidInput("lon must be between -180 and 180", field="lon")
+        raise InvalidInput("lon must be between -180 and 180", field="lon", message_code="lon_range")

@@ -49,6 +49,8 @@ class Depot(SQLModel, table=True):
     keeper_name: str | None = Field(default=None, max_length=50)
     keeper_phone: str | None = Field(default=None, max_length=30)
     key_town: bool = False
+    # Closed by an administrator (inventory.catalog_admin.close_depot): no stock, kept for its history.
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Item(SQLModel, table=True):

@@ -123,6 +123,31 @@ ERROR_TITLES = {
 # The messages of the stock rules' (and common/actor.py's) domain errors by their stable message code (see common/errors.py), in
 # the words of a page: error pages and the scanning page fill them in with the error's parameters.
 ERROR_MESSAGES = {
+    # keeping the depot tree and the catalog (inventory.catalog, inventory.catalog_admin)
+    "transfer_station_not_town": _l("A transfer station sits at town level."),
+    "county_has_no_parent": _l("The county depot sits at the top: it has no parent."),
+    "parent_tier_wrong": _l("A village point sits under a town station, and a town station under the county depot."),
+    "village_under_transfer_station": _l("A village point sits under a town station, not under a transfer station."),
+    "depot_code_taken": _l("The depot code %(code)s is already in use."),
+    "parent_unknown": _l("There is no depot %(code)s to put it under."),
+    "key_town_not_town": _l("Only a town station can be a key town."),
+    "item_code_taken": _l("The item code %(code)s is already in use."),
+    "item_value_negative": _l("This cannot be negative."),
+    "item_days_range": _l("Give 1 to %(max)s days, or leave it empty for durable equipment."),
+    "item_priority_range": _l("The priority is 1 (most urgent) to 9."),
+    "item_name_unit_required": _l("The Chinese name and the unit are required."),
+    "lat_range": _l("The latitude is between -90 and 90."),
+    "lon_range": _l("The longitude is between -180 and 180."),
+    "depot_code_unknown": _l("There is no depot %(code)s."),
+    "parent_closed": _l("Depot %(code)s is closed: nothing is put under it."),
+    "depot_name_length": _l("A depot name is 1 to %(max)s characters."),
+    "depot_closed": _l("Depot %(code)s is closed."),
+    "parent_is_below": _l("Depot %(code)s cannot sit under itself or under a depot below it (%(parent)s)."),
+    "depot_has_stock": _l("Depot %(code)s still holds %(units)s units: issue or transfer them before closing it."),
+    "depot_has_open_children": _l("Depot %(code)s has open depots under it (%(children)s): close or move them first."),
+    "item_code_unknown": _l("There is no item %(code)s."),
+    "item_has_lots": _l("Item %(code)s is in %(lots)s lots: an item in use cannot be deleted."),
+    "item_referenced": _l("Item %(code)s is named by norms, reserve floors or orders: an item in use cannot be deleted."),
     # the depot tree's query (inventory.views.depot_tree)
     "tree_filter_too_long": _l("The search %(field)s is at most %(max)s characters."),
     "tree_bad_page": _l("The page number must be a whole number of 1 or more, not “%(value)s”."),

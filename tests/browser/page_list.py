@@ -57,6 +57,7 @@ def page_paths(app, engine) -> list[str]:
         first["order"] = one("select min(code) from transfer_order")
         first["count"] = one("select min(id) from count_session")
         first["shelter"] = one("select min(code) from shelter")
+        first["item"] = one("select min(code) from item")
     instances = {
         "/depots/<code>": first["depot"] and f"/depots/{first['depot']}",
         "/labels/depots/<code>": first["depot"] and f"/labels/depots/{first['depot']}",
@@ -71,6 +72,9 @@ def page_paths(app, engine) -> list[str]:
         "/counts/<int:count_id>": first["count"] and f"/counts/{first['count']}",
         "/counts/<int:count_id>/variance": first["count"] and f"/counts/{first['count']}/variance",
         "/admin/shelters/<code>": first["shelter"] and f"/admin/shelters/{first['shelter']}",
+        "/admin/users/<username>": "/admin/users/keeper",
+        "/admin/depots/<code>": first["depot"] and f"/admin/depots/{first['depot']}",
+        "/admin/items/<code>": first["item"] and f"/admin/items/{first['item']}",
     }
     paths = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

@@ -142,6 +142,7 @@ def test_0008_starts_every_user_at_session_epoch_0_so_their_logins_stay_valid_an
         upgrade(fresh_url, "0008")
         with engine.connect() as c:
             assert c.execute(sa.text("select session_epoch from user_account")).scalar_one() == 0
+        upgrade(fresh_url)  # today's models read columns added later (0018's must_change_password)
         # a login session issued before the column (its id the bare user id) still finds its user
         assert services.actor_for_session(engine, "1").username == "keeper"
         assert services.actor_for_session(engine, "1.0").username == "keeper"
@@ -192,5 +193,33 @@ def test_0012_adds_write_off_requests_and_photos_beside_existing_write_offs_and_
         with engine.connect() as c:
             names = set(sa.inspect(c).get_table_names())
         assert "write_off_request" not in names and "write_off_photo" not in names
+    finally:
+        engine.dispose()
+
+
+def test_0018_leaves_every_user_without_a_forced_change_every_depot_open_and_goes_down_again(fresh_url):
+    upgrade(fresh_url, "0017")
+    engine = sa.create_engine(fresh_url)
+    try:
+        with engine.begin() as c:
+            c.execute(KEEPER_ROW)
+            c.execute(sa.text("insert into depot (id, code, name, tier, kind, path, key_town) "
+                              "values (1, 'C1', '县级储备库', 'county', 'station', '/1/', false)"))
+        upgrade(fresh_url, "0018")
+        with engine.connect() as c:
+            assert c.execute(sa.text("select must_change_password from user_account")).scalar_one() in (False, 0)
+            assert c.execute(sa.text("select closed_at from depot")).scalar_one() is None
+        with engine.begin() as c:
+            c.execute(sa.text("insert into admin_change (at, user_id, subject_kind, subject, action) "
+                              "values ('2026-07-01 02:00:00+00:00', 1, 'depot', 'C1', 'renamed')"))
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as c:
+            c.execute(sa.text("insert into admin_change (at, user_id, subject_kind, subject, action) "
+                              "values ('2026-07-01 02:00:00+00:00', 1, 'shelf', 'A-1', 'renamed')"))
+        command.downgrade(alembic_config(fresh_url), "0017")
+        assert "must_change_password" not in _columns(engine, "user_account")
+        assert "closed_at" not in _columns(engine, "depot")
+        with engine.connect() as c:
+            assert "admin_change" not in sa.inspect(c).get_table_names()
+            assert c.execute(sa.text("select username from user_account")).scalar_one() == "keeper"
     finally:
         engine.dispose()

@@ -122,3 +122,15 @@ def test_several_bad_levels_are_named_together_each_by_its_field():
     assert [(p["field"], p["message_code"]) for p in e.value.details["problems"]] == [
         ("levels[0].min_people", "level_min_people_negative"), ("levels[0].min_people", "level_thresholds_out_of_order"),
         ("levels[2].floor_draw", "level_floor_draw_out_of_range")]
+
+
+def test_every_account_code_has_a_message_and_every_message_is_raised():
+    from accounts.vocab import ERROR_MESSAGES as ACCOUNT_MESSAGES
+
+    found = [(where, code, names) for where, code, names in raised_codes(ROOT / "accounts")]
+    for where, code, names in found:
+        assert code in ACCOUNT_MESSAGES, f"{where}: {code} has no message in accounts.vocab.ERROR_MESSAGES"
+        placeholders = set(re.findall(r"%\((\w+)\)s", str(ACCOUNT_MESSAGES[code])))
+        assert names is not None and placeholders <= names, f"{where}: {code} names {placeholders} it does not carry"
+    assert set(ACCOUNT_MESSAGES) == {code for _, code, _ in found}
+    assert {"username_taken", "keeper_needs_depot", "password_too_short"} <= set(ACCOUNT_MESSAGES)

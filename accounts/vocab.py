@@ -1,0 +1,40 @@
+"""The words of the people pages: the change log's actions and the account services' error messages by their
+message code (``accounts.admin``), registered for pages by ``accounts.admin_views``."""
+from flask_babel import lazy_gettext as _l
+
+# "<kind>.<action>" of the change log (accounts.models.AdminChange)
+CHANGE_ACTIONS = {
+    "user.created": _l("Account created"),
+    "user.renamed": _l("Display name changed"),
+    "user.role_changed": _l("Role changed"),
+    "user.depots_bound": _l("Depots bound"),
+    "user.depots_unbound": _l("Depots unbound"),
+    "user.deactivated": _l("Deactivated"),
+    "user.reactivated": _l("Reactivated"),
+    "user.password_reset": _l("Password reset"),
+    "depot.created": _l("Depot added"),
+    "depot.renamed": _l("Depot renamed"),
+    "depot.moved": _l("Depot moved"),
+    "depot.closed": _l("Depot closed"),
+    "item.created": _l("Item added"),
+    "item.edited": _l("Item edited"),
+    "item.deleted": _l("Item deleted"),
+}
+
+ERROR_MESSAGES = {
+    "password_too_short": _l("The password must be at least %(min)s characters."),
+    "password_too_long": _l("The password is at most %(max)s characters."),
+    "password_is_username": _l("The password cannot be the username."),
+    "password_wrong": _l("The current password is wrong."),
+    "password_unchanged": _l("The new password must differ from the current one."),
+    "user_unknown": _l("There is no user %(username)s."),
+    "depot_unknown_code": _l("There is no depot with the code %(codes)s."),
+    "role_unknown": _l("There is no role “%(role)s”."),
+    "keeper_needs_depot": _l("A depot keeper keeps at least one depot: choose one."),
+    "depots_only_for_keepers": _l("Only depot keepers are bound to depots: clear the depots or choose the keeper role."),
+    "username_bad": _l("The username is 1 to %(max)s characters, without spaces."),
+    "username_taken": _l("The username %(username)s is taken."),
+    "display_name_too_long": _l("The display name is at most %(max)s characters."),
+    "cannot_demote_self": _l("You cannot take the administrator role from yourself."),
+    "cannot_deactivate_self": _l("You cannot deactivate your own account."),
+}
