@@ -122,3 +122,25 @@ def test_several_bad_levels_are_named_together_each_by_its_field():
     assert [(p["field"], p["message_code"]) for p in e.value.details["problems"]] == [
         ("levels[0].min_people", "level_min_people_negative"), ("levels[0].min_people", "level_thresholds_out_of_order"),
         ("levels[2].floor_draw", "level_floor_draw_out_of_range")]
+
+
+def receiving_codes():
+    return raised_codes(ROOT / "receiving")
+
+
+@pytest.mark.parametrize("where, code, names", receiving_codes())
+def test_every_receiving_code_has_a_message_with_the_parameters_the_error_carries(where, code, names):
+    from receiving.vocab import ERROR_MESSAGES as RECEIVING_MESSAGES
+
+    messages = {**STOCK_MESSAGES, **RECEIVING_MESSAGES}
+    assert code in messages, f"{where}: {code} has no message in receiving.vocab.ERROR_MESSAGES"
+    placeholders = set(re.findall(r"%\((\w+)\)s", str(messages[code])))
+    assert names is not None and placeholders <= names, f"{where}: {code} names {placeholders} it does not carry"
+
+
+def test_every_receiving_message_is_raised_somewhere():
+    from receiving.vocab import ERROR_MESSAGES as RECEIVING_MESSAGES
+
+    source = (ROOT / "receiving" / "service.py").read_text(encoding="utf-8")
+    passed = {code for code in RECEIVING_MESSAGES if f'"{code}"' in source}  # a code handed to a checking helper
+    assert set(RECEIVING_MESSAGES) <= {code for _, code, _ in receiving_codes()} | passed
