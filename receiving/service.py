@@ -229,8 +229,9 @@ def receive(engine, actor: Actor, now: datetime, today: date, *, depot: str, kin
                            received_on=received, received_by=actor.user_id, received_at=now, note=note)
             s.add(row)
             s.flush()
-            ctx = stock.Context(actor=actor, now=now, today=today, reference=number,
-                                note=f"{supplier} · {document_no}" if document_no else supplier)
+            # the ledger line names the delivery (reference) and its supplier (note); the document number is the
+            # delivery's
+            ctx = stock.Context(actor=actor, now=now, today=today, reference=number, note=supplier)
             mode = STORAGE_MODE_OF[kind]
             for c in checked:
                 new_lot = stock.NewLot(item=c["item"], depot=depot_row.code, received_on=received,

@@ -39,9 +39,9 @@ def index():
     raw = request.args.get("page", "") or "1"
     if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
         raise InvalidInput(f"page must be a whole number of 1 or more, got {raw!r}", field="page")
-    page = int(raw)
-    found = service.list_deliveries(engine(), actor, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return render_template("deliveries.html", deliveries=found["deliveries"], total=found["total"], page=page,
+    page, depot = int(raw), request.args.get("depot") or None
+    found = service.list_deliveries(engine(), actor, depot=depot, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template("deliveries.html", deliveries=found["deliveries"], total=found["total"], page=page, depot=depot,
                            pages=max(1, math.ceil(found["total"] / PAGE_SIZE)), may_receive=_may_receive(actor))
 
 
@@ -128,7 +128,7 @@ def _form(actor, form=None, error: DomainError | None = None, rows: list[int] | 
         if error.details.get("problems_more"):
             messages.append(_("… and %(num)s more problems, not shown: correct these and send again to see them.",
                               num=f"{error.details['problems_more']:,}"))
-    values = form or {}
+    values = form or {"depot": request.args.get("depot", "")}
     shown = max([FORM_LINES, *(n + 1 for n in (rows or []))])
     return render_template("delivery_new.html", depots=depots, items=items, kinds=DELIVERY_KINDS,
                            rows=range(min(shown, service.MAX_LINES)), values=values, messages=messages, bad=bad,

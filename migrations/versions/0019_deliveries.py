@@ -16,7 +16,7 @@ import common.db
 
 
 revision: str = '0019'
-down_revision: Union[str, None] = '0017'  # TEMP: 0018
+down_revision: Union[str, None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
