@@ -181,13 +181,15 @@ def _init_api(app: Flask) -> None:
     from orders import api as orders_api
     from orders.returns import api as returns_api
     from orders import requests_api as transfer_requests_api
+    from receiving import api as receiving_api
 
     api = Api(app)
     api.register_converter(IdConverter, integerconverter2paramschema)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
-                      orders_api.blp, returns_api.blp, transfer_requests_api.blp, audit_api.blp):
+                      orders_api.blp, returns_api.blp, transfer_requests_api.blp, audit_api.blp,
+                      receiving_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -209,6 +211,7 @@ def _init_pages(app: Flask) -> None:
     from orders.returns.views import bp as return_pages
     from orders.request_views import bp as transfer_request_pages
     from orders.views import bp as order_pages
+    from receiving.views import bp as receiving_pages
     from scan.views import bp as scan_pages
 
     app.register_blueprint(accounts_pages)
@@ -223,6 +226,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(return_pages)
     app.register_blueprint(transfer_request_pages)
     app.register_blueprint(audit_pages)
+    app.register_blueprint(receiving_pages)
 
 
 def _init_cli(app: Flask) -> None:

@@ -64,6 +64,8 @@ NOT_PAGES = {
     "labels.scan_depot": "a redirect to the depot page",
     "labels.scan_order": "a redirect to the order page",
     "accounts.login": "measured as the login form, not logged in",
+    "receiving.delivery": "one delivery's lines (at most 200, one query): the bench counties are loaded without "
+                          "deliveries; the list and the form are measured",
 }
 
 
@@ -115,6 +117,9 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("counts.index", "admin", "/counts"),
         ("transfer_requests.index", "admin", "/transfer-requests"),
         ("transfer_requests.new", "keeper", "/transfer-requests/new"),
+        ("receiving.index", "admin", "/deliveries"),
+        ("receiving.index", "keeper", "/deliveries"),
+        ("receiving.new", "keeper", "/deliveries/new"),
         ("labels.depot_labels", "admin", f"/labels/depots/{c.town}"),
         ("labels.lot_labels", "admin", f"/labels/lots/{c.lot}"),
         ("scan.page", "keeper", "/scan"),

@@ -168,6 +168,23 @@ def print_depot_lots(engine, actor: Actor, *, depot: str, lots: LotFilter, base:
     return _recorded(engine, entries, pdf, len(labels), f"labels-{depot}-{layout}.pdf")
 
 
+def print_lots(engine, actor: Actor, *, codes: list[str], base: str, now: datetime, today: date, layout: str,
+               copies: int = 1, start: int = 1, name: str = "lots") -> Printed:
+    """A sheet with the labels of the named lots (a delivery's), in the order given, each recorded in its history."""
+    chosen, skip = check_layout(layout, copies, start)
+    if not codes:
+        raise InvalidInput("no lots to print labels for", field="lots")
+    if len(codes) * copies > MAX_SHEET_LABELS:
+        raise InvalidInput(f"{len(codes) * copies} labels; one print holds at most {MAX_SHEET_LABELS}", field="copies")
+    with Session(engine) as s:
+        rows = [_one_lot(s, actor, code) for code in codes]
+        labels = [_lot_label(base, today, *row) for row in rows for _ in range(copies)]
+        entries = [LabelPrint(kind="lot", lot_id=lot.id, depot_id=d.id, layout=layout, copies=copies, job="",
+                              user_id=actor.user_id, printed_at=now) for lot, _item, d in rows]
+    pdf = sheets.sheet_pdf(labels, chosen, skip=skip)
+    return _recorded(engine, entries, pdf, len(labels), f"labels-{name}-{layout}.pdf")
+
+
 def print_depot(engine, actor: Actor, *, depot: str, base: str, now: datetime, layout: str,
                 shelves: list[str] | None = None, copies: int = 1, start: int = 1) -> Printed:
     """A depot label (``/d/<code>``), or with ``shelves`` a label per shelf (``/d/<code>?shelf=A-03``)."""

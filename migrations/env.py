@@ -12,6 +12,7 @@ import counts.models  # noqa: F401
 import inventory.models  # noqa: F401
 import labels.models  # noqa: F401
 import orders.models  # noqa: F401
+import receiving.models  # noqa: F401
 from common.db import make_engine
 
 config = context.config

@@ -42,6 +42,12 @@ def load_demo(engine, today: date, now: datetime) -> None:
     if plan_id:
         orders.approve_plan(engine, actors["dispatcher"], now, incident_id=incident_id, plan_id=plan_id)
     counts.start(engine, actors["keeper"], now, depot="T01")
+    from receiving import service as receiving
+
+    with engine.connect() as c:
+        items = c.execute(sa.text("select code from item order by code limit 2")).scalars().all()
+    receiving.receive(engine, actors["keeper"], now, today, depot="T01", kind="purchase", supplier="县粮油公司",
+                      document_no="CG-2026-118", lines=[{"item": code, "quantity": 10 + i} for i, code in enumerate(items)])
 
 
 def page_paths(app, engine) -> list[str]:
@@ -58,6 +64,7 @@ def page_paths(app, engine) -> list[str]:
         first["count"] = one("select min(id) from count_session")
         first["shelter"] = one("select min(code) from shelter")
         first["item"] = one("select min(code) from item")
+        first["delivery"] = one("select min(id) from delivery")
     instances = {
         "/depots/<code>": first["depot"] and f"/depots/{first['depot']}",
         "/labels/depots/<code>": first["depot"] and f"/labels/depots/{first['depot']}",
@@ -75,6 +82,7 @@ def page_paths(app, engine) -> list[str]:
         "/admin/users/<username>": "/admin/users/keeper",
         "/admin/depots/<code>": first["depot"] and f"/admin/depots/{first['depot']}",
         "/admin/items/<code>": first["item"] and f"/admin/items/{first['item']}",
+        "/deliveries/<int:delivery_id>": first["delivery"] and f"/deliveries/{first['delivery']}",
     }
     paths = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

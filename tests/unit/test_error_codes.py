@@ -134,3 +134,23 @@ def test_every_account_code_has_a_message_and_every_message_is_raised():
         assert names is not None and placeholders <= names, f"{where}: {code} names {placeholders} it does not carry"
     assert set(ACCOUNT_MESSAGES) == {code for _, code, _ in found}
     assert {"username_taken", "keeper_needs_depot", "password_too_short"} <= set(ACCOUNT_MESSAGES)
+def receiving_codes():
+    return raised_codes(ROOT / "receiving")
+
+
+@pytest.mark.parametrize("where, code, names", receiving_codes())
+def test_every_receiving_code_has_a_message_with_the_parameters_the_error_carries(where, code, names):
+    from receiving.vocab import ERROR_MESSAGES as RECEIVING_MESSAGES
+
+    messages = {**STOCK_MESSAGES, **RECEIVING_MESSAGES}
+    assert code in messages, f"{where}: {code} has no message in receiving.vocab.ERROR_MESSAGES"
+    placeholders = set(re.findall(r"%\((\w+)\)s", str(messages[code])))
+    assert names is not None and placeholders <= names, f"{where}: {code} names {placeholders} it does not carry"
+
+
+def test_every_receiving_message_is_raised_somewhere():
+    from receiving.vocab import ERROR_MESSAGES as RECEIVING_MESSAGES
+
+    source = (ROOT / "receiving" / "service.py").read_text(encoding="utf-8")
+    passed = {code for code in RECEIVING_MESSAGES if f'"{code}"' in source}  # a code handed to a checking helper
+    assert set(RECEIVING_MESSAGES) <= {code for _, code, _ in receiving_codes()} | passed
