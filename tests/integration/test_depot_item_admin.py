@@ -3,6 +3,8 @@ move under the tier rules and close depots; add, edit and delete items. A depot 
 item in use is not deleted, a depot does not go under a village, itself or a depot below it; each refusal
 names its field in both languages and writes nothing; every change is logged with who and when; anyone but an
 administrator gets 403. On SQLite and PostgreSQL."""
+import html
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -83,8 +85,10 @@ def test_a_depot_is_added_renamed_moved_with_its_subtree_and_closed_and_each_cha
         ("admin", "depot", "T1-V3", "renamed", "新村储备点 → 新村应急物资储备点"),
         ("admin", "depot", "T1-V3", "moved", "T1 → T2"),
         ("admin", "depot", "T1-V3", "closed", None)]
-    page = client.get("/admin/depots/T1-V3").get_data(as_text=True)
+    page = html.unescape(client.get("/admin/depots/T1-V3").get_data(as_text=True))
     assert "已关闭" in page and 'id="move"' not in page  # a closed depot is not changed any more
+    log = re.search(r'class="rtable change-log">.*?</table>', page, re.S).group(0)
+    assert "新村储备点（村储备点，上级 T1）" in log and "village" not in log  # the tier in words
     listing = client.get("/admin/depots?lang=en").get_data(as_text=True)
     assert "Depot moved" in listing and "Depot closed" in listing
     # nothing goes under a closed depot
@@ -176,8 +180,11 @@ def test_an_item_is_added_edited_and_deleted_and_each_change_is_logged(as_admin,
     assert [(c[2], c[3], c[4]) for c in changes(engine)] == [
         ("ROPE", "created", "救生绳"), ("ROPE", "edited", "name_zh: 救生绳 → 救生绳（30米）; priority: 2 → 1"),
         ("ROPE", "deleted", "救生绳（30米）")]
-    page = as_admin.get("/admin/items").get_data(as_text=True)
+    page = html.unescape(as_admin.get("/admin/items").get_data(as_text=True))
     assert "删除物资" in page and as_admin.get("/admin/items/ROPE").status_code == 404
+    # the change log says the fields in the page's language, not their stored names
+    log = re.search(r'class="rtable change-log">.*?</table>', page, re.S).group(0)
+    assert "中文名称：救生绳 → 救生绳（30米）；优先级（1 最紧急）：2 → 1" in log and "name_zh" not in log
 
 
 def test_an_item_in_use_is_not_deleted(as_admin, engine, county):
