@@ -1,0 +1,69 @@
+"""Words of the register reader: the messages of a refused file and of a rejected row, lazy gettext strings with
+English msgids (the Chinese is in translations/zh_Hans_CN/LC_MESSAGES/messages.po), and the canonical fields'
+names as a report shows them."""
+from flask_babel import lazy_gettext as _l
+
+ERROR_MESSAGES = {
+    # the file as a whole (raised as registers.reader.RegisterRefused)
+    "register_empty": _l("The file is empty."),
+    "register_too_large": _l("The file is too large: at most %(max_mb)s MB (it has %(size_mb)s MB)."),
+    "register_too_many_rows": _l("The file has too many rows: at most %(max)s."),
+    "register_encrypted": _l("The workbook is protected by a password. Open it in Excel or WPS, remove the "
+                             "password, save it as .xlsx and upload it again."),
+    "register_old_xls": _l("This is an old Excel 97–2003 (.xls) workbook. Save it as .xlsx (or as CSV) in Excel "
+                           "or WPS and upload it again."),
+    "register_not_spreadsheet": _l("The file is not a spreadsheet: upload an .xlsx workbook or a CSV file."),
+    "register_unreadable": _l("The workbook cannot be read: %(problem)s"),
+    "register_encoding_unknown": _l("The CSV file is neither UTF-8 nor GBK/GB18030 text (unreadable byte at "
+                                    "%(byte)s); save it as CSV UTF-8 and upload it again."),
+    "register_no_table": _l("No sheet of the file has a header row naming its columns (such as 物资名称 and 数量)."),
+    # a sheet
+    "sheet_column_missing": _l("The sheet names no column for %(field)s."),
+    # a row (registers.reader.Rejection)
+    "row_value_missing": _l("%(column)s is empty."),
+    "row_date_bad": _l("“%(value)s” is not a date: write it like 2025-03-01, 2025/3/1, 2025.3.1 or 2025年3月1日."),
+    "row_date_out_of_range": _l("%(value)s is outside the dates a register may hold (1900 to 9000)."),
+    "row_quantity_bad": _l("“%(value)s” is not a quantity: write a whole number of 0 or more, such as 1200."),
+    "row_quantity_too_large": _l("%(value)s is more than %(max)s."),
+    "row_quantity_unit_disagrees": _l("The quantity is written in %(written)s but the unit column says %(unit)s."),
+    "row_months_bad": _l("“%(value)s” is not a shelf life: write a whole number of months from 1 to 1200, such "
+                         "as 24."),
+    "row_months_without_production": _l("A shelf life needs the production date it counts from."),
+    "row_expiry_disagrees": _l("The expiry date %(given)s disagrees with the production date and shelf life "
+                               "(%(computed)s); give one of them or make them agree."),
+    "row_number_bad": _l("“%(value)s” is not a whole number of 0 or more."),
+}
+
+FIELD_NAMES = {
+    "name": _l("Item name"),
+    "item_code": _l("Item code"),
+    "spec": _l("Specification"),
+    "unit": _l("Unit"),
+    "category": _l("Category"),
+    "quantity": _l("Quantity"),
+    "production_date": _l("Production date"),
+    "expiry": _l("Expiry date"),
+    "shelf_life_months": _l("Shelf life (months)"),
+    "depot": _l("Depot"),
+    "depot_code": _l("Depot code"),
+    "tier": _l("Tier"),
+    "parent": _l("Parent depot"),
+    "lot": _l("Lot number"),
+    "storage_mode": _l("Storage mode"),
+    "partner": _l("Partner enterprise"),
+    "shelter": _l("Shelter"),
+    "shelter_code": _l("Shelter code"),
+    "capacity": _l("Capacity (people)"),
+    "address": _l("Address"),
+    "lat": _l("Latitude"),
+    "lon": _l("Longitude"),
+    "unit_price": _l("Unit price"),
+    "note": _l("Note"),
+}
+
+
+def english(code: str, params: dict | None = None) -> str:
+    """The English text of a message (its msgid) with its parameters, whatever the request's language."""
+    message = ERROR_MESSAGES[code]
+    template = message._args[0] if getattr(message, "_args", None) else str(message)  # LazyString's msgid
+    return template % (params or {}) if params else template.replace("%%", "%")
