@@ -98,3 +98,21 @@ def test_the_closest_names_rank_containment_before_likeness():
     assert found[0].name == "城关镇应急物资储备站" and found[0].score > found[1].score
     assert closest("城关镇应急物资储备站", depots)[0].score == 1.0
     assert closest("发电机", depots) == []
+
+
+def test_every_register_message_code_is_raised_and_every_raised_code_has_a_message():
+    import ast
+    import re
+    from pathlib import Path
+
+    from registers.vocab import ERROR_MESSAGES, english
+
+    package = Path(__file__).resolve().parents[2] / "registers"
+    literals = {node.value for path in package.glob("*.py") if path.name != "vocab.py"
+                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and re.fullmatch(r"(register|sheet|row)_[a-z_]+", node.value)}
+    assert literals == set(ERROR_MESSAGES)
+    for code, message in ERROR_MESSAGES.items():
+        names = set(re.findall(r"%\((\w+)\)s", str(message)))
+        assert "%(" not in english(code, {n: "X" for n in names})
