@@ -156,15 +156,14 @@ def _xlsx_tables(data: bytes) -> list[tuple[str, list[tuple]]]:
         workbook.close()
 
 
-def _is_total(row: tuple) -> bool:
-    """合计/小计/总计 (or "本页小计", "Total:") in one of the first three filled cells."""
-    cells = [normalise(c) for c in row if not v.is_blank(c)][:3]
-    return any(c.startswith(TOTAL_WORDS) or c.endswith(TOTAL_WORDS[:4]) for c in cells)
-
-
-def _is_footer(row: tuple) -> bool:
-    cells = [normalise(c) for c in row if not v.is_blank(c)]
-    return bool(cells) and cells[0].startswith(FOOTER_WORDS)
+def _is_total_or_footer(row: tuple) -> bool:
+    """合计/小计/总计 (or "本页小计", "Total:") in one of the first three filled cells, or a signature line
+    (制表人：…) in the first."""
+    cells = [c for c in row if c is not None and c != ""][:3]
+    words = [normalise(c) for c in cells if isinstance(c, str)]
+    if any(w.startswith(TOTAL_WORDS) or w.endswith(TOTAL_WORDS[:4]) for w in words):
+        return True
+    return bool(words) and isinstance(cells[0], str) and words[0].startswith(FOOTER_WORDS)
 
 
 def read_sheet(name: str, rows: list[tuple]) -> Sheet:
@@ -192,7 +191,7 @@ def read_sheet(name: str, rows: list[tuple]) -> Sheet:
     for index in range(start + height, len(rows)):
         row = rows[index]
         cells = {c.field: (row[c.index] if c.index < len(row) else None) for c in recognised}
-        if all(v.is_blank(x) for x in cells.values()) or _is_total(row) or _is_footer(row):
+        if all(v.is_blank(x) for x in cells.values()) or _is_total_or_footer(row):
             sheet.skipped += 1
             continue
         if _repeats_header(row, recognised):  # a header printed again on each page

@@ -137,7 +137,8 @@ CSV_TEXT = ("XX县应急物资储备台账\r\n"
             ",,,,,,,\r\n"
             "棉被,,床,1200.0,45717,,城南镇,\r\n"
             "折叠床,,张,十,2025-3-1,,城关镇,\r\n"
-            "合 计,,,1320,,,,\r\n")
+            "合 计,,,1320,,,,\r\n"
+            "制表人：张三,,,审核人：李四,,,,\r\n")
 
 
 @pytest.mark.parametrize("encoding, data", [
@@ -157,7 +158,7 @@ def test_csv_in_gbk_and_utf8_with_or_without_bom_reads_alike(encoding, data):
         (5, {"name": "棉被", "unit": "床", "quantity": 1200, "production_date": date(2025, 3, 1), "depot": "城南镇"})]
     assert [(r.sheet, r.row, r.column, r.code, r.params) for r in sheet.rejected] == [
         ("城关镇台账", 6, "数量", "row_quantity_bad", {"value": "十"})]
-    assert sheet.skipped == 2
+    assert sheet.skipped == 3  # the blank row, the total row and the signature line
 
 
 def test_a_tab_separated_export_is_read_too():
@@ -200,3 +201,15 @@ def test_a_sheet_missing_a_required_column_is_reported_not_read():
     assert sheet.kind == "stock" and sheet.rows == []
     assert [(r.row, r.column, r.code, r.params) for r in sheet.rejected] == [
         (None, None, "sheet_column_missing", {"field": "Item name"})]
+
+
+def test_row_numbers_count_blank_rows_above_a_table_that_starts_in_column_b():
+    def build(wb):
+        ws = wb.create_sheet("S")
+        ws.cell(3, 2, "物资名称"), ws.cell(3, 3, "数量")
+        ws.cell(4, 2, "帐篷"), ws.cell(4, 3, 5)
+        ws.cell(6, 2, "棉被"), ws.cell(6, 3, "x")
+    sheet = read_register(xlsx(build)).sheets[0]
+    assert sheet.header_row == 3 and [(r.row_number, r.values) for r in sheet.rows] == [
+        (4, {"name": "帐篷", "quantity": 5})]
+    assert [(r.row, r.column, r.code) for r in sheet.rejected] == [(6, "数量", "row_quantity_bad")]
