@@ -44,7 +44,9 @@ def test_0010_gives_every_lot_an_empty_shelf_keeps_shelf_moves_and_goes_down_aga
         assert _lots(engine) == before
         with engine.connect() as c:
             assert c.execute(sa.text("select shelf from lot")).scalar_one() is None
-        # the application's own service moves the old lot onto a shelf and keeps the move
+        # the application's own service moves the old lot onto a shelf and keeps the move (today's code reads
+        # today's schema: up to the head first, then all the way down again below)
+        upgrade(fresh_url)
         keeper = Actor(user_id=1, username="keeper", role="keeper", depot_ids=frozenset({1}))
         now = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)
         moved = shelves.move_to_shelf(engine, keeper, now, lot="L1", shelf="a-03")
