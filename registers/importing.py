@@ -42,7 +42,7 @@ from common.limits import MAX_UNIT_PRICE
 from inventory import services as stock
 from inventory.catalog import PARENT_TIER, DepotFields, ItemFields, add_depot, add_item
 from inventory.codes import CODE_PATTERN
-from inventory.models import CATEGORIES, Depot, Item, Lot
+from inventory.models import Depot, Item, Lot
 from registers.headers import normalise
 from registers.models import RegisterImport
 from registers.names import closest

@@ -185,3 +185,10 @@ def test_a_stock_register_without_depot_column_needs_a_depot(engine, county):
     assert sheet["accepted"] == 0
     assert [(r["row"], r["code"]) for r in sheet["rejected"]] == [
         (2, "import_depot_missing"), (3, "import_depot_missing"), (4, "import_depot_missing")]
+
+
+def test_every_catalog_category_has_its_register_words():
+    from inventory.models import CATEGORIES, STORAGE_MODES, TIERS
+
+    assert set(importing.CATEGORY_WORDS) == set(CATEGORIES)
+    assert set(importing.STORAGE_WORDS) == set(STORAGE_MODES) and set(importing.TIER_WORDS) == set(TIERS)
