@@ -18,7 +18,10 @@ from common.errors import DomainError
 def _reason(rejection: dict) -> str:
     from registers.vocab import ERROR_MESSAGES
 
-    params = {k: v for k, v in rejection["params"].items() if isinstance(v, (str, int, float))}
+    from inventory.vocab import TIERS
+
+    params = {k: (str(TIERS[v]) if k == "tier" and v in TIERS else v) for k, v in rejection["params"].items()
+              if isinstance(v, (str, int, float))}  # the tier as its name in the report's language
     return str(ERROR_MESSAGES[rejection["code"]]) % params if params else str(ERROR_MESSAGES[rejection["code"]])
 
 

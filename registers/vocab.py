@@ -38,11 +38,11 @@ ERROR_MESSAGES = {
     "import_depot_missing": _l("The row names no depot: add a depot column or name the depot of the whole file."),
     "import_depot_closed": _l("Depot %(depot)s is closed."),
     "import_parent_closed": _l("The parent depot %(parent)s is closed."),
-    "import_depot_differs": _l("Depot %(depot)s (%(code)s) already exists as a %(tier)s depot under %(parent)s; "
-                               "the row says otherwise."),
+    "import_depot_differs": _l("Depot %(depot)s (%(code)s) already exists as a %(tier)s under %(parent)s; the "
+                               "row says otherwise."),
     "import_tier_unknown": _l("“%(value)s” is not a tier: write 县级, 乡镇 or 村级."),
     "import_tier_missing": _l("Give the tier of %(depot)s (县级, 乡镇 or 村级) or its parent depot."),
-    "import_tier_rule": _l("%(depot)s cannot be a %(tier)s depot under %(parent)s: a village point sits under a "
+    "import_tier_rule": _l("%(depot)s cannot be a %(tier)s under %(parent)s: a village point sits under a "
                            "town station, a town station under the county depot, the county depot at the root."),
     "import_code_bad": _l("“%(code)s” is not a code: at most 32 ASCII letters, digits, '-', '_' and '.', starting "
                           "with a letter or digit."),
