@@ -192,3 +192,18 @@ def test_every_catalog_category_has_its_register_words():
 
     assert set(importing.CATEGORY_WORDS) == set(CATEGORIES)
     assert set(importing.STORAGE_WORDS) == set(STORAGE_MODES) and set(importing.TIER_WORDS) == set(TIERS)
+
+
+def test_a_lot_already_there_with_other_values_is_rejected(engine, county):
+    from inventory import services as stock
+
+    data = gbk_csv()
+    reference = importing.reference_of(data)[1]
+    ctx = stock.Context(actor=county.admin, now=NOW, today=TODAY, reference="RK-2026-0001")
+    stock.receive(engine, ctx, quantity=7, new_lot=stock.NewLot(item="TENT", depot="T1", received_on=TODAY,
+                                                                code=f"{reference}-1-2"))
+    report = importing.dry_run(engine, [("库存.csv", data)], depot="T1", today=TODAY)
+    sheet = report["files"][0]["sheets"][0]
+    assert (sheet["accepted"], sheet["units"]) == (1, 2)  # the pumps; the water's lot code is taken
+    assert [(r["row"], r["code"]) for r in sheet["rejected"]] == [(2, "import_lot_differs"),
+                                                                  (4, "import_unit_differs")]
