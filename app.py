@@ -236,3 +236,6 @@ def _init_cli(app: Flask) -> None:
     register(app)
     app.cli.add_command(allocate)
     app.cli.add_command(demo)
+    from registers.cli import import_registers
+
+    app.cli.add_command(import_registers)

@@ -32,6 +32,34 @@ ERROR_MESSAGES = {
     "row_expiry_disagrees": _l("The expiry date %(given)s disagrees with the production date and shelf life "
                                "(%(computed)s); give one of them or make them agree."),
     "row_number_bad": _l("“%(value)s” is not a whole number of 0 or more."),
+    # checked against the database (registers.importing)
+    "import_depot_unknown": _l("No depot is named %(depot)s. Closest: %(candidates)s."),
+    "import_item_unknown": _l("No catalog item is named %(item)s. Closest: %(candidates)s."),
+    "import_depot_missing": _l("The row names no depot: add a depot column or name the depot of the whole file."),
+    "import_depot_closed": _l("Depot %(depot)s is closed."),
+    "import_parent_closed": _l("The parent depot %(parent)s is closed."),
+    "import_depot_differs": _l("Depot %(depot)s (%(code)s) already exists as a %(tier)s under %(parent)s; the "
+                               "row says otherwise."),
+    "import_tier_unknown": _l("“%(value)s” is not a tier: write 县级, 乡镇 or 村级."),
+    "import_tier_missing": _l("Give the tier of %(depot)s (县级, 乡镇 or 村级) or its parent depot."),
+    "import_tier_rule": _l("%(depot)s cannot be a %(tier)s under %(parent)s: a village point sits under a "
+                           "town station, a town station under the county depot, the county depot at the root."),
+    "import_code_bad": _l("“%(code)s” is not a code: at most 32 ASCII letters, digits, '-', '_' and '.', starting "
+                          "with a letter or digit."),
+    "import_coordinate_bad": _l("“%(value)s” is not a coordinate from -%(max)s to %(max)s."),
+    "import_text_too_long": _l("The text is longer than %(max)s characters."),
+    "import_item_differs": _l("Item %(item)s (%(code)s) already exists counted in %(unit)s; the row says otherwise."),
+    "import_unit_missing": _l("Give the unit of %(item)s."),
+    "import_category_unknown": _l("“%(value)s” is not a category (such as 生活类, 防汛抗旱, 森林防火)."),
+    "import_unit_differs": _l("The row counts in %(unit)s but %(item)s is counted in %(item_unit)s."),
+    "import_quantity_zero": _l("The quantity is 0: there is nothing to take into stock."),
+    "import_storage_mode_unknown": _l("“%(value)s” is not a storage mode: write 实物, 协议 or 产能."),
+    "import_partner_missing": _l("Agreement and capacity stock must name the partner enterprise holding it."),
+    "import_price_bad": _l("“%(value)s” is not a unit price: 0 to %(max)s yuan with at most two decimals."),
+    "import_expired": _l("The stock expired on %(date)s; expired stock is not taken in."),
+    "import_row_imported": _l("This row is already in stock as lot %(lot)s."),
+    "import_lot_differs": _l("Lot %(lot)s exists with other values than this row."),
+    "import_shelters_not_yet": _l("Shelter sheets are not imported yet."),
 }
 
 FIELD_NAMES = {
