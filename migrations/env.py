@@ -13,6 +13,7 @@ import inventory.models  # noqa: F401
 import labels.models  # noqa: F401
 import orders.models  # noqa: F401
 import receiving.models  # noqa: F401
+import donations.models  # noqa: F401
 from common.db import make_engine
 
 config = context.config
