@@ -17,7 +17,7 @@ import common.db
 
 
 revision: str = '0021'
-down_revision: Union[str, None] = '0019'
+down_revision: Union[str, None] = '0020'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
