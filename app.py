@@ -212,6 +212,7 @@ def _init_pages(app: Flask) -> None:
     from orders.request_views import bp as transfer_request_pages
     from orders.views import bp as order_pages
     from receiving.views import bp as receiving_pages
+    from donations.views import bp as donation_pages
     from scan.views import bp as scan_pages
 
     app.register_blueprint(accounts_pages)
@@ -227,6 +228,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(transfer_request_pages)
     app.register_blueprint(audit_pages)
     app.register_blueprint(receiving_pages)
+    app.register_blueprint(donation_pages)
 
 
 def _init_cli(app: Flask) -> None:

@@ -66,6 +66,9 @@ NOT_PAGES = {
     "accounts.login": "measured as the login form, not logged in",
     "receiving.delivery": "one delivery's lines (at most 200, one query): the bench counties are loaded without "
                           "deliveries; the list and the form are measured",
+    "donations.acknowledgement": "a PDF",
+    "donations.donation": "one donation's lines and where they went: the bench counties are loaded without "
+                          "donations; the list, the form and the register are measured",
 }
 
 
@@ -120,6 +123,9 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("receiving.index", "admin", "/deliveries"),
         ("receiving.index", "keeper", "/deliveries"),
         ("receiving.new", "keeper", "/deliveries/new"),
+        ("donations.index", "admin", "/donations"),
+        ("donations.new", "keeper", "/donations/new"),
+        ("donations.register", "auditor", "/donations/register"),
         ("labels.depot_labels", "admin", f"/labels/depots/{c.town}"),
         ("labels.lot_labels", "admin", f"/labels/lots/{c.lot}"),
         ("scan.page", "keeper", "/scan"),

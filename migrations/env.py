@@ -14,6 +14,7 @@ import labels.models  # noqa: F401
 import orders.models  # noqa: F401
 import receiving.models  # noqa: F401
 import registers.models  # noqa: F401
+import donations.models  # noqa: F401
 from common.db import make_engine
 
 config = context.config

@@ -7,15 +7,16 @@ from sqlmodel import Field, SQLModel
 
 from common.db import UTCDateTime
 
-DELIVERY_KINDS = ("purchase", "agreement", "capacity")  # 采购入库 / 协议代储 / 产能调用
+DELIVERY_KINDS = ("purchase", "agreement", "capacity")  # 采购入库 / 协议代储 / 产能调用: the receiving form's kinds
+ALL_KINDS = (*DELIVERY_KINDS, "donation")  # 社会捐赠: the goods of a donation (donations.service)
 # the lots' storage mode for each kind of delivery
-STORAGE_MODE_OF = {"purchase": "physical", "agreement": "agreement", "capacity": "capacity"}
+STORAGE_MODE_OF = {"purchase": "physical", "agreement": "agreement", "capacity": "capacity", "donation": "physical"}
 
 
 class Delivery(SQLModel, table=True):
     __tablename__ = "delivery"
     __table_args__ = (
-        sa.CheckConstraint("kind in ('purchase','agreement','capacity')", name="ck_delivery_kind"),
+        sa.CheckConstraint("kind in ('purchase','agreement','capacity','donation')", name="ck_delivery_kind"),
         sa.Index("ix_delivery_depot_id_id", "depot_id", "id"),
     )
 

@@ -185,7 +185,7 @@ def receive(engine, actor: Actor, now: datetime, today: date, *, depot: str, kin
         target = _depot(s, depot)
         actor.require_stock_change(target.id, target.code)  # 403 before any other answer
     problems = Problems()
-    if kind not in DELIVERY_KINDS:
+    if kind not in DELIVERY_KINDS:  # a donation's delivery is made by donations.service only
         problems.add(InvalidInput(f"kind must be one of {', '.join(DELIVERY_KINDS)}", field="kind",
                                   message_code="delivery_kind_unknown", params={"value": str(kind)}))
     supplier = problems.check(_text, supplier, "supplier", 100, required=True)
@@ -195,6 +195,36 @@ def receive(engine, actor: Actor, now: datetime, today: date, *, depot: str, kin
     if received > today:
         problems.add(InvalidInput(f"received_on {received.isoformat()} is after today", field="received_on",
                                   message_code="delivery_received_in_future", params={"date": received.isoformat()}))
+    checked, items = check_lines(engine, lines, received, problems)
+    problems.raise_any("lines", "the delivery")
+
+    params = {"depot": target.code, "kind": kind, "supplier": supplier, "document_no": document_no, "note": note,
+              "received_on": received.isoformat(),
+              "lines": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in c.items()} for c in checked]}
+
+    def body(uow):
+        def work():
+            s = uow.session
+            depot_row = _depot(s, target.code)
+            actor.require_stock_change(depot_row.id, depot_row.code)
+            number = next_number(s, today.year)
+            row = Delivery(number=number, kind=kind, supplier=supplier, document_no=document_no, depot_id=depot_row.id,
+                           received_on=received, received_by=actor.user_id, received_at=now, note=note)
+            s.add(row)
+            s.flush()
+            write_lines(uow, actor, now, today, row, checked, items, source="purchase", partner=supplier)
+            s.flush()
+            return {"id": row.id}
+
+        ctx = stock.Context(actor=actor, now=now, today=today, idempotency_key=idempotency_key)
+        return stock.once_in(uow, ctx, "delivery", params, work)
+
+    answer, replayed = stock.in_transaction(engine, body)
+    return {**get(engine, actor, answer["id"]), "replayed": replayed}
+
+
+def check_lines(engine, lines, received: date, problems: Problems) -> tuple[list[dict], dict]:
+    """The lines checked (``check_line``) and their items by code; every refusal goes into ``problems``."""
     if not isinstance(lines, list) or not lines:
         problems.add(InvalidInput("a delivery has at least one line", field="lines", message_code="delivery_no_lines"))
         lines = []
@@ -213,48 +243,30 @@ def receive(engine, actor: Actor, now: datetime, today: date, *, depot: str, kin
                          line=c["line"], column="item", value=c["item"])
         elif c["item"]:
             _with_item_expiry(c, items[c["item"]], received, problems)
-    problems.raise_any("lines", "the delivery")
-
-    params = {"depot": target.code, "kind": kind, "supplier": supplier, "document_no": document_no, "note": note,
-              "received_on": received.isoformat(),
-              "lines": [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in c.items()} for c in checked]}
-
-    def body(uow):
-        def work():
-            s = uow.session
-            depot_row = _depot(s, target.code)
-            actor.require_stock_change(depot_row.id, depot_row.code)
-            number = _next_number(s, today.year)
-            row = Delivery(number=number, kind=kind, supplier=supplier, document_no=document_no, depot_id=depot_row.id,
-                           received_on=received, received_by=actor.user_id, received_at=now, note=note)
-            s.add(row)
-            s.flush()
-            # the ledger line names the delivery (reference) and its supplier (note); the document number is the
-            # delivery's
-            ctx = stock.Context(actor=actor, now=now, today=today, reference=number, note=supplier)
-            mode = STORAGE_MODE_OF[kind]
-            for c in checked:
-                new_lot = stock.NewLot(item=c["item"], depot=depot_row.code, received_on=received,
-                                       expires_on=c["expires_on"], code=f"{number}-{c['line']:02d}",
-                                       storage_mode=mode, partner=None if mode == "physical" else supplier,
-                                       source="purchase", unit_price_cents=c["unit_price_cents"], shelf=c["shelf"])
-                written = stock.receive_in(uow, ctx, c["quantity"], new_lot=new_lot)
-                s.add(DeliveryLine(delivery_id=row.id, line_no=c["line"], item_id=items[c["item"]].id,
-                                   quantity=c["quantity"], production_date=c["production_date"],
-                                   shelf_life_months=c["shelf_life_months"], expires_on=c["expires_on"],
-                                   unit_price_cents=c["unit_price_cents"], lot_id=written.lot_id,
-                                   movement_id=written.id))
-            s.flush()
-            return {"id": row.id}
-
-        ctx = stock.Context(actor=actor, now=now, today=today, idempotency_key=idempotency_key)
-        return stock.once_in(uow, ctx, "delivery", params, work)
-
-    answer, replayed = stock.in_transaction(engine, body)
-    return {**get(engine, actor, answer["id"]), "replayed": replayed}
+    return checked, items
 
 
-def _next_number(s, year: int) -> str:
+def write_lines(uow, actor: Actor, now: datetime, today: date, row: Delivery, checked: list[dict], items: dict, *,
+                source: str, partner: str | None) -> None:
+    """Each checked line one lot ``<number>-<nn>`` with one ``receive`` ledger line whose reference is the delivery's
+    number and whose note is its supplier (or donor), inside the caller's transaction."""
+    s = uow.session
+    depot_code = s.get(Depot, row.depot_id).code
+    ctx = stock.Context(actor=actor, now=now, today=today, reference=row.number, note=row.supplier)
+    mode = STORAGE_MODE_OF[row.kind]
+    for c in checked:
+        new_lot = stock.NewLot(item=c["item"], depot=depot_code, received_on=row.received_on,
+                               expires_on=c["expires_on"], code=f"{row.number}-{c['line']:02d}",
+                               storage_mode=mode, partner=None if mode == "physical" else partner,
+                               source=source, unit_price_cents=c["unit_price_cents"], shelf=c["shelf"])
+        written = stock.receive_in(uow, ctx, c["quantity"], new_lot=new_lot)
+        s.add(DeliveryLine(delivery_id=row.id, line_no=c["line"], item_id=items[c["item"]].id,
+                           quantity=c["quantity"], production_date=c["production_date"],
+                           shelf_life_months=c["shelf_life_months"], expires_on=c["expires_on"],
+                           unit_price_cents=c["unit_price_cents"], lot_id=written.lot_id, movement_id=written.id))
+
+
+def next_number(s, year: int) -> str:
     """The year's next number; two deliveries numbered at once collide on the unique number and the second is
     run again (``in_transaction``) and takes the next."""
     prefix = f"RK-{year}-"

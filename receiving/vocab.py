@@ -6,6 +6,7 @@ DELIVERY_KINDS = {
     "purchase": _l("Purchase"),
     "agreement": _l("Agreement stock from a partner"),
     "capacity": _l("Production capacity called in"),
+    "donation": _l("Donation"),
 }
 
 ERROR_MESSAGES = {

@@ -48,6 +48,10 @@ def load_demo(engine, today: date, now: datetime) -> None:
         items = c.execute(sa.text("select code from item order by code limit 2")).scalars().all()
     receiving.receive(engine, actors["keeper"], now, today, depot="T01", kind="purchase", supplier="县粮油公司",
                       document_no="CG-2026-118", lines=[{"item": code, "quantity": 10 + i} for i, code in enumerate(items)])
+    from donations import service as donations
+
+    donations.record(engine, actors["keeper"], now, today, depot="T01", donor_kind="organisation",
+                     donor_name="县红十字会", kind="goods", lines=[{"item": items[0], "quantity": 5}])
 
 
 def page_paths(app, engine) -> list[str]:
@@ -65,6 +69,7 @@ def page_paths(app, engine) -> list[str]:
         first["shelter"] = one("select min(code) from shelter")
         first["item"] = one("select min(code) from item")
         first["delivery"] = one("select min(id) from delivery")
+        first["donation"] = one("select min(id) from donation")
     instances = {
         "/depots/<code>": first["depot"] and f"/depots/{first['depot']}",
         "/labels/depots/<code>": first["depot"] and f"/labels/depots/{first['depot']}",
@@ -83,6 +88,7 @@ def page_paths(app, engine) -> list[str]:
         "/admin/depots/<code>": first["depot"] and f"/admin/depots/{first['depot']}",
         "/admin/items/<code>": first["item"] and f"/admin/items/{first['item']}",
         "/deliveries/<int:delivery_id>": first["delivery"] and f"/deliveries/{first['delivery']}",
+        "/donations/<int:donation_id>": first["donation"] and f"/donations/{first['donation']}",
     }
     paths = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

@@ -1,0 +1,146 @@
+"""Pages of donations under /donations: the list, the recording form (a keeper's depots, an administrator's any),
+a donation's page, its acknowledgement (捐赠回执, an A4 PDF in Chinese) and the donation register (where each
+donated unit went).
+
+Thin: every rule is in ``donations.service``; a refusal of the form comes back on the form with every problem named.
+The form carries a once-per-form token, sent as the idempotency key."""
+import math
+import re
+import secrets
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlmodel import Session, select
+
+from accounts.auth import login_required_page, require_actor
+from common.actor import ADMIN, KEEPER
+from common.errors import DomainError, InvalidInput
+from common.http import translated_message
+from common.web import engine, request_now, request_today
+from donations import service
+from donations.vocab import DONATION_KINDS, DONOR_KINDS, ERROR_MESSAGES, WENT
+from inventory.models import Depot, Item
+from orders import waybill
+
+bp = Blueprint("donations", __name__, url_prefix="/donations")
+
+PAGE_SIZE = 50
+FORM_LINES = 6
+LINE_FIELDS = ("item", "quantity", "expires_on", "production_date", "shelf_life_months", "unit_price", "shelf")
+_LINE_KEY = re.compile(r"item_(\d{1,3})")
+
+
+@bp.route("")
+@login_required_page
+def index():
+    actor = require_actor()
+    raw = request.args.get("page", "") or "1"
+    if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+        raise InvalidInput(f"page must be a whole number of 1 or more, got {raw!r}", field="page")
+    page = int(raw)
+    found = service.list_donations(engine(), actor, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template("donations.html", donations=found["donations"], total=found["total"], page=page,
+                           pages=max(1, math.ceil(found["total"] / PAGE_SIZE)), may_record=_may_record(actor))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required_page
+def new():
+    actor = require_actor()
+    if request.method == "GET":
+        actor.require_role(ADMIN, KEEPER)
+        return _form(actor)
+    form = request.form
+    numbers = sorted({int(m.group(1)) for key in form if (m := _LINE_KEY.fullmatch(key))})
+    lines, rows = [], []
+    for n in numbers:
+        values = {name: form.get(f"{name}_{n}", "").strip() for name in LINE_FIELDS}
+        if any(values.values()):
+            lines.append({k: v or None for k, v in values.items()})
+            rows.append(n)
+    try:
+        done = service.record(engine(), actor, request_now(), request_today(), depot=form.get("depot", ""),
+                              donor_kind=form.get("donor_kind", ""), donor_name=form.get("donor_name", ""),
+                              donor_contact=form.get("donor_contact") or None, kind=form.get("kind", ""),
+                              lines=lines, amount=form.get("amount") or None, purpose=form.get("purpose") or None,
+                              received_on=form.get("received_on") or None, note=form.get("note") or None,
+                              idempotency_key=form.get("form_token") or None)
+    except DomainError as e:
+        if e.status == 403:
+            raise
+        return _form(actor, form, e, rows), e.status
+    if done["replayed"]:
+        flash(_("This form was already sent: donation %(number)s was recorded once.", number=done["number"]), "info")
+    else:
+        flash(_("Donation %(number)s recorded. Print the acknowledgement for the donor below.",
+                number=done["number"]), "success")
+    return redirect(url_for("donations.donation", donation_id=done["id"]))
+
+
+@bp.route("/<int:donation_id>")
+@login_required_page
+def donation(donation_id: int):
+    actor = require_actor()
+    found = service.get(engine(), actor, donation_id)
+    return render_template("donation.html", d=found, register=service.register(engine(), actor, donation_id))
+
+
+@bp.route("/<int:donation_id>/acknowledgement.pdf")
+@login_required_page
+def acknowledgement(donation_id: int):
+    found = service.get(engine(), require_actor(), donation_id)
+    with force_locale("zh_Hans_CN"):  # the acknowledgement is Chinese whatever the page's language
+        html = render_template("donation_pdf.html", d=found, font=waybill.font(), printed_on=request_today())
+    body = waybill.pdf(html)
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="acknowledgement-{found["number"]}.pdf"',
+        "Content-Length": str(len(body))})
+
+
+@bp.route("/register")
+@login_required_page
+def register():
+    return render_template("donation_register.html", entries=service.register(engine(), require_actor()))
+
+
+def _may_record(actor) -> bool:
+    return actor.role == ADMIN or (actor.role == KEEPER and bool(actor.depot_ids))
+
+
+def _form(actor, form=None, error: DomainError | None = None, rows: list[int] | None = None):
+    with Session(engine()) as s:
+        query = select(Depot).order_by(Depot.path)
+        if actor.role != ADMIN:
+            query = query.where(Depot.id.in_(actor.depot_ids or {-1}))
+        depots = [{"code": d.code, "name": d.name} for d in s.exec(query).all()]
+        items = [{"code": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "unit": i.unit}
+                 for i in s.exec(select(Item).order_by(Item.code)).all()]
+    messages, bad = [], {}
+    if error is not None:
+        problems = error.details.get("problems") or [{"field": error.field, "message": error.message,
+                                                      "message_code": error.message_code, "params": error.params}]
+        for problem in problems:
+            code, params = problem.get("message_code"), dict(problem.get("params") or {})
+            match = re.fullmatch(r"lines\[(\d+)\]\.(\w+)", problem.get("field") or "")
+            row = rows[int(match.group(1))] if match and rows and int(match.group(1)) < len(rows) else None
+            if row is not None:  # named by the form's own line number (empty lines are not sent)
+                bad.setdefault(row, set()).add(match.group(2))
+                params["line"] = row + 1
+            text = translated_message(code, params, problem["message"])
+            if row is not None and not (code or "").startswith("delivery_line_"):
+                text = _("Line %(num)s: %(problem)s", num=row + 1, problem=text)
+            messages.append(text)
+    values = form or {"kind": "goods", "donor_kind": "organisation"}
+    shown = max([FORM_LINES, *(n + 1 for n in (rows or []))])
+    return render_template("donation_new.html", depots=depots, items=items, rows=range(shown), values=values,
+                           messages=messages, bad=bad, today=request_today().isoformat(),
+                           token=secrets.token_urlsafe(16), max_lines=200)
+
+
+@bp.record_once
+def _register(state) -> None:
+    state.app.extensions.setdefault("error_messages", {}).update(ERROR_MESSAGES)
+    state.app.jinja_env.globals.update(donor_kind=lambda k: DONOR_KINDS.get(k, k),
+                                       donation_kind=lambda k: DONATION_KINDS.get(k, k),
+                                       went_kind=lambda k: WENT.get(k, k))
