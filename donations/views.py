@@ -11,17 +11,15 @@ import secrets
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlmodel import Session, select
 
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
 from common.errors import DomainError, InvalidInput
-from common.http import translated_message
 from common.web import engine, request_now, request_today
 from donations import service
 from donations.vocab import DONATION_KINDS, DONOR_KINDS, ERROR_MESSAGES, WENT
-from inventory.models import Depot, Item
 from orders import waybill
+from receiving.views import form_choices, form_problems
 
 bp = Blueprint("donations", __name__, url_prefix="/donations")
 
@@ -109,28 +107,8 @@ def _may_record(actor) -> bool:
 
 
 def _form(actor, form=None, error: DomainError | None = None, rows: list[int] | None = None):
-    with Session(engine()) as s:
-        query = select(Depot).order_by(Depot.path)
-        if actor.role != ADMIN:
-            query = query.where(Depot.id.in_(actor.depot_ids or {-1}))
-        depots = [{"code": d.code, "name": d.name} for d in s.exec(query).all()]
-        items = [{"code": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "unit": i.unit}
-                 for i in s.exec(select(Item).order_by(Item.code)).all()]
-    messages, bad = [], {}
-    if error is not None:
-        problems = error.details.get("problems") or [{"field": error.field, "message": error.message,
-                                                      "message_code": error.message_code, "params": error.params}]
-        for problem in problems:
-            code, params = problem.get("message_code"), dict(problem.get("params") or {})
-            match = re.fullmatch(r"lines\[(\d+)\]\.(\w+)", problem.get("field") or "")
-            row = rows[int(match.group(1))] if match and rows and int(match.group(1)) < len(rows) else None
-            if row is not None:  # named by the form's own line number (empty lines are not sent)
-                bad.setdefault(row, set()).add(match.group(2))
-                params["line"] = row + 1
-            text = translated_message(code, params, problem["message"])
-            if row is not None and not (code or "").startswith("delivery_line_"):
-                text = _("Line %(num)s: %(problem)s", num=row + 1, problem=text)
-            messages.append(text)
+    depots, items = form_choices(actor)
+    messages, bad = form_problems(error, rows)
     values = form or {"kind": "goods", "donor_kind": "organisation"}
     shown = max([FORM_LINES, *(n + 1 for n in (rows or []))])
     return render_template("donation_new.html", depots=depots, items=items, rows=range(shown), values=values,

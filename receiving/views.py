@@ -101,8 +101,8 @@ def _may_receive(actor) -> bool:
     return actor.role == ADMIN or (actor.role == KEEPER and bool(actor.depot_ids))
 
 
-def _form(actor, form=None, error: DomainError | None = None, rows: list[int] | None = None):
-    """The receiving form; sent back with what was typed, every problem named, and a new once-per-form token."""
+def form_choices(actor) -> tuple[list[dict], list[dict]]:
+    """The depots the person may receive into and the catalog's items, for a form of lines (deliveries, donations)."""
     with Session(engine()) as s:
         query = select(Depot).order_by(Depot.path)
         if actor.role != ADMIN:
@@ -110,24 +110,38 @@ def _form(actor, form=None, error: DomainError | None = None, rows: list[int] | 
         depots = [{"code": d.code, "name": d.name} for d in s.exec(query).all()]
         items = [{"code": i.code, "name_zh": i.name_zh, "name_en": i.name_en, "unit": i.unit}
                  for i in s.exec(select(Item).order_by(Item.code)).all()]
+    return depots, items
+
+
+def form_problems(error: DomainError | None, rows: list[int] | None) -> tuple[list[str], dict[int, set]]:
+    """Every problem of a refused form of lines, in the page's words and named by the form's own line numbers
+    (empty lines are not sent), and the fields to outline per line."""
     messages, bad = [], {}
-    if error is not None:
-        problems = error.details.get("problems") or [{"field": error.field, "message": error.message,
-                                                      "message_code": error.message_code, "params": error.params}]
-        for problem in problems:
-            code, params = problem.get("message_code"), dict(problem.get("params") or {})
-            match = re.fullmatch(r"lines\[(\d+)\]\.(\w+)", problem.get("field") or "")
-            row = rows[int(match.group(1))] if match and rows and int(match.group(1)) < len(rows) else None
-            if row is not None:  # named by the form's own line number (empty lines are not sent)
-                bad.setdefault(row, set()).add(match.group(2))
-                params["line"] = row + 1
-            text = translated_message(code, params, problem["message"])
-            if row is not None and not (code or "").startswith("delivery_line_"):
-                text = _("Line %(num)s: %(problem)s", num=row + 1, problem=text)
-            messages.append(text)
-        if error.details.get("problems_more"):
-            messages.append(_("… and %(num)s more problems, not shown: correct these and send again to see them.",
-                              num=f"{error.details['problems_more']:,}"))
+    if error is None:
+        return messages, bad
+    problems = error.details.get("problems") or [{"field": error.field, "message": error.message,
+                                                  "message_code": error.message_code, "params": error.params}]
+    for problem in problems:
+        code, params = problem.get("message_code"), dict(problem.get("params") or {})
+        match = re.fullmatch(r"lines\[(\d+)\]\.(\w+)", problem.get("field") or "")
+        row = rows[int(match.group(1))] if match and rows and int(match.group(1)) < len(rows) else None
+        if row is not None:
+            bad.setdefault(row, set()).add(match.group(2))
+            params["line"] = row + 1
+        text = translated_message(code, params, problem["message"])
+        if row is not None and not (code or "").startswith("delivery_line_"):
+            text = _("Line %(num)s: %(problem)s", num=row + 1, problem=text)
+        messages.append(text)
+    if error.details.get("problems_more"):
+        messages.append(_("… and %(num)s more problems, not shown: correct these and send again to see them.",
+                          num=f"{error.details['problems_more']:,}"))
+    return messages, bad
+
+
+def _form(actor, form=None, error: DomainError | None = None, rows: list[int] | None = None):
+    """The receiving form; sent back with what was typed, every problem named, and a new once-per-form token."""
+    depots, items = form_choices(actor)
+    messages, bad = form_problems(error, rows)
     values = form or {"depot": request.args.get("depot", "")}
     shown = max([FORM_LINES, *(n + 1 for n in (rows or []))])
     return render_template("delivery_new.html", depots=depots, items=items, kinds=DELIVERY_KINDS,
