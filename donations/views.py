@@ -5,7 +5,6 @@ donated unit went).
 Thin: every rule is in ``donations.service``; a refusal of the form comes back on the form with every problem named.
 The form carries a once-per-form token, sent as the idempotency key."""
 import math
-import re
 import secrets
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -19,14 +18,12 @@ from common.web import engine, request_now, request_today
 from donations import service
 from donations.vocab import DONATION_KINDS, DONOR_KINDS, ERROR_MESSAGES, WENT
 from orders import waybill
-from receiving.views import form_choices, form_problems
+from receiving.views import form_choices, form_lines, form_problems
 
 bp = Blueprint("donations", __name__, url_prefix="/donations")
 
 PAGE_SIZE = 50
 FORM_LINES = 6
-LINE_FIELDS = ("item", "quantity", "expires_on", "production_date", "shelf_life_months", "unit_price", "shelf")
-_LINE_KEY = re.compile(r"item_(\d{1,3})")
 
 
 @bp.route("")
@@ -50,13 +47,7 @@ def new():
         actor.require_role(ADMIN, KEEPER)
         return _form(actor)
     form = request.form
-    numbers = sorted({int(m.group(1)) for key in form if (m := _LINE_KEY.fullmatch(key))})
-    lines, rows = [], []
-    for n in numbers:
-        values = {name: form.get(f"{name}_{n}", "").strip() for name in LINE_FIELDS}
-        if any(values.values()):
-            lines.append({k: v or None for k, v in values.items()})
-            rows.append(n)
+    lines, rows = form_lines(form)
     try:
         done = service.record(engine(), actor, request_now(), request_today(), depot=form.get("depot", ""),
                               donor_kind=form.get("donor_kind", ""), donor_name=form.get("donor_name", ""),

@@ -53,13 +53,7 @@ def new():
         actor.require_role(ADMIN, KEEPER)
         return _form(actor)
     form = request.form
-    numbers = sorted({int(m.group(1)) for key in form if (m := _LINE_KEY.fullmatch(key))})
-    lines, rows = [], []  # rows: the form's row of each line sent (empty rows are skipped)
-    for n in numbers:
-        values = {name: form.get(f"{name}_{n}", "").strip() for name in LINE_FIELDS}
-        if any(values.values()):
-            lines.append({k: v or None for k, v in values.items()})
-            rows.append(n)
+    lines, rows = form_lines(form)
     try:
         done = service.receive(engine(), actor, request_now(), request_today(), depot=form.get("depot", ""),
                                kind=form.get("kind", ""), supplier=form.get("supplier", ""), lines=lines,
@@ -99,6 +93,19 @@ def labels(delivery_id: int):
 
 def _may_receive(actor) -> bool:
     return actor.role == ADMIN or (actor.role == KEEPER and bool(actor.depot_ids))
+
+
+def form_lines(form) -> tuple[list[dict], list[int]]:
+    """The lines a form of lines sent (item_0, quantity_0, …): each filled row's values (empty ones None), and
+    the form's row of each line (empty rows are skipped)."""
+    numbers = sorted({int(m.group(1)) for key in form if (m := _LINE_KEY.fullmatch(key))})
+    lines, rows = [], []
+    for n in numbers:
+        values = {name: form.get(f"{name}_{n}", "").strip() for name in LINE_FIELDS}
+        if any(values.values()):
+            lines.append({k: v or None for k, v in values.items()})
+            rows.append(n)
+    return lines, rows
 
 
 def form_choices(actor) -> tuple[list[dict], list[dict]]:
