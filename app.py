@@ -214,6 +214,7 @@ def _init_pages(app: Flask) -> None:
     from receiving.views import bp as receiving_pages
     from donations.views import bp as donation_pages
     from scan.views import bp as scan_pages
+    from maps.views import bp as map_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(people_pages)
@@ -229,6 +230,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(audit_pages)
     app.register_blueprint(receiving_pages)
     app.register_blueprint(donation_pages)
+    app.register_blueprint(map_pages)
 
 
 def _init_cli(app: Flask) -> None:
