@@ -147,6 +147,13 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("dispatch.admin_shelters", "admin", "/admin/shelters"),
         ("dispatch.admin_shelter_edit", "admin", f"/admin/shelters/{c.shelter}"),
         ("dispatch.admin_travel", "admin", "/admin/travel"),
+        ("maps.page", "dispatcher", "/map"),
+        ("maps.page", "keeper", "/map"),
+        ("maps.incident_map", "dispatcher", f"/incidents/{c.incident}/map"),
+        ("maps.data", "dispatcher", "/map/data.json"),  # the map's layers, as the page script fetches them
+        ("maps.data", "keeper", "/map/data.json"),
+        ("maps.data", "dispatcher", f"/map/data.json?incident={c.incident}&item={c.item}"),
+        ("maps.tile_settings", "admin", "/admin/map-tiles"),
     ]
     if c.order:
         rows.append(("orders.order", "dispatcher", f"/orders/{c.order}"))

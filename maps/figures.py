@@ -9,14 +9,16 @@ import math
 
 from dispatch.incident_view import fill_band
 
-MIN_RADIUS, MAX_RADIUS = 5, 18  # pixels of a depot's circle: 0 units → MIN, 10^5 units and more → MAX
+MIN_RADIUS = 4  # pixels of a depot's circle with nothing on hand
+MAX_RADIUS = {"county": 18, "town": 12, "village": 7}  # …with 10^5 units or more: hundreds of villages stay small
 
 
-def radius(units: int) -> int:
+def radius(units: int, tier: str = "county") -> int:
     """A depot's circle grows with the log of its units, so a county depot does not hide its towns."""
+    top = MAX_RADIUS.get(tier, MAX_RADIUS["village"])
     if units <= 0:
         return MIN_RADIUS
-    return min(MAX_RADIUS, MIN_RADIUS + round(math.log10(units + 1) * (MAX_RADIUS - MIN_RADIUS) / 5))
+    return min(top, MIN_RADIUS + round(math.log10(units + 1) * (top - MIN_RADIUS) / 5))
 
 
 def band(rate: float | None) -> str:
@@ -51,7 +53,7 @@ def build(*, depots: list[dict], units: dict[str, int], coverage: dict[str, floa
             continue
         rate = coverage.get(d["code"])
         shown_depots.append({"code": d["code"], "name": d["name"], "tier": d["tier"], "at": at,
-                             "units": units.get(d["code"], 0), "radius": radius(units.get(d["code"], 0)),
+                             "units": units.get(d["code"], 0), "radius": radius(units.get(d["code"], 0), d["tier"]),
                              "coverage": rate, "band": band(rate)})
     sites, lines = [], []
     for inc in incidents:

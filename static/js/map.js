@@ -76,7 +76,7 @@
       el.classList.add("map-plain");
     }
     L.control.scale({ imperial: false }).addTo(map);
-    var points = [];
+    var points = [], focus = [];  // focus: what an incident's map is fitted to (its sites, lines and orders)
 
     (data.routes || []).forEach(function (r) {  // vehicle routes, once the transport package gives them
       if (!r.points || r.points.length < 2) return;
@@ -85,21 +85,23 @@
       points = points.concat(r.points);
     });
     data.lines.forEach(function (ln) {
-      L.polyline(ln.path, { className: "map-line planned", color: "#0b5cad", weight: 2, opacity: 0.75, dashArray: "6 5" })
+      L.polyline(ln.path, { className: "map-line planned", color: "#0b5cad", weight: 7, opacity: 0.3 })
         .addTo(map).bindPopup(popup(messages.line, ln.from + " → " + ln.to, [
           [messages.incident, "#" + ln.incident],
           [messages.planned, itemsText(ln.items)],
         ]));
       points = points.concat(ln.path);
+      focus = focus.concat(ln.path);
     });
     data.orders.forEach(function (o) {
-      L.polyline(o.path, { className: "map-line transit", color: "#b3261e", weight: 3, opacity: 0.85 }).addTo(map)
+      L.polyline(o.path, { className: "map-line transit", color: "#b3261e", weight: 3, opacity: 0.9, dashArray: "10 6" }).addTo(map)
         .bindPopup(popup(messages.order, o.code, [
           [messages.fromTo, o.from_name + " → " + o.to_name],
           [messages.orderState, messages.state[o.state] || o.state],
           [messages.inTransit, numbers.format(o.in_transit), "num"],
         ], [links.order && links.order + encodeURIComponent(o.code), messages.openOrder]));
       points = points.concat(o.path);
+      if (data.filters.incident) focus = focus.concat(o.path);
     });
     data.shelters.forEach(function (s) {
       L.circleMarker(s.at, { className: "map-shelter", radius: 5, color: "#0b5cad", weight: 2, fillColor: "#ffffff", fillOpacity: 1 })
@@ -113,7 +115,8 @@
     data.depots.forEach(function (d) {
       var marker = L.circleMarker(d.at, {
         className: "map-depot tier-" + d.tier, radius: d.radius, color: TIER_STROKE[d.tier] || "#3b4a5a",
-        weight: d.tier === "county" ? 3 : 1.5, fillColor: BAND_COLOURS[d.band], fillOpacity: 0.8,
+        weight: d.tier === "county" ? 3 : (d.tier === "town" ? 1.5 : 1), fillColor: BAND_COLOURS[d.band],
+        fillOpacity: d.tier === "village" ? 0.55 : 0.85,
       }).addTo(map).bindPopup(popup(d.name, d.code, [
         [messages.tierLabel, messages.tier[d.tier] || d.tier],
         [messages.units, numbers.format(d.units), "num"],
@@ -132,10 +135,11 @@
       ], [links.incident && links.incident + s.incident + "?site=" + encodeURIComponent(s.code) + "#sites", messages.openSite]));
       marker.bindTooltip.apply(marker, label(s.name, "site"));
       points.push(s.at);
+      focus.push(s.at);
     });
 
     if (points.length) {
-      map.fitBounds(L.latLngBounds(points), { padding: [24, 24], maxZoom: 13 });
+      map.fitBounds(L.latLngBounds(data.filters.incident && focus.length ? focus : points), { padding: [24, 24], maxZoom: 13 });
       statusLine.hidden = true;
     } else {
       map.setView([30, 105], 5);

@@ -80,6 +80,7 @@ def page_paths(app, engine) -> list[str]:
         "/incidents/<int:incident_id>/board": first["incident"] and f"/incidents/{first['incident']}/board",
         "/incidents/<int:incident_id>/dispatch": first["incident"] and f"/incidents/{first['incident']}/dispatch",
         "/incidents/<int:incident_id>/returns": first["incident"] and f"/incidents/{first['incident']}/returns",
+        "/incidents/<int:incident_id>/map": first["incident"] and f"/incidents/{first['incident']}/map",
         "/orders/<code>": first["order"] and f"/orders/{first['order']}",
         "/counts/<int:count_id>": first["count"] and f"/counts/{first['count']}",
         "/counts/<int:count_id>/variance": first["count"] and f"/counts/{first['count']}/variance",
