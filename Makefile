@@ -54,7 +54,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-# Front-end files the app serves itself under /static/vendor/ (the scanning page's decoder and its .wasm):
+# Front-end files the app serves itself under /static/vendor/ (the scanning page's decoder and its .wasm, the map's Leaflet):
 # installed from the npm registry exactly as frontend/package-lock.json says, again only when it changes.
 $(NPM_STAMP): frontend/package-lock.json
 	@command -v npm >/dev/null || { echo "installing npm from Debian"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }

@@ -4,7 +4,7 @@ same permissions as the pages), Leaflet's files under /static/vendor/leaflet/ an
 server setting /admin/map-tiles. No inline script: the page passes what the script needs in data- attributes."""
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -18,6 +18,7 @@ from dispatch.vocab import dispatch_label
 from inventory import queries, vocab as inventory_vocab
 from inventory.models import TIERS
 from maps import service, tiles, vendor
+from scan import vendor as scan_vendor
 
 bp = Blueprint("maps", __name__)
 
@@ -135,12 +136,7 @@ def _script_messages() -> dict:
 @bp.route("/static/vendor/leaflet/<path:name>")
 def vendor_file(name: str):
     """Leaflet from npm. Public like the rest of /static/."""
-    path = vendor.path(name)
-    if path is None:
-        abort(404)
-    if not path.is_file():
-        abort(404, description=f"{name} is not installed: run `make install` (npm ci in frontend/)")
-    return send_file(path, mimetype=vendor.MIMETYPES.get(path.suffix, "application/octet-stream"))
+    return scan_vendor.send(vendor.path(name), name, vendor.MIMETYPES)
 
 
 # ---------------------------------------------------------------- the tile server (administrators)
