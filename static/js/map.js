@@ -94,7 +94,7 @@
       focus = focus.concat(ln.path);
     });
     data.orders.forEach(function (o) {
-      L.polyline(o.path, { className: "map-line transit", color: "#b3261e", weight: 3, opacity: 0.9, dashArray: "10 6" }).addTo(map)
+      L.polyline(o.path, { className: "map-line transit", color: "#b3261e", weight: 3, opacity: 0.9 }).addTo(map)
         .bindPopup(popup(messages.order, o.code, [
           [messages.fromTo, o.from_name + " → " + o.to_name],
           [messages.orderState, messages.state[o.state] || o.state],
