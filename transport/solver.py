@@ -10,8 +10,9 @@ How the contract maps onto PyVRP 0.14:
   ``service_duration``), so each start depot is keyed by (place, reload minutes) and the vehicle's shift
   opens ``reload_minutes`` early — the first loading then ends exactly at ``available_from``; all
   times are shifted by the largest reload so that none is negative;
-- ``from``: one routing profile per start place where a stop's ``from`` is another place has its edges
-  to and from that stop missing (PyVRP's largest distance), so no vehicle of that profile takes it;
+- ``from``: one routing profile per start place, where a stop whose ``from`` is another place costs more
+  to reach and to leave than any prize (its travel minutes stay as they are: a huge duration would
+  overflow PyVRP's time-warp penalty), so no vehicle of that profile takes it;
 - serving load first: every stop is first required; when no plan serving them all is found in part of
   the time (or the load clearly exceeds the fleet), the stops become optional with a prize of
   ``load × W`` (first dimension), W above any plan's minutes plus fixed costs, so that serving one
@@ -25,11 +26,12 @@ stop breaking a rule there would be taken off (none has been seen) and listed as
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from pyvrp import Client, Depot, Location, ProblemData, SolveParams, VehicleType, solve
-from pyvrp.constants import MAX_VALUE
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.PenaltyManager import PenaltyParams
 
 from transport.plan import RELOAD, schedule
@@ -37,7 +39,9 @@ from transport.problem import Problem, Stop, Vehicle
 
 SEED = 20261205
 EXPLORE_SHARE = 0.3  # of the time limit: with no plan serving every stop by then, stops become optional
-MAX_PRIZE = 10 ** 12  # below PyVRP's missing-edge distance (1.7e13): no prize pays for a forbidden edge
+MAX_PRIZE = 10 ** 12  # a stop's prize at most; a forbidden edge costs more (and costs stay far from 2**63)
+SMALL, SETTLED = 12, 20_000
+MAX_PENALTY = 10 ** 8  # per unit of excess load or time warp, for the optional stage
 
 
 @dataclass
@@ -69,6 +73,12 @@ def _vehicle_key(v: Vehicle) -> tuple:
 
 
 def solve_problem(problem: Problem, time_limit: float | None = None) -> Solution:
+    with warnings.catch_warnings():  # PyVRP says when its penalties reach their bound: part of the search
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        return _solve(problem, time_limit)
+
+
+def _solve(problem: Problem, time_limit: float | None) -> Solution:
     limit = float(time_limit if time_limit is not None else problem.time_limit_seconds)
     started = time.perf_counter()
     unserved: list[tuple[int, str]] = []
@@ -87,14 +97,15 @@ def solve_problem(problem: Problem, time_limit: float | None = None) -> Solution
         sum(problem.stops[i].load[d] for i in todo) > sum(v.capacity[d] * v.max_trips for v in problem.vehicles)
         for d in range(len(problem.dimensions)))
     routes = None
+    small = len(todo) <= SMALL
     if not overloaded:
-        result = solve(model.data(required=True), _Stop(started, limit, give_up=EXPLORE_SHARE * limit),
+        result = solve(model.data(required=True), _Stop(started, limit, give_up=EXPLORE_SHARE * limit, small=small),
                        seed=SEED, collect_stats=False, display=False)
         if result.best.is_feasible():
             routes = model.routes(result.best)
     if routes is None:
-        params = SolveParams(penalty=PenaltyParams(max_penalty=float(min(model.prize_unit * 10, 10 ** 9))))
-        result = solve(model.data(required=False), _Stop(started, limit), seed=SEED, collect_stats=False,
+        params = SolveParams(penalty=PenaltyParams(max_penalty=float(min(model.prize_unit * 10, MAX_PENALTY))))
+        result = solve(model.data(required=False), _Stop(started, limit, small=small), seed=SEED, collect_stats=False,
                        display=False, params=params)
         routes = model.routes(result.best)
     routes, dropped = _repair(problem, routes)
@@ -105,15 +116,23 @@ def solve_problem(problem: Problem, time_limit: float | None = None) -> Solution
 
 
 class _Stop:
-    """Stops at the time limit; with ``give_up``, also once that many seconds passed with no feasible plan."""
+    """Stops at the time limit; with ``give_up``, also once that many seconds passed with no feasible plan;
+    on a small problem (``SMALL`` stops or fewer) also after ``SETTLED`` iterations without a better plan
+    (such a search has long converged; the answer then no longer depends on the machine's speed)."""
 
-    def __init__(self, started: float, limit: float, give_up: float | None = None):
-        self.started, self.limit, self.give_up = started, limit, give_up
+    def __init__(self, started: float, limit: float, give_up: float | None = None, small: bool = False):
+        self.started, self.limit, self.give_up, self.small = started, limit, give_up, small
+        self.best, self.quiet = None, 0
 
     def __call__(self, best_cost: float) -> bool:
         elapsed = time.perf_counter() - self.started
         if elapsed >= self.limit:
             return True
+        if self.small:
+            self.quiet = 0 if self.best is None or best_cost < self.best else self.quiet + 1
+            self.best = best_cost if self.best is None else min(self.best, best_cost)
+            if self.quiet >= SETTLED and best_cost < 2 ** 62:
+                return True
         return self.give_up is not None and elapsed >= self.give_up and best_cost >= 2 ** 62
 
 
@@ -144,7 +163,14 @@ class _Model:
         starts = sorted({v.start for v in vehicles})
         restricted = any(problem.stops[i].source is not None and len(starts) > 1 for i in todo)
         self.profile_of = {s: (starts.index(s) if restricted else 0) for s in starts}
-        self.matrices = []
+        n = len(todo)
+        biggest = int(base.max()) if base.size else 0
+        bound = sum(v.fixed_cost for v in vehicles) + 2 * n * biggest + 1
+        top = max([problem.stops[i].load[0] for i in todo] + [1])
+        self.prize_unit = max(1, min(bound, MAX_PRIZE // top))
+        forbidden = 2 * (top * self.prize_unit + bound)
+        self.durations = [base]
+        self.distances = []
         for s in (starts if restricted else [None]):
             mat = base.copy()
             if s is not None:
@@ -152,15 +178,11 @@ class _Model:
                     source = problem.stops[i].source
                     if source is not None and source != s:
                         at = len(depots) + c
-                        mat[at, :] = MAX_VALUE
-                        mat[:, at] = MAX_VALUE
+                        mat[at, :] = forbidden
+                        mat[:, at] = forbidden
                         mat[at, at] = 0
-            self.matrices.append(mat)
-        n = len(todo)
-        biggest = int(base.max()) if base.size else 0
-        bound = sum(v.fixed_cost for v in vehicles) + 2 * n * biggest + 1
-        top = max([problem.stops[i].load[0] for i in todo] + [1])
-        self.prize_unit = max(1, min(bound, MAX_PRIZE // top))
+            self.distances.append(mat)
+        self.durations = [base] * len(self.distances)
 
     def data(self, *, required: bool) -> ProblemData:
         problem, off = self.problem, self.offset
@@ -186,7 +208,7 @@ class _Model:
                 tw_early=v.available_from + off - v.reload_minutes,
                 tw_late=(v.available_until + off) if v.available_until is not None else np.iinfo(np.int64).max,
                 profile=self.profile_of[v.start], **extra))
-        return ProblemData(locations, clients, depots, types, self.matrices, self.matrices)
+        return ProblemData(locations, clients, depots, types, self.distances, self.durations)
 
     def routes(self, solution) -> list[tuple[int, list[int | None]]]:
         free = [list(members) for members in self.types]
