@@ -35,6 +35,11 @@ from transport.planner import plan_routes
 
 DATA = Path(__file__).resolve().parent / "data" / "cvrp"
 SECONDS = int(os.environ.get("BENCH_ROUTING_SECONDS", "5"))
+OPTIMA = {  # proven optima, from CVRPLIB (see bench/data/cvrp/README.md)
+    "A-n32-k5": 784, "A-n33-k5": 661, "A-n33-k6": 742, "A-n34-k5": 778, "A-n36-k5": 799, "A-n37-k5": 669,
+    "A-n37-k6": 949, "A-n38-k5": 730, "A-n39-k5": 822, "A-n39-k6": 831, "A-n44-k6": 937, "A-n45-k6": 944,
+    "A-n65-k9": 1174,
+}
 
 
 def read_vrp(path: Path) -> dict:
@@ -58,7 +63,7 @@ def read_vrp(path: Path) -> dict:
         elif section == "DEMAND_SECTION":
             demands[int(parts[0])] = int(parts[1])
     ids = sorted(coords)
-    optimum = int(head["COMMENT"].rsplit(":", 1)[1].strip(" )"))
+    optimum = OPTIMA[head["NAME"]]
     return {"name": head["NAME"], "capacity": int(head["CAPACITY"]), "coords": [coords[i] for i in ids],
             "demands": [demands[i] for i in ids], "optimum": optimum,
             "vehicles": int(head["NAME"].rsplit("-k", 1)[1])}

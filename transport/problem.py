@@ -32,7 +32,6 @@ class BadRoutingProblem(InvalidInput):
         shown = self.errors[:MAX_ERRORS]
         summary = "; ".join(f"{e['path']}: {e['message']}" for e in shown[:5]) + ("; …" if len(shown) > 5 else "")
         super().__init__(f"not a valid routing problem ({len(self.errors)} error(s)): {summary}",
-                         message_code="bad_routing_problem", params={"count": len(self.errors)},
                          fields={e["path"]: e["message"] for e in shown},
                          problems_more=(len(self.errors) - len(shown)) or None)
 

@@ -229,7 +229,10 @@ def _repair(problem: Problem, routes):
     for v, visits in routes:
         visits = list(visits)
         while visits and schedule(problem, problem.vehicles[v], visits).broken:
-            last = max(k for k, x in enumerate(visits) if x is not RELOAD)
-            dropped.append(visits.pop(last))
+            carried = [k for k, x in enumerate(visits) if x is not RELOAD]
+            if not carried:
+                visits = []
+                break
+            dropped.append(visits.pop(carried[-1]))
         kept.append((v, visits))
     return kept, dropped
