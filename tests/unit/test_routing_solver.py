@@ -200,3 +200,12 @@ def test_every_plan_keeps_the_contract(d):
     plan = plan_routes(copy.deepcopy(d))
     assert check_plan(d, plan) == []
     assert len(served(plan)) + len(plan["unserved"]) == len(d["stops"])
+
+
+def test_a_stop_that_fits_alone_but_not_with_the_rest_is_no_capacity():
+    # either stop alone is on time, but after serving one the other's window has closed
+    d = line_doc([("S1", "A", [5, 1], {"window": [0, 10], "service_minutes": 5}),
+                  ("S2", "A", [4, 1], {"window": [0, 10], "service_minutes": 5})],
+                 [("V1", {"capacity": [10, 10]})])
+    plan = solve(d)
+    assert served(plan) == {"S1": "V1"} and reasons(plan) == {"S2": "no_capacity"}  # the larger load first
