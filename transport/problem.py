@@ -307,9 +307,12 @@ def _stops(errors: _Errors, doc: dict, index, width, vehicles):
         stop = Stop(sid, location, source, load, service, earliest, latest)
         if vehicles is not None and None not in vehicles:
             may = [v for v in vehicles if stop.may_ride(v)]
-            if not may:
-                errors.add(f"{path}.from", f"no vehicle starts at {doc['locations'][source]!r} to carry it "
-                                           "(from must be a vehicle's start)")
+            if not may and source is None:
+                errors.add(f"{path}.load", "no vehicle that may carry it can hold it: there are no vehicles")
+            elif not may:  # said of both: the load no vehicle may carry, because of where it is from
+                where = doc["locations"][source]
+                errors.add(f"{path}.from", f"no vehicle starts at {where!r} to carry it (from must be a vehicle's start)")
+                errors.add(f"{path}.load", f"no vehicle that may carry it can hold it: none starts at {where!r}")
             elif not any(stop.fits(v) for v in may):
                 errors.add(f"{path}.load", f"no vehicle that may carry it can hold {list(load)} "
                                            "(split the order into truckloads first)")

@@ -65,6 +65,9 @@ def test_a_good_document_reads_with_defaults_and_unknown_keys_ignored():
     (lambda d: d["vehicles"][0].update(capacity=[-5000, 2400]), "vehicles[0].capacity[0]"),
     (lambda d: d["stops"][0].update(load=[5001, 900]), "stops[0].load"),  # only 鲁A-1234 starts at C0
     (lambda d: d["stops"][1].update(load=[9000, 900]), "stops[1].load"),  # no vehicle at all holds it
+    (lambda d: d["stops"][0].update({"from": "V017"}), "stops[0].load"),  # no vehicle starts there
+    (lambda d: d["stops"][0].update({"from": "V017"}), "stops[0].from"),
+    (lambda d: d.update(vehicles=[]), "stops[0].load"),
     (lambda d: d["vehicles"][1].update(id="鲁A-1234"), "vehicles[1].id"),
     (lambda d: d["stops"][1].update(id="DO-0007"), "stops[1].id"),
     (lambda d: d["locations"].append("C0"), "locations[3]"),
