@@ -182,6 +182,7 @@ def _init_api(app: Flask) -> None:
     from orders.returns import api as returns_api
     from orders import requests_api as transfer_requests_api
     from receiving import api as receiving_api
+    from transport import api as transport_api
 
     api = Api(app)
     api.register_converter(IdConverter, integerconverter2paramschema)
@@ -189,7 +190,7 @@ def _init_api(app: Flask) -> None:
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
                       orders_api.blp, returns_api.blp, transfer_requests_api.blp, audit_api.blp,
-                      receiving_api.blp):
+                      receiving_api.blp, transport_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -243,3 +244,6 @@ def _init_cli(app: Flask) -> None:
     from registers.cli import import_registers
 
     app.cli.add_command(import_registers)
+    from transport.cli import plan_routes_command
+
+    app.cli.add_command(plan_routes_command)
