@@ -181,15 +181,18 @@ class _Laid:
                 if s:
                     natural[i] = max(natural[i], measure(s))
         # a heading wraps, but not below about four characters (a number column's heading: its whole width)
-        minimum = [min(measure(h), SIZE * 4) + 2 * PAD_H for h in headers]
-        natural = [max(w + 2 * PAD_H, m) for w, m in zip(natural, minimum)]
-        self.widths = _column_widths(natural, [SIZE * 2 + 2 * PAD_H] * len(columns), width)
+        minimum = [min(measure(h), SIZE * 4) + 2 * PAD_H + 0.5 for h in headers]
+        natural = [max(w + 2 * PAD_H + 0.5, m) for w, m in zip(natural, minimum)]
+        self.widths = _column_widths(natural, minimum, width)
         inner = [w - 2 * PAD_H for w in self.widths]
         plain_height = LEADING + 2 * PAD_V
         wide = SIZE  # no glyph of the font is wider than one em at this size
 
         def fit(s: str, i: int):
             """The cell's content and height: the string itself when it fits its column, else its lines."""
+            if "\n" in s or "\r" in s:  # a note's own line breaks are kept
+                lines = [line for part in s.splitlines() for line in wrap_lines(part, inner[i])]
+                return lines, LEADING * len(lines) + 2 * PAD_V
             if not s or len(s) * wide <= inner[i] or measure(s) <= inner[i]:
                 return s, plain_height
             lines = wrap_lines(s, inner[i])
