@@ -428,11 +428,13 @@ def require_pdf(count: int | None) -> tuple:
     if font is None:
         raise PdfUnavailable("PDF export is not available: no Chinese (CJK) TrueType font is installed on the server, "
                              "and without one Chinese prints as empty boxes; install fonts-wqy-microhei (Debian; "
-                             "fonts-noto-cjk is CFF, which the PDF tables cannot embed) and restart", field="format")
+                             "fonts-noto-cjk is CFF, which the PDF tables cannot embed) and restart", field="format",
+                             message_code="pdf_no_font")
     limit = max_pdf_rows()
     if count is not None and count > limit:
         raise InvalidInput(f"a PDF holds at most {limit:,} lines and this report has {count:,}: narrow the "
-                           "dates or the depots, or export CSV or XLSX", field="format", rows=count)
+                           "dates or the depots, or export CSV or XLSX", field="format", rows=count,
+                           message_code="pdf_too_long", params={"limit": f"{limit:,}", "rows": f"{count:,}"})
     return font
 
 
