@@ -320,45 +320,63 @@ class TableRun(Flowable):
 # ---------------------------------------------------------------- the document
 
 
-def _chart(chart: dict, width: float):
-    """The stacked bars of ``audit.charts.stacked_bars`` drawn with ReportLab's graphics."""
-    from reportlab.graphics.shapes import Drawing, Line, Rect, String
-    from reportlab.lib import colors
+class _Chart(Flowable):
+    """The stacked bars of ``audit.charts.stacked_bars`` (units expiring per month, by category), drawn on the
+    canvas in the embedded font."""
 
-    from audit.charts import PALETTE, _nice_max
+    def __init__(self, chart: dict, width: float):
+        super().__init__()
+        self.chart, self.width = chart, width
+        self.legend = 14 * ((len(chart["series"]) + 3) // 4)
+        self.height = 190.0 + self.legend
+        self.hAlign = "LEFT"
 
-    months, series = chart["months"], chart["series"]
-    height, left, bottom, top = 190.0, 46.0, 46.0, 16.0
-    legend = 14 * ((len(series) + 3) // 4)
-    d = Drawing(width, height + legend)
-    plot_w, plot_h = width - left - 8, height - bottom - top
-    base = legend + bottom
-    totals = [sum(values[i] for _, values in series) for i in range(len(months))]
-    ymax = _nice_max(max(totals, default=0))
-    for k in range(5):
-        y = base + plot_h * k / 4
-        d.add(Line(left, y, left + plot_w, y, strokeColor=colors.HexColor("#d8dee6"), strokeWidth=0.5))
-        d.add(String(left - 4, y - 2.5, f"{ymax * k // 4:,}", fontName=FONT, fontSize=7, textAnchor="end"))
-    d.add(String(0, base + plot_h + 6, chart["unit_label"], fontName=FONT, fontSize=7,
-                 fillColor=colors.HexColor(MUTED)))
-    slot = plot_w / max(1, len(months))
-    bar = slot * 0.62
-    for i, month in enumerate(months):
-        x, y = left + slot * i + (slot - bar) / 2, base
-        for s, (_name, values) in enumerate(series):
-            if values[i]:
-                h = plot_h * values[i] / ymax
-                d.add(Rect(x, y, bar, h, fillColor=colors.HexColor(PALETTE[s % len(PALETTE)]), strokeColor=None))
-                y += h
-        if totals[i]:
-            d.add(String(x + bar / 2, y + 2, f"{totals[i]:,}", fontName=FONT, fontSize=6.5, textAnchor="middle"))
-        d.add(String(x + bar / 2, base - 10, chart["month_labels"][i], fontName=FONT, fontSize=6.5,
-                     textAnchor="middle"))
-    for s, (name, _values) in enumerate(series):
-        lx, ly = left + (s % 4) * (plot_w / 4), legend - 12 - 14 * (s // 4) + 2
-        d.add(Rect(lx, ly, 8, 8, fillColor=colors.HexColor(PALETTE[s % len(PALETTE)]), strokeColor=None))
-        d.add(String(lx + 11, ly + 1, name, fontName=FONT, fontSize=7))
-    return d
+    def wrap(self, availWidth, availHeight):
+        return self.width, self.height
+
+    def draw(self):
+        from audit.charts import PALETTE, _nice_max
+
+        c, chart = self.canv, self.chart
+        months, series = chart["months"], chart["series"]
+        left, bottom, top = 46.0, 46.0, 16.0
+        plot_w, plot_h = self.width - left - 8, 190.0 - bottom - top
+        base = self.legend + bottom
+        totals = [sum(values[i] for _, values in series) for i in range(len(months))]
+        ymax = _nice_max(max(totals, default=0))
+        c.saveState()
+        c.setFont(FONT, 7)
+        c.setStrokeColor("#d8dee6")
+        c.setLineWidth(0.5)
+        for k in range(5):
+            y = base + plot_h * k / 4
+            c.line(left, y, left + plot_w, y)
+            c.drawRightString(left - 4, y - 2.5, f"{ymax * k // 4:,}")
+        c.setFillColor(MUTED)
+        c.drawString(0, base + plot_h + 6, chart["unit_label"])
+        slot = plot_w / max(1, len(months))
+        bar = slot * 0.62
+        for i in range(len(months)):
+            x, y = left + slot * i + (slot - bar) / 2, base
+            for k, (_name, values) in enumerate(series):
+                if values[i]:
+                    h = plot_h * values[i] / ymax
+                    c.setFillColor(PALETTE[k % len(PALETTE)])
+                    c.rect(x, y, bar, h, stroke=0, fill=1)
+                    y += h
+            c.setFillColor(INK)
+            c.setFont(FONT, 6.5)
+            if totals[i]:
+                c.drawCentredString(x + bar / 2, y + 2, f"{totals[i]:,}")
+            c.drawCentredString(x + bar / 2, base - 10, chart["month_labels"][i])
+        c.setFont(FONT, 7)
+        for k, (name, _values) in enumerate(series):
+            lx, ly = left + (k % 4) * (plot_w / 4), self.legend - 12 - 14 * (k // 4) + 2
+            c.setFillColor(PALETTE[k % len(PALETTE)])
+            c.rect(lx, ly, 8, 8, stroke=0, fill=1)
+            c.setFillColor(INK)
+            c.drawString(lx + 11, ly + 1, name)
+        c.restoreState()
 
 
 def render(doc, tables: list[list[tuple]], *, tz: str, locale: str, progress=None) -> bytes:
@@ -401,7 +419,7 @@ def render(doc, tables: list[list[tuple]], *, tz: str, locale: str, progress=Non
                                       ("BOTTOMPADDING", (0, 0), (-1, -1), 0.6), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     chart = getattr(doc, "chart", None)
     if chart:
-        story += [Paragraph(escape(chart["title"]), styles["h2"]), _chart(chart, frame_w * 0.75)]
+        story += [Paragraph(escape(chart["title"]), styles["h2"]), _Chart(chart, frame_w * 0.75)]
     for table, rows in zip(doc.tables, tables):
         story.append(Paragraph(escape(str(table.title)), styles["h2"]))
         if rows or table.footer is not None:
