@@ -126,12 +126,13 @@ def _column_widths(natural: list[float], minimum: list[float], width: float) -> 
     return [max(m, min(w, lo)) for w, m in zip(natural, minimum)]
 
 
-_TOKENS = re.compile(r"[0-9A-Za-z.,:;!?@#%&*+=/_()\[\]'\"-]+|\s+|.")
+_TOKENS = re.compile(r"[（「『《]*[0-9A-Za-z.,:;!?@#%&*+=/_()\[\]'\"-]+[）」』》，。、：；！？]*|\s+|[（「『《]*.[）」』》，。、：；！？]*")
 
 
 def wrap_lines(s: str, width: float) -> list[str]:
     """``s`` cut into lines at most ``width`` wide: anywhere between Chinese characters, at spaces between
-    Latin words and numbers (a word wider than the line is cut between its letters)."""
+    Latin words and numbers (a word wider than the line is cut between its letters); an opening bracket stays
+    with what follows it, a closing bracket or a punctuation mark with what precedes it."""
     lines, line, used = [], "", 0.0
     for token in _TOKENS.findall(s):
         w = stringWidth(token, FONT, SIZE)
@@ -415,7 +416,8 @@ def render(doc, tables: list[list[tuple]], *, tz: str, locale: str, progress=Non
         params.append((_("Ledger seal"), f"{doc.seal['text']} ({_('%(lines)s lines', lines=doc.seal['count'])})"))
     story.append(PlatypusTable([[Paragraph(escape(k), styles["key"]), Paragraph(escape(v), styles["param"])]
                                 for k, v in params], colWidths=[48 * mm, frame_w - 48 * mm], hAlign="LEFT",
-                               style=[("FONT", (0, 0), (-1, -1), FONT, 8), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0.6),
+                               style=[("FONT", (0, 0), (-1, -1), FONT, 8), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                      ("TOPPADDING", (0, 0), (-1, -1), 0.6),
                                       ("BOTTOMPADDING", (0, 0), (-1, -1), 0.6), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     chart = getattr(doc, "chart", None)
     if chart:
