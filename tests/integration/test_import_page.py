@@ -9,10 +9,10 @@ import re
 import openpyxl
 from sqlmodel import Session, func, select
 
-from registers import jobs
+from registers import aliases, jobs
 from registers.models import ImportJob, NameAlias
 from tests.conftest import csrf_token, login
-from tests.integration.test_register_import import _counts, workbook_bytes
+from tests.integration.test_register_import import NOW, _counts, workbook_bytes
 
 
 def _upload(client, files, depot=""):
@@ -174,10 +174,7 @@ def test_commit_refuses_a_changed_file_and_a_changed_plan(app, client, engine, c
     assert _counts(engine) == before and _job(engine, token).status == "checked"
     with open(kept, "wb") as f:
         f.write(data)
-    from registers import aliases
-
-    aliases.choose(engine, county.admin, "item", "帐篷", "TENT", county.admin and __import__("datetime").datetime.now(
-        __import__("datetime").timezone.utc))  # a choice made after the dry run: the plan now differs
+    aliases.choose(engine, county.admin, "item", "帐篷", "TENT", NOW)  # made after the dry run: the plan now differs
     _post(client, token, "commit")
     job = _job(engine, token)
     assert job.status == "failed" and "import_plan_changed" in job.error
