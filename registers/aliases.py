@@ -1,6 +1,7 @@
 """Names a register writes that match no depot or item exactly (救灾帐篷 vs 救灾帐篷（12㎡单帐篷）, 城关镇 vs
 城关镇应急物资储备站), matched by an administrator: an existing depot or item (its code), or — for an item —
-"create a new item of this name". The choice is a row of ``name_alias`` naming who made it and when; every later
+"create a new item of this name". The choice is a row of ``name_alias`` naming who made it and when (and, as every administrator's change, a row of
+``admin_change``: ``alias_chosen``, ``alias_new``, ``alias_forgotten``, the register's name in its detail); every later
 dry run and commit reads it (``registers.importing._Catalog``), from the page and from the command alike.
 Plain values in, one transaction each; administrators only."""
 from datetime import datetime
@@ -8,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from accounts.models import User
+from accounts.models import AdminChange, User
 from common.actor import ADMIN, Actor
 from common.db import UnitOfWork
 from common.errors import InvalidInput, NotFound
@@ -46,16 +47,21 @@ def choose(engine, actor: Actor, kind: str, name: str, target: str | None, now: 
                                params={"code": target})
         s.execute(sa.delete(NameAlias).where(NameAlias.kind == kind, NameAlias.key == key))
         s.add(NameAlias(kind=kind, name=name, key=key, target=target, chosen_by=actor.user_id, chosen_at=now))
+        s.add(AdminChange(at=now, user_id=actor.user_id, subject_kind=kind, subject=(target or name)[:64],
+                          action="alias_chosen" if target else "alias_new", detail=name[:500]))
         uow.commit()
 
 
-def remove(engine, actor: Actor, alias_id: int) -> None:
+def remove(engine, actor: Actor, alias_id: int, now: datetime) -> None:
     """Forgets a choice: the name is unmatched again at the next dry run."""
     actor.require_role(ADMIN)
     with UnitOfWork(engine) as uow:
         alias = uow.session.get(NameAlias, alias_id)
         if alias is None:
             raise NotFound(f"no remembered name {alias_id}", field="alias", message_code="alias_unknown")
+        uow.session.add(AdminChange(at=now, user_id=actor.user_id, subject_kind=alias.kind,
+                                    subject=(alias.target or alias.name)[:64], action="alias_forgotten",
+                                    detail=alias.name[:500]))
         uow.session.delete(alias)
         uow.commit()
 

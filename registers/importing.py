@@ -24,6 +24,11 @@ and row (``IMP-<hash>-<sheet>-<row>``), so a row already imported is reported as
 again after the rows it lacked were fixed in the catalog brings in just those. Each committed file is recorded
 in ``register_import`` (hash, who, when, file name, counts).
 
+Names an administrator matched by hand (``registers.aliases``, table ``name_alias``) are read with the catalog: a
+depot or item name that matches nothing exactly finds the code chosen for it, and an item name chosen as "create"
+makes a new item from the stock row. Rejected unknown names carry their closest names and, in ``closest_codes``,
+those names' codes (what the page offers to choose from).
+
 Lots imported are received on the day of the import (an opening balance); stock already expired on that day is
 rejected, as the receiving of a delivery refuses it.
 """

@@ -248,6 +248,6 @@ def import_alias_delete(alias_id: int):
     if not PlainForm().validate():
         flash(_("The form has expired; try again."), "error")
     else:
-        aliases.remove(engine(), actor, alias_id)
+        aliases.remove(engine(), actor, alias_id, request_now())
         flash(_("The choice is forgotten: the name is unmatched at the next dry run."), "success")
     return redirect(url_for(".import_aliases"), code=303)

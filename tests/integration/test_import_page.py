@@ -9,6 +9,7 @@ import re
 import openpyxl
 from sqlmodel import Session, func, select
 
+from accounts.models import AdminChange
 from registers import aliases, jobs
 from registers.models import ImportJob, NameAlias
 from tests.conftest import csrf_token, login
@@ -79,6 +80,13 @@ def test_upload_dry_run_rejected_sheet_name_choice_and_commit(client, engine, co
             ("depot", "城关镇", "T3", county.admin.user_id), ("item", "帐篷", "TENT", county.admin.user_id)]
     aliases_page = client.get("/admin/import-names").get_data(as_text=True)
     assert "帐篷" in aliases_page and "TENT" in aliases_page and "admin" in aliases_page
+    with Session(engine) as s:  # in the administrators' change log too
+        logged = s.exec(select(AdminChange).where(AdminChange.action.startswith("alias"))
+                        .order_by(AdminChange.subject_kind)).all()
+        assert [(c.subject_kind, c.subject, c.action, c.detail, c.user_id) for c in logged] == [
+            ("depot", "T3", "alias_chosen", "城关镇", county.admin.user_id),
+            ("item", "TENT", "alias_chosen", "帐篷", county.admin.user_id)]
+    assert "台账名称已匹配" in client.get("/admin/items").get_data(as_text=True)
 
     _post(client, token, "commit")
     assert _job(engine, token).status == "committed"
@@ -114,6 +122,8 @@ def test_create_new_item_choice_and_forgetting_it(client, engine, county):
     assert client.post(f"/admin/import-names/{alias.id}/delete", data=form).status_code == 303
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(NameAlias)).one() == 0
+        assert [c.action for c in s.exec(select(AdminChange).order_by(AdminChange.id))] == [
+            "alias_new", "alias_forgotten"]
     _post(client, token, "dry-run")
     sheet = jobs.view(_job(engine, token))["report"]["files"][0]["sheets"][0]
     assert sheet["accepted"] == 0 and sheet["rejected"][0]["code"] == "import_item_unknown"
