@@ -12,11 +12,13 @@ import xlsxwriter
 from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from accounts.admin_views import _admin, bp
-from accounts.auth import login_required_page
+from accounts.auth import current_actor, login_required_page
+from common.actor import ADMIN
 from common.errors import DomainError, InvalidInput
 from common.http import translated_message
 from common.web import engine, request_now
@@ -51,6 +53,16 @@ def _error_text(error: dict | None) -> str:
     return _("Unexpected error: %(error)s", error=error.get("message", ""))
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(e):
+    """An upload over MAX_CONTENT_LENGTH is refused before any view reads it (the input checks read the form
+    first): on the import page it is said on the form; elsewhere the app's own answer."""
+    actor = current_actor()
+    if request.endpoint != "people.imports" or actor is None or actor.role != ADMIN:
+        return current_app.error_handler_spec[None][None][HTTPException](e)
+    return _imports_page(actor, UploadForm(formdata=None), _too_large(), 413)
+
+
 @bp.route("/admin/imports", methods=["GET", "POST"])
 @login_required_page
 def imports():
@@ -71,9 +83,19 @@ def imports():
                 return redirect(url_for(".import_job", token=token), code=303)
         else:
             problem, status = _("The form has expired; try again."), 422
-    recent = jobs.recent(app, actor, request_now())
+    return _imports_page(actor, form, problem, status)
+
+
+def _imports_page(actor, form, problem, status):
+    recent = jobs.recent(current_app._get_current_object(), actor, request_now())
     return render_template("admin_imports.html", form=form, problem=problem, recent=recent,
                            error_text=_error_text, max_files=jobs.MAX_FILES), status
+
+
+def _too_large() -> str:
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return _("The files are too large: at most %(max)s MB in one upload. Upload them one at a time, or split "
+             "the register.", max=f"{limit / (1024 * 1024):g}")
 
 
 def _report_view(report: dict | None) -> dict:

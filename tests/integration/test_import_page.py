@@ -141,14 +141,20 @@ def test_bad_files_fail_with_a_message_and_write_nothing(client, engine, county)
         page = client.get(f"/admin/imports/{token}").get_data(as_text=True)
         assert words in page, name
         assert client.get("/admin/imports").status_code == 200
-    assert _counts(engine) == before
     assert _upload(client, []).status_code == 422  # no file at all
+    client.application.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    response = _upload(client, [("big.csv", b"a,b\n" * 40_000)])
+    assert response.status_code == 413 and "文件过大：一次上传最多 0.0625 MB" in response.get_data(as_text=True)
+    visitor = client.application.test_client()  # not logged in: the app's own answer
+    data = {"csrf_token": csrf_token(visitor), "files": [(io.BytesIO(b"a,b\n" * 40_000), "big.csv")]}
+    answer = visitor.post("/admin/imports", data=data, content_type="multipart/form-data")
+    assert answer.status_code == 413 and "文件过大" not in answer.get_data(as_text=True)
+    assert _counts(engine) == before
 
 
 def test_other_roles_are_refused_and_forms_need_csrf(client, engine, county):
     login(client, "admin", "admin-pass")
     token = _started(_upload(client, [("库存.csv", "品名,计量单位,数量\n救灾帐篷,顶,2\n".encode())], depot="T1"))
-    client.get("/logout")
     for name in ("keeper", "dispatcher", "auditor"):
         other = client.application.test_client()
         login(other, name, f"{name}-pass")
