@@ -195,3 +195,18 @@ def test_commit_refuses_a_changed_file_and_a_changed_plan(app, client, engine, c
     job = _job(engine, token)
     assert job.status == "failed" and "import_plan_changed" in job.error
     assert _counts(engine) == before
+
+
+def test_the_command_reads_the_remembered_names(app, engine, county, tmp_path):
+    import json
+
+    path = tmp_path / "库存.csv"
+    path.write_bytes("品名,计量单位,数量,存放地点\n帐篷,顶,3,玉龙镇\n".encode())
+    runner = app.test_cli_runner()
+    before = json.loads(runner.invoke(args=["import", "--json", str(path)]).stdout)
+    assert [r["column"] for r in before["files"][0]["sheets"][0]["rejected"]] == ["品名"]
+    aliases.choose(engine, county.admin, "item", "帐篷", "TENT", NOW)
+    aliases.choose(engine, county.admin, "depot", "玉龙镇", "T1", NOW)
+    after = json.loads(runner.invoke(args=["import", "--json", str(path)]).stdout)
+    assert after["files"][0]["sheets"][0] == {"sheet": "库存", "kind": "stock", "accepted": 1, "units": 3,
+                                              "rejected": []}
