@@ -15,7 +15,6 @@ import logging
 import os
 import secrets
 import shutil
-import socket
 import threading
 import time
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from common import clock
+from common import background, clock
 from common.actor import ADMIN, Actor
 from common.db import UnitOfWork
 from common.errors import DomainError, InvalidInput, NotFound
@@ -33,9 +32,8 @@ from registers.reader import MAX_FILE_BYTES
 
 log = logging.getLogger(__name__)
 
-HOST = socket.gethostname()[:255]
+HOST = background.HOST
 STALE_AFTER = timedelta(seconds=90)
-HEARTBEAT_SECONDS = 15
 PROGRESS_SECONDS = 0.5
 MAX_FILES = 10
 RECENT = 10
@@ -49,13 +47,11 @@ class ImportBusy(DomainError):
 
 
 def folder(app) -> str:
-    path = app.config.get("IMPORT_FOLDER") or os.path.join(app.instance_path, "imports")
-    os.makedirs(path, exist_ok=True)
-    return path
+    return background.kept_folder(app, "IMPORT_FOLDER", "imports")
 
 
 def keep_for(app) -> timedelta:
-    return timedelta(hours=float(app.config.get("IMPORT_KEEP_HOURS", 24)))
+    return background.kept_for(app, "IMPORT_KEEP_HOURS")
 
 
 def _sha(data: bytes) -> str:
@@ -164,14 +160,6 @@ class _Progress:
         _set(self.engine, self.token, done=done, total=total, heartbeat_at=clock.now())
 
 
-def _heartbeat(engine, token: str, stop: threading.Event) -> None:
-    while not stop.wait(HEARTBEAT_SECONDS):
-        try:
-            _set(engine, token, heartbeat_at=clock.now())
-        except Exception:  # a missed beat only makes the job look stale sooner
-            log.warning("import job %s: heartbeat not written", token, exc_info=True)
-
-
 def _files(job: ImportJob) -> list[tuple[str, bytes]]:
     out = []
     for f in json.loads(job.files):
@@ -193,7 +181,9 @@ def _run(app, token: str, actor: Actor) -> None:
         job = s.exec(select(ImportJob).where(ImportJob.token == token)).one()
     stage = job.stage
     stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(engine, token, stop), daemon=True)
+    beat = threading.Thread(target=background.heartbeat, daemon=True,
+                            args=(lambda: _set(engine, token, heartbeat_at=clock.now()), stop, log,
+                                  f"import job {token}"))
     try:
         with app.app_context():
             _set(engine, token, status="running" if stage == "dry_run" else "committing", heartbeat_at=clock.now())
@@ -234,14 +224,7 @@ def _run(app, token: str, actor: Actor) -> None:
 
 
 def _alive(job: ImportJob, now: datetime) -> bool:
-    if job.host == HOST and job.pid is not None:
-        try:
-            os.kill(job.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-    return now - (job.heartbeat_at or job.created_at) <= STALE_AFTER
+    return background.can_finish(job.host, job.pid, job.heartbeat_at or job.created_at, now, STALE_AFTER)
 
 
 STOPPED = json.dumps({"code": "import_stopped", "params": {}, "message": "the server process stopped"})

@@ -6,7 +6,6 @@ and ``registers.aliases`` on the administrators' blueprint (``accounts.admin_vie
 forms with CSRF."""
 import io
 import math
-from datetime import datetime
 
 import xlsxwriter
 from flask import Response, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -230,7 +229,7 @@ def import_rejected(token: str):
     shown = _report_view(job["report"])["rejected"]
     cells = {}
     try:
-        for f, (name, data) in zip(job["files"], jobs.kept_files(engine(), actor, token, request_now())):
+        for name, data in jobs.kept_files(engine(), actor, token, request_now()):
             for sheet, rows in raw_tables(data, name):
                 cells[(name, sheet)] = rows
     except DomainError:
