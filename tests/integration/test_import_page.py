@@ -210,3 +210,15 @@ def test_the_command_reads_the_remembered_names(app, engine, county, tmp_path):
     after = json.loads(runner.invoke(args=["import", "--json", str(path)]).stdout)
     assert after["files"][0]["sheets"][0] == {"sheet": "库存", "kind": "stock", "accepted": 1, "units": 3,
                                               "rejected": []}
+
+
+def test_the_rejected_rows_are_paged(client, engine, county):
+    login(client, "admin", "admin-pass")
+    lines = ["品名,计量单位,数量"] + [f"救灾帐篷,顶,坏{n}" for n in range(2, 62)]  # rows 2–61, each rejected
+    token = _started(_upload(client, [("库存.csv", "\n".join(lines).encode())], depot="T1"))
+    first = client.get(f"/admin/imports/{token}").get_data(as_text=True)
+    assert "“坏2”" in first and "“坏51”" in first and "“坏52”" not in first and "第 1 页，共 2 页" in first
+    second = client.get(f"/admin/imports/{token}?page=2").get_data(as_text=True)
+    assert "“坏52”" in second and "“坏61”" in second and "“坏51”" not in second
+    assert client.get(f"/admin/imports/{token}?page=0").status_code == 400
+    assert 'id="import-commit"' not in first  # nothing accepted: nothing to commit
