@@ -97,7 +97,7 @@ def test_upload_dry_run_rejected_sheet_name_choice_and_commit(client, engine, co
     card = client.get(f"/lots/{reference}-1-6").get_data(as_text=True)
     assert reference in card and "救灾帐篷" in card
     page = client.get(f"/admin/imports/{token}").get_data(as_text=True)
-    assert "已提交" in page
+    assert "已提交" in page and f'href="/lots/{reference}-1-6"' in page  # the stock cards of what it made
 
     _post(client, token, "commit")  # a second commit of the same job is refused
     assert _counts(engine) == after
