@@ -203,6 +203,7 @@ def _init_api(app: Flask) -> None:
 def _init_pages(app: Flask) -> None:
     from accounts.admin_views import bp as people_pages
     from inventory import catalog_views  # noqa: F401 (the depot and item pages, on the administrators' blueprint)
+    from registers import views as register_views  # noqa: F401 (the import page, on the administrators' blueprint)
     from accounts.views import bp as accounts_pages
     from audit.views import bp as audit_pages
     from counts.views import bp as count_pages
