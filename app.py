@@ -182,6 +182,7 @@ def _init_api(app: Flask) -> None:
     from orders.returns import api as returns_api
     from orders import requests_api as transfer_requests_api
     from receiving import api as receiving_api
+    from transport import fleet_api as transport_api
 
     api = Api(app)
     api.register_converter(IdConverter, integerconverter2paramschema)
@@ -189,7 +190,7 @@ def _init_api(app: Flask) -> None:
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
                       orders_api.blp, returns_api.blp, transfer_requests_api.blp, audit_api.blp,
-                      receiving_api.blp):
+                      receiving_api.blp, transport_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -214,6 +215,7 @@ def _init_pages(app: Flask) -> None:
     from receiving.views import bp as receiving_pages
     from donations.views import bp as donation_pages
     from scan.views import bp as scan_pages
+    from transport.views import bp as transport_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(people_pages)
@@ -229,6 +231,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(audit_pages)
     app.register_blueprint(receiving_pages)
     app.register_blueprint(donation_pages)
+    app.register_blueprint(transport_pages)
 
 
 def _init_cli(app: Flask) -> None:
