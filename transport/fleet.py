@@ -68,8 +68,8 @@ def _text(value, limit: int) -> str | None:
     return value[:limit] if value else None
 
 
-def _bad(problems: Problems, name: str, message: str, code: str, **params) -> None:
-    problems.add(InvalidInput(message, field=name, message_code=code, params=params))
+def _bad(problems: Problems, where: str, message: str, code: str, **params) -> None:
+    problems.add(InvalidInput(message, field=where, message_code=code, params=params))
 
 
 def _positive(problems: Problems, name: str, value, maximum: float) -> float | None:

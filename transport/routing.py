@@ -5,7 +5,9 @@ Locations are the source depots, the vehicles' depots and the destinations; minu
 road-network times where there are (either direction), else the estimate from coordinates of ``dispatch.travel``
 without its handling minutes (loading and unloading are the stops' ``service_minutes`` and the reloads'
 ``reload_minutes`` here). A stop's window closes at the response level's time target, counted from the
-declaration: ``latest`` minutes after the plan's time zero. A stop no called-in vehicle can carry from its source
+declaration: ``latest`` minutes after the plan's time zero. Once the target has passed (``latest`` 0 or None) the
+stops have no window: late supplies are still delivered, as soon as they can be, and the routes page marks them
+late. A stop no called-in vehicle can carry from its source
 is left out of the document and reported unserved (``no_vehicle``) by the caller, as the contract refuses it.
 """
 import math
@@ -59,7 +61,7 @@ def carriable(load: Load, trucks: list[Truck]) -> bool:
 
 
 def build_problem(places: dict[str, Place], overrides: dict[tuple[str, str], int], travel: TravelSettings,
-                  trucks: list[Truck], loads: list[Load], latest: int, timing: Timing) -> dict:
+                  trucks: list[Truck], loads: list[Load], latest: int | None, timing: Timing) -> dict:
     """The document for ``loads`` carried by ``trucks``; ``loads`` that no truck can carry are the caller's to
     leave out (``carriable``). Every code named must be in ``places``."""
     codes = list(dict.fromkeys([*(t.start for t in trucks), *(x.source for x in loads), *(x.location for x in loads)]))
@@ -73,7 +75,8 @@ def build_problem(places: dict[str, Place], overrides: dict[tuple[str, str], int
                       "available_from": t.available_from, "fixed_cost": 0, "max_trips": timing.max_trips,
                       "reload_minutes": timing.reload_minutes} for t in trucks],
         "stops": [{"id": x.stop, "location": x.location, "from": x.source, "load": [x.kg, x.m3x100],
-                   "service_minutes": timing.service_minutes, "window": [0, max(0, latest)]} for x in loads],
+                   "service_minutes": timing.service_minutes, **({"window": [0, latest]} if latest else {})}
+                  for x in loads],
         "time_limit_seconds": timing.time_limit_seconds,
     }
 
