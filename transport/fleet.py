@@ -8,7 +8,7 @@ stops back to planning (``transport.incident_routes.release_vehicle``). Every ch
 written; one answer names every bad field.
 """
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from common.actor import ADMIN, DISPATCHER, Actor
 from common.db import UnitOfWork
 from common.errors import DomainError, InvalidInput, NotFound, Problems
-from dispatch.models import Incident
+from dispatch.incidents import _incident  # the incident or NotFound (incident_unknown)
 from inventory.models import Depot
 from transport.models import VEHICLE_KINDS, VEHICLE_STATES, IncidentVehicle, Vehicle
 
@@ -60,7 +60,6 @@ class VehicleFields:
     compensation_yuan: Decimal | str | float | None = None
     settled_on: date | None = None
     settlement_note: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _text(value, limit: int) -> str | None:
@@ -177,13 +176,7 @@ def create_vehicle(engine, actor: Actor, f: VehicleFields, now: datetime) -> dic
     with UnitOfWork(engine) as uow:
         row = check_fields(uow.session, f)
         vehicle = Vehicle(**row, status="available", updated_at=now)
-        uow.session.add(vehicle)
-        try:
-            uow.session.flush()
-        except sa.exc.IntegrityError:  # the same plate sent twice at once: the unique constraint decides
-            raise DuplicatePlate(f"plate {row['plate']} is already registered", field="plate",
-                                 message_code="vehicle_plate_taken", params={"plate": row["plate"]}) from None
-        answer = vehicle_dict(uow.session, vehicle)
+        answer = _save(uow.session, vehicle)
         uow.commit()
     return answer
 
@@ -196,15 +189,19 @@ def update_vehicle(engine, actor: Actor, plate: str, f: VehicleFields, now: date
         for key, value in row.items():
             setattr(vehicle, key, value)
         vehicle.updated_at = now
-        uow.session.add(vehicle)
-        try:
-            uow.session.flush()
-        except sa.exc.IntegrityError:
-            raise DuplicatePlate(f"plate {row['plate']} is already registered", field="plate",
-                                 message_code="vehicle_plate_taken", params={"plate": row["plate"]}) from None
-        answer = vehicle_dict(uow.session, vehicle)
+        answer = _save(uow.session, vehicle)
         uow.commit()
     return answer
+
+
+def _save(s: Session, vehicle: Vehicle) -> dict:
+    s.add(vehicle)
+    try:
+        s.flush()
+    except sa.exc.IntegrityError:  # the same plate sent twice at once: the unique constraint decides
+        raise DuplicatePlate(f"plate {vehicle.plate} is already registered", field="plate",
+                             message_code="vehicle_plate_taken", params={"plate": vehicle.plate}) from None
+    return vehicle_dict(s, vehicle)
 
 
 def set_status(engine, actor: Actor, plate: str, status: str, now: datetime) -> dict:
@@ -328,10 +325,3 @@ def list_called(engine, actor: Actor, incident_id: int) -> list[dict]:
         _incident(s, incident_id)
         return called_vehicles(s, incident_id)
 
-
-def _incident(s: Session, incident_id: int) -> Incident:
-    incident = s.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(f"no incident {incident_id}", field="incident", message_code="incident_unknown",
-                       params={"incident": incident_id})
-    return incident
