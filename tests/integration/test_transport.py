@@ -209,3 +209,45 @@ def test_the_routes_page_shows_stops_and_reads_only_for_auditors(client, county,
     client.get("/logout")
     login(client, "keeper", "keeper-pass")
     assert client.get(f"/incidents/{st.incident}/routes").status_code == 403
+
+
+def test_an_order_bigger_than_the_trucks_is_split_and_a_stop_left_over_can_be_moved_by_hand(client, county, engine,
+                                                                                           greedy):
+    st = approved(engine, county)
+    add_vehicle(engine, county, "鲁A55555", capacity_kg=1000, capacity_m3=5)
+    fleet.call_in(engine, county.dispatcher, st.incident, ["鲁A55555"], NOW)
+    doc = incident_routes.problem(engine, county.dispatcher, st.incident, NOW)
+    loads = {s["id"]: s["load"] for s in doc["stops"]}
+    # DO-2: 30 tents and 50 cases of water, 2,025 kg and 8.5 m³: three loads of the 1 t truck
+    assert {k: v for k, v in loads.items() if k.startswith(st.code(2))} == {
+        f"{st.code(2)}/1": [675, 284], f"{st.code(2)}/2": [675, 283], f"{st.code(2)}/3": [675, 283]}
+    planned = incident_routes.plan(engine, county.dispatcher, st.incident, NOW)
+    served = [s["stop"] for s in planned["vehicles"][0]["stops"]]
+    left = [s for s in planned["unserved"] if s["reason"] != "no_vehicle"]
+    assert left and all(s["stop"] not in served for s in left)  # one trip of the greedy planner: the rest wait
+    moved = incident_routes.move_stop(engine, county.dispatcher, st.incident, left[0]["stop"], "鲁A55555", NOW)
+    stops = moved["vehicles"][0]["stops"]
+    assert stops[-1]["stop"] == left[0]["stop"] and stops[-1]["trip"] == 2  # back to the depot to load it
+    assert left[0]["stop"] not in [s["stop"] for s in moved["unserved"]]
+    with Session(engine) as s:
+        rows = s.exec(select(RouteStop).where(RouteStop.incident_id == st.incident)).all()
+    assert len({r.stop for r in rows}) == len(rows) == len(doc["stops"]) + 1  # + T1's order, no vehicle there
+
+
+def test_an_administrator_edits_a_requisitioned_vehicle_and_its_settlement_on_its_page(client, county, engine):
+    from tests.conftest import csrf_token
+
+    add_vehicle(engine, county, "鲁C12345", kind="requisitioned", owner="县运输公司", requisitioned_on=TODAY,
+                approved_by="王局长")
+    login(client, "admin", "admin-pass")
+    token = csrf_token(client, "/admin/vehicles/鲁C12345")
+    form = {"csrf_token": token, "plate": "鲁C12345", "kind": "requisitioned", "capacity_kg": "4000",
+            "capacity_m3": "16", "home_depot": "T1", "owner": "县运输公司", "requisitioned_on": "2026-07-01",
+            "approved_by": "王局长", "compensation_yuan": "1800.00", "settled_on": "2026-06-30"}
+    early = client.post("/admin/vehicles/鲁C12345", data=form)
+    assert early.status_code == 422 and "补偿结算日期不能早于征用日期" in early.get_data(as_text=True)
+    saved = client.post("/admin/vehicles/鲁C12345", data={**form, "settled_on": "2026-07-20"})
+    assert saved.status_code == 302
+    v = fleet.get_vehicle(engine, county.auditor, "鲁C12345")
+    assert (v["compensation_fen"], v["home_depot"], str(v["settled_on"])) == (180000, "T1", "2026-07-20")
+    assert "1,800.00 元" in client.get("/admin/vehicles").get_data(as_text=True)
