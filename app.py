@@ -55,6 +55,8 @@ def _settings(instance_path: str) -> dict:
         # Report exports run in the background (audit/jobs.py): their files, and how long they are kept.
         "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(Path(instance_path) / "exports"),
         "EXPORT_KEEP_HOURS": float(env.get("EXPORT_KEEP_HOURS") or 24),
+        # Seconds the route planner may take for an incident's routes (transport.views.time_limit).
+        "ROUTE_TIME_LIMIT_SECONDS": int(env.get("ROUTE_TIME_LIMIT_SECONDS") or 5),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -10,6 +10,7 @@ from accounts.auth import require_actor
 from common.api import Blueprint
 from common.web import engine, request_now
 from transport import fleet, incident_routes
+from transport.views import time_limit
 from transport.models import VEHICLE_KINDS, VEHICLE_STATES
 
 blp = Blueprint("transport_api", __name__, url_prefix="/api/v1",
@@ -228,7 +229,7 @@ def routes(incident_id):
 @blp.response(200, ProblemDocSchema)
 def routes_problem(incident_id):
     """The routing-problem/1 document the routes were planned from (before any planning: what would be planned)"""
-    return incident_routes.problem(engine(), require_actor(), incident_id, request_now())
+    return incident_routes.problem(engine(), require_actor(), incident_id, request_now(), time_limit())
 
 
 @blp.route("/incidents/<int:incident_id>/routes/plan", methods=["POST"])
@@ -236,7 +237,7 @@ def routes_problem(incident_id):
 @blp.response(200, RoutesSchema)
 def plan(incident_id):
     """Plan (again) the routes (dispatchers, administrators); locked routes and started stops are kept"""
-    return incident_routes.plan(engine(), require_actor(), incident_id, request_now())
+    return incident_routes.plan(engine(), require_actor(), incident_id, request_now(), time_limit_seconds=time_limit())
 
 
 @blp.route("/incidents/<int:incident_id>/routes/moves", methods=["POST"])

@@ -40,12 +40,13 @@ REASONS = ("no_vehicle", "too_late", "no_capacity", "vehicle_out", "no_route", "
 class _Context:
     """What a planning of one incident reads from the database, gathered once."""
 
-    def __init__(self, s: Session, incident: Incident, now: datetime):
+    def __init__(self, s: Session, incident: Incident, now: datetime, time_limit_seconds: int = 5):
         self.s, self.incident, self.now = s, incident, now
         settings = load_settings(s)
         self.travel = settings.travel()
         handling = int(settings.handling_minutes)
-        self.timing = routing.Timing(service_minutes=handling, reload_minutes=handling, max_trips=MAX_TRIPS)
+        self.timing = routing.Timing(service_minutes=handling, reload_minutes=handling, max_trips=MAX_TRIPS,
+                                     time_limit_seconds=time_limit_seconds)
         rule = next((r for r in load_levels(s) if r.level == incident.level), None)
         self.target = rule.time_target_minutes if rule else 24 * 60
         elapsed = max(0, math.floor((now - incident.declared_at).total_seconds() / 60))
@@ -140,7 +141,7 @@ def _problem(ctx: _Context, gathered: dict) -> dict:
                                  ctx.latest, ctx.timing)
 
 
-def problem(engine, actor: Actor, incident_id: int, now: datetime) -> dict:
+def problem(engine, actor: Actor, incident_id: int, now: datetime, time_limit_seconds: int = 5) -> dict:
     """The routing-problem/1 document: the one the incident's latest routes were planned from, else the one a
     planning now would solve."""
     actor.require_role(*READERS)
@@ -149,7 +150,7 @@ def problem(engine, actor: Actor, incident_id: int, now: datetime) -> dict:
         latest = _latest_plan(s, incident_id)
         if latest is not None:
             return json.loads(latest.problem)
-        ctx = _Context(s, incident, now)
+        ctx = _Context(s, incident, now, time_limit_seconds)
         return _problem(ctx, _gather(ctx))
 
 
@@ -167,15 +168,16 @@ def default_planner():
     return plan_routes
 
 
-def plan(engine, actor: Actor, incident_id: int, now: datetime, planner=None) -> dict:
+def plan(engine, actor: Actor, incident_id: int, now: datetime, planner=None, time_limit_seconds: int = 5) -> dict:
     """Plans (again) the incident's routes and stores them; returns the routes as ``routes`` reads them.
-    ``planner``: a function from routing-problem/1 to routing-plan/1 (default ``transport.planner.plan_routes``)."""
+    ``planner``: a function from routing-problem/1 to routing-plan/1 (default ``transport.planner.plan_routes``),
+    given ``time_limit_seconds``."""
     actor.require_role(*PLANNERS)
     planner = planner or default_planner()
     with UnitOfWork(engine) as uow:
         s = uow.session
         incident = _incident(s, incident_id)
-        ctx = _Context(s, incident, now)
+        ctx = _Context(s, incident, now, time_limit_seconds)
         gathered = _gather(ctx)
         doc = _problem(ctx, gathered)
         answer = planner(doc) if doc["stops"] else _empty_plan()

@@ -15,7 +15,7 @@ nothing stored."""
 import json
 from decimal import Decimal
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, FloatField, HiddenField, IntegerField, SelectField,
@@ -39,6 +39,11 @@ bp = Blueprint("transport", __name__)
 FIELDS = ("plate", "kind", "capacity_kg", "capacity_m3", "home_depot", "note", "partner_name", "contract_number",
           "partner_vehicles", "arrival_minutes", "owner", "requisitioned_on", "approved_by", "compensation_yuan",
           "settled_on", "settlement_note")
+
+
+def time_limit() -> int:
+    """Seconds the route planner may take (ROUTE_TIME_LIMIT_SECONDS, default 5): it returns its best plan by then."""
+    return int(current_app.config.get("ROUTE_TIME_LIMIT_SECONDS", 5))
 
 
 def _actor(*roles) -> Actor:
@@ -210,7 +215,8 @@ def routes(incident_id: int):
 @bp.route("/incidents/<int:incident_id>/routes/problem.json")
 @login_required_page
 def routes_problem(incident_id: int):
-    doc = incident_routes.problem(engine(), _actor(*incident_routes.READERS), incident_id, request_now())
+    doc = incident_routes.problem(engine(), _actor(*incident_routes.READERS), incident_id, request_now(),
+                                  time_limit())
     return Response(json.dumps(doc, ensure_ascii=False, indent=1), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="routing-problem-{incident_id}.json"'})
 
@@ -245,7 +251,8 @@ def call_in(incident_id: int):
 @login_required_page
 def plan(incident_id: int):
     return _post(incident_id, PlanForm,
-                 lambda actor, f: incident_routes.plan(engine(), actor, incident_id, request_now()),
+                 lambda actor, f: incident_routes.plan(engine(), actor, incident_id, request_now(),
+                                                       time_limit_seconds=time_limit()),
                  lambda f: _("Routes planned. Locked routes and stops already on their way were kept."))
 
 
