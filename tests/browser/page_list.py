@@ -44,9 +44,10 @@ def load_demo(engine, today: date, now: datetime) -> None:
     plan_id = plan.get("id") or plan.get("plan_id")
     if plan_id:
         orders.approve_plan(engine, actors["dispatcher"], now, incident_id=incident_id, plan_id=plan_id)
-    from transport import fleet
+    from transport import fleet, incident_routes
 
     fleet.call_in(engine, actors["dispatcher"], incident_id, ["鲁H10001", "鲁H10002", "鲁H20001"], now)
+    incident_routes.plan(engine, actors["dispatcher"], incident_id, now, time_limit_seconds=1)
     counts.start(engine, actors["keeper"], now, depot="T01")
     from receiving import service as receiving
 

@@ -11,12 +11,13 @@ from tests.browser.test_browser_order_board import planned_incident  # noqa: F40
 pytestmark = pytest.mark.browser
 
 
-def test_a_dispatcher_calls_trucks_in_plans_routes_and_sees_the_stops(live_server, engine, county,
+def test_a_dispatcher_calls_trucks_in_plans_routes_and_sees_the_stops(live_server, app, engine, county,
                                                                      planned_incident, desktop, phone):  # noqa: F811
     from orders import services as orders
     from dispatch import planning
     from transport import fleet
 
+    app.config["ROUTE_TIME_LIMIT_SECONDS"] = 1  # the planner returns its best plan by then
     plan = planning.latest_plan(engine, county.dispatcher, planned_incident)
     orders.approve_plan(engine, county.dispatcher, NOW, incident_id=planned_incident, plan_id=plan["id"])
     for plate, depot in (("鲁A10001", "C1"), ("鲁A10002", "C1"), ("鲁A20001", "T1")):
