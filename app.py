@@ -57,6 +57,7 @@ def _settings(instance_path: str) -> dict:
         "EXPORT_KEEP_HOURS": float(env.get("EXPORT_KEEP_HOURS") or 24),
         # Seconds the route planner may take for an incident's routes (transport.views.time_limit).
         "ROUTE_TIME_LIMIT_SECONDS": int(env.get("ROUTE_TIME_LIMIT_SECONDS") or 5),
+        "PDF_MAX_ROWS": int(env.get("PDF_MAX_ROWS") or 100_000),  # lines a report PDF may hold
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -184,7 +185,8 @@ def _init_api(app: Flask) -> None:
     from orders.returns import api as returns_api
     from orders import requests_api as transfer_requests_api
     from receiving import api as receiving_api
-    from transport import fleet_api as transport_api
+    from transport import fleet_api
+    from transport import api as transport_api
 
     api = Api(app)
     api.register_converter(IdConverter, integerconverter2paramschema)
@@ -192,7 +194,7 @@ def _init_api(app: Flask) -> None:
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
                       orders_api.blp, returns_api.blp, transfer_requests_api.blp, audit_api.blp,
-                      receiving_api.blp, transport_api.blp):
+                      receiving_api.blp, transport_api.blp, fleet_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -204,6 +206,7 @@ def _init_api(app: Flask) -> None:
 def _init_pages(app: Flask) -> None:
     from accounts.admin_views import bp as people_pages
     from inventory import catalog_views  # noqa: F401 (the depot and item pages, on the administrators' blueprint)
+    from registers import views as register_views  # noqa: F401 (the import page, on the administrators' blueprint)
     from accounts.views import bp as accounts_pages
     from audit.views import bp as audit_pages
     from counts.views import bp as count_pages
@@ -218,6 +221,7 @@ def _init_pages(app: Flask) -> None:
     from donations.views import bp as donation_pages
     from scan.views import bp as scan_pages
     from transport.views import bp as transport_pages
+    from maps.views import bp as map_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(people_pages)
@@ -234,6 +238,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(receiving_pages)
     app.register_blueprint(donation_pages)
     app.register_blueprint(transport_pages)
+    app.register_blueprint(map_pages)
 
 
 def _init_cli(app: Flask) -> None:
@@ -246,3 +251,6 @@ def _init_cli(app: Flask) -> None:
     from registers.cli import import_registers
 
     app.cli.add_command(import_registers)
+    from transport.cli import plan_routes_command
+
+    app.cli.add_command(plan_routes_command)

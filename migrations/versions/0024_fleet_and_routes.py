@@ -1,7 +1,7 @@
 """fleet and routes
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-05 22:46:32
 
 Transport (``transport``): the fleet register (``vehicle``), the vehicles called in for an incident
@@ -17,7 +17,7 @@ import common.db
 
 
 revision: str = '0024'
-down_revision: Union[str, None] = '0021'
+down_revision: Union[str, None] = '0022'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
