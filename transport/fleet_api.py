@@ -13,7 +13,7 @@ from transport import fleet, incident_routes
 from transport.views import time_limit
 from transport.models import VEHICLE_KINDS, VEHICLE_STATES
 
-blp = Blueprint("transport_api", __name__, url_prefix="/api/v1",
+blp = Blueprint("fleet_api", __name__, url_prefix="/api/v1",
                 description="Vehicles (车辆: own, 协议运力, 征用), vehicles called in for an incident, and its routes")
 
 Text = lambda n, **kw: fields.Str(allow_none=True, validate=validate.Length(max=n), **kw)  # noqa: E731

@@ -11,7 +11,8 @@ from transport.models import IncidentVehicle, RouteStop, Vehicle
 def routes_for_map(session: Session, incident_id: int | None = None) -> list[dict]:
     """One entry per vehicle route (of one incident, or of every incident): {"incident", "plate", "state",
     "points": [[lat, lon], …] from the start depot through the stops in order and back, "labels": a label per
-    point (depot or site code and name; a stop's label names its order)}. ``state``: ``planned`` (nothing
+    point (depot or site code and name; a stop's label names its truckload), "stops": the truckloads in order
+    (order code, or ``<code>/<n>`` for a part of a split order)}. ``state``: ``planned`` (nothing
     shipped), ``locked`` (kept as it is), ``active`` (something on its way), ``done`` (everything received).
     Points without coordinates (a village point with none, nor its town) are left out."""
     query = select(IncidentVehicle, Vehicle).join(Vehicle, Vehicle.id == IncidentVehicle.vehicle_id)
@@ -51,5 +52,6 @@ def routes_for_map(session: Session, incident_id: int | None = None) -> list[dic
         states = {o.state for _r, o in rows}
         state = ("done" if states <= {RECEIVED} else "active" if states - {APPROVED, PICKING}
                  else "locked" if iv.locked else "planned")
-        out.append({"incident": iv.incident_id, "plate": v.plate, "state": state, "points": points, "labels": labels})
+        out.append({"incident": iv.incident_id, "plate": v.plate, "state": state, "points": points, "labels": labels,
+                    "stops": [r.stop for r, _o in rows]})
     return out

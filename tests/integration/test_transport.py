@@ -251,3 +251,34 @@ def test_an_administrator_edits_a_requisitioned_vehicle_and_its_settlement_on_it
     v = fleet.get_vehicle(engine, county.auditor, "鲁C12345")
     assert (v["compensation_fen"], v["home_depot"], str(v["settled_on"])) == (180000, "T1", "2026-07-20")
     assert "1,800.00 元" in client.get("/admin/vehicles").get_data(as_text=True)
+
+
+def test_the_exported_problem_follows_the_contract_and_the_stored_plan_satisfies_it(client, county, engine, app):
+    from transport.plan import check_plan
+    from transport.problem import parse_problem
+    from transport.models import RoutePlan
+
+    app.config["ROUTE_TIME_LIMIT_SECONDS"] = 1
+    st = approved(engine, county)
+    add_vehicle(engine, county, "鲁A11111", capacity_kg=1000, capacity_m3=5)
+    add_vehicle(engine, county, "鲁A22222", home_depot="T1", capacity_kg=1000, capacity_m3=5)
+    add_vehicle(engine, county, "川C33333", kind="partner", partner_name="县顺达物流", contract_number="YJ-3",
+                partner_vehicles=4, arrival_minutes=60)
+    fleet.call_in(engine, county.dispatcher, st.incident, ["鲁A11111", "鲁A22222", "川C33333"], NOW)
+    exported = client.get(f"/api/v1/incidents/{st.incident}/routes/problem", headers=bearer(county, "dispatcher"))
+    problem = parse_problem(exported.json)  # the planner's own reader: no BadRoutingProblem
+    assert len(problem.stops) == 4  # the partner's truck at C1 holds DO-2 whole: nothing is split
+    planned = post(client, county, "dispatcher", f"/api/v1/incidents/{st.incident}/routes/plan")
+    assert planned.status_code == 200, planned.json
+    with Session(engine) as s:
+        row = s.exec(select(RoutePlan).where(RoutePlan.incident_id == st.incident)).one()
+        stored = s.exec(select(RouteStop).where(RouteStop.incident_id == st.incident)).all()
+    doc, plan = json.loads(row.problem), json.loads(row.plan)
+    assert doc == exported.json  # exported before planning: the same document the routes were planned from
+    assert check_plan(doc, plan) == []
+    on_routes = [s["stop"] for r in planned.json["vehicles"] for s in r["stops"]]
+    assert sorted(on_routes + [s["stop"] for s in planned.json["unserved"]]) == sorted(r.stop for r in stored)
+    assert len(on_routes) == len(set(on_routes))
+    partner = next(v for v in planned.json["vehicles"] if v["plate"] == "川C33333")
+    for s in partner["stops"]:
+        assert s["arrive_at"] >= "2026-07-01T03:00:00"  # it arrives an hour after being called
