@@ -55,6 +55,8 @@ def _settings(instance_path: str) -> dict:
         # Report exports run in the background (audit/jobs.py): their files, and how long they are kept.
         "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(Path(instance_path) / "exports"),
         "EXPORT_KEEP_HOURS": float(env.get("EXPORT_KEEP_HOURS") or 24),
+        # Seconds the route planner may take for an incident's routes (transport.views.time_limit).
+        "ROUTE_TIME_LIMIT_SECONDS": int(env.get("ROUTE_TIME_LIMIT_SECONDS") or 5),
         "PDF_MAX_ROWS": int(env.get("PDF_MAX_ROWS") or 100_000),  # lines a report PDF may hold
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -183,6 +185,7 @@ def _init_api(app: Flask) -> None:
     from orders.returns import api as returns_api
     from orders import requests_api as transfer_requests_api
     from receiving import api as receiving_api
+    from transport import fleet_api
     from transport import api as transport_api
 
     api = Api(app)
@@ -191,7 +194,7 @@ def _init_api(app: Flask) -> None:
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
                       orders_api.blp, returns_api.blp, transfer_requests_api.blp, audit_api.blp,
-                      receiving_api.blp, transport_api.blp):
+                      receiving_api.blp, transport_api.blp, fleet_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -217,6 +220,7 @@ def _init_pages(app: Flask) -> None:
     from receiving.views import bp as receiving_pages
     from donations.views import bp as donation_pages
     from scan.views import bp as scan_pages
+    from transport.views import bp as transport_pages
     from maps.views import bp as map_pages
 
     app.register_blueprint(accounts_pages)
@@ -233,6 +237,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(audit_pages)
     app.register_blueprint(receiving_pages)
     app.register_blueprint(donation_pages)
+    app.register_blueprint(transport_pages)
     app.register_blueprint(map_pages)
 
 

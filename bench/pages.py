@@ -58,6 +58,7 @@ NOT_PAGES = {
     "dispatch.problem_file": "a JSON file",
     "orders.label": "a PDF",
     "orders.waybill_pdf": "a PDF",
+    "transport.routes_problem": "a JSON file",
     "scan.service_worker": "JavaScript",
     "writeoffs.photo": "an image",
     "labels.scan_lot": "a redirect to the stock card or the scanning page",
@@ -88,6 +89,7 @@ class Context:
     count: int | None
     shelter: str
     extra: dict = field(default_factory=dict)
+    vehicle: str | None = None
 
 
 def pages(c: Context) -> list[tuple[str, str, str]]:
@@ -153,6 +155,9 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("dispatch.admin_shelters", "admin", "/admin/shelters"),
         ("dispatch.admin_shelter_edit", "admin", f"/admin/shelters/{c.shelter}"),
         ("dispatch.admin_travel", "admin", "/admin/travel"),
+        ("transport.vehicles", "admin", "/admin/vehicles"),
+        ("transport.vehicles", "dispatcher", "/admin/vehicles"),
+        ("transport.routes", "dispatcher", f"/incidents/{c.incident}/routes"),
         ("maps.page", "dispatcher", "/map"),
         ("maps.page", "keeper", "/map"),
         ("maps.incident_map", "dispatcher", f"/incidents/{c.incident}/map"),
@@ -161,6 +166,8 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("maps.data", "dispatcher", f"/map/data.json?incident={c.incident}&item={c.item}"),
         ("maps.tile_settings", "admin", "/admin/map-tiles"),
     ]
+    if c.vehicle:
+        rows.append(("transport.vehicle", "admin", f"/admin/vehicles/{c.vehicle}"))
     if c.order:
         rows.append(("orders.order", "dispatcher", f"/orders/{c.order}"))
     if c.count:
@@ -203,6 +210,12 @@ def _county_database():
     now = datetime.now(timezone.utc)
     load_demo(engine, now.date())
     load_dispatch_demo(engine)
+    from common.db import UnitOfWork
+    from transport.demo import load_vehicles_in
+
+    with UnitOfWork(engine) as uow:
+        load_vehicles_in(uow, now)
+        uow.commit()
     with Session(engine) as s:
         dispatcher = actor_for(s, s.exec(select(User).where(User.username == "dispatcher")).one())
         admin_actor = actor_for(s, s.exec(select(User).where(User.username == "admin")).one())
@@ -237,6 +250,7 @@ def _context(engine, town: str, village: str) -> Context:
         count = one("SELECT id FROM count_session ORDER BY id LIMIT 1")
         county = one("SELECT code FROM depot WHERE tier = 'county' ORDER BY id LIMIT 1")
         shelter = one("SELECT code FROM shelter ORDER BY id LIMIT 1")
+        vehicle = one("SELECT plate FROM vehicle ORDER BY id LIMIT 1")
         sizes = {"depots": one("SELECT count(*) FROM depot"), "lots": one("SELECT count(*) FROM lot"),
                  "lines": one("SELECT count(*) FROM movement"),
                  "people": one("SELECT sum(people) FROM affected_site WHERE incident_id = :i", i=incident),
@@ -244,7 +258,7 @@ def _context(engine, town: str, village: str) -> Context:
                  "orders": one("SELECT count(*) FROM transfer_order WHERE incident_id = :i", i=incident),
                  "lot_lines": one("SELECT count(*) FROM movement m JOIN lot l ON l.id = m.lot_id WHERE l.code = :l",
                                   l=lot)}
-    return Context(county, town, village, lot, item, incident, order, count, shelter, sizes)
+    return Context(county, town, village, lot, item, incident, order, count, shelter, sizes, vehicle)
 
 
 # ---------------------------------------------------------------- measuring
