@@ -282,4 +282,3 @@ def test_the_exported_problem_follows_the_contract_and_the_stored_plan_satisfies
     partner = next(v for v in planned.json["vehicles"] if v["plate"] == "川C33333")
     for s in partner["stops"]:
         assert s["arrive_at"] >= "2026-07-01T03:00:00"  # it arrives an hour after being called
-
