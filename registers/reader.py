@@ -29,9 +29,9 @@ ENCRYPTION_STREAM = "EncryptionInfo".encode("utf-16-le")
 NOT_SPREADSHEETS = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"Rar!", b"\x1f\x8b", b"7z\xbc\xaf")
 TOTAL_WORDS = ("合计", "小计", "总计", "共计", "total", "subtotal", "grandtotal")
 FOOTER_WORDS = ("制表人", "填表人", "填报人", "审核人", "负责人", "制表日期", "填报日期", "单位负责人")
-DATE_FIELDS = ("production_date", "expiry")
+DATE_FIELDS = ("production_date", "expiry", "received_on")
 TEXT_FIELDS = ("name", "item_code", "spec", "unit", "category", "depot", "depot_code", "tier", "parent", "lot",
-               "storage_mode", "partner", "shelter", "shelter_code", "address", "note")
+               "storage_mode", "partner", "shelter", "shelter_code", "address", "note", "lot_code", "town", "name_en")
 
 
 class RegisterRefused(InvalidInput):
