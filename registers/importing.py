@@ -339,7 +339,10 @@ def _item_row(plan: SheetPlan, catalog: _Catalog, row: int, values: dict, header
             return
     else:
         code = catalog.next_item_code()
-    plan.items.append(ItemFields(code=code, name_zh=full, name_en=full, category=category, unit=unit))
+    name_en = _text(values, "name_en", 100, plan, row, header)
+    if values.get("name_en") and name_en is None:
+        return
+    plan.items.append(ItemFields(code=code, name_zh=full, name_en=name_en or full, category=category, unit=unit))
     catalog.items[code] = SimpleNamespace(code=code, name=full, unit=unit)
 
 

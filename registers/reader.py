@@ -227,6 +227,8 @@ def read_row(kind: str, cells: dict, columns: list[Column]) -> tuple[dict, list[
         if f in cells and not v.is_blank(cells[f]):
             values[f] = re.sub(r"\s+", " ", v.text(cells[f]))
     for f in REQUIRED[kind]:
+        if f == "name" and "item_code" in values:  # an item named by its code alone
+            continue
         if f not in values and (f != "quantity" or v.is_blank(cells.get(f))):
             problems.append((header[f], "row_value_missing", {"column": header[f]}))
     if "quantity" in cells and not v.is_blank(cells["quantity"]):
