@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # Routes that are not pages a person reads: files, redirects of printed codes, JSON, the service worker.
 NOT_PAGES = ("/api", "/static", "/login", "/sw.js", "/l/", "/o/", "/audit/seal.txt", "/audit/exports/")
-NOT_PAGE_ENDINGS = (".pdf", ".json", ".txt", ".<fmt>", "/photo")
+NOT_PAGE_ENDINGS = (".pdf", ".json", ".txt", ".<fmt>", "/photo", ".xlsx")
 
 
 def load_demo(engine, today: date, now: datetime) -> None:

@@ -182,3 +182,55 @@ def test_shelter_sheets_in_chinese_and_english_and_a_repeat_is_a_no_op(engine, c
                                                           "changes": {"capacity": 650}}]
     with Session(engine) as s:
         assert s.exec(select(Shelter.capacity).where(Shelter.code == "S-T2-1")).one() == 650
+
+
+def _workbook(data: bytes):
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def test_administrators_download_the_template_and_the_export_in_the_page_language(client, engine, county):
+    from registers.reader import read_register
+    from tests.conftest import login
+
+    assert login(client, "keeper", "keeper-pass").status_code == 302
+    assert client.get("/admin/imports/template.xlsx").status_code == 403
+    assert client.get("/admin/imports/export.xlsx").status_code == 403
+    client.post("/logout", data={})
+    client.delete_cookie("session")
+    assert login(client, "admin", "admin-pass").status_code == 302
+    answer = client.get("/admin/imports/template.xlsx")
+    assert answer.status_code == 200 and answer.mimetype.endswith("spreadsheetml.sheet")
+    wb = _workbook(answer.data)
+    assert wb.sheetnames == ["储备库", "物资", "避难场所", "库存"]
+    depots = wb["储备库"]
+    assert [c.value for c in depots[1]] == ["库点编码", "库点名称", "级别", "上级库点", "地址", "纬度", "经度"]
+    assert "代码" in depots["A1"].comment.text or "编码" in depots["A1"].comment.text  # a note in Chinese
+    lists = {str(dv.sqref)[0] + ws.title: dv.formula1 for ws in wb for dv in ws.data_validations.dataValidation}
+    assert lists["C储备库"] == '"县级,乡镇,村级"'
+    assert "生活类" in lists["D物资"] and "顶" in lists["E物资"] and "箱" in lists["E物资"]
+    assert lists["J库存"] == '"实物储备,协议储备,产能储备"'
+    english = _workbook(client.get("/admin/imports/template.xlsx?lang=en").data)
+    assert english.sheetnames == ["Depots", "Items", "Shelters", "Stock"]
+    assert [c.value for c in english["Shelters"][1]][:3] == ["Shelter code", "Shelter", "Town"]
+    assert "code" in english["Depots"]["A1"].comment.text
+    for data in (answer.data, client.get("/admin/imports/template.xlsx?lang=en").data):
+        # every header is a column the import reads: the template reads back as four empty sheets of their kind
+        sheets = read_register(data, "t.xlsx").sheets
+        assert [sh.kind for sh in sheets] == ["depots", "items", "shelters", "stock"]
+        assert all(not sh.ignored and not sh.rejected for sh in sheets)
+    exported = client.get("/admin/imports/export.xlsx?lang=en")
+    sheets = read_register(exported.data, "e.xlsx").sheets
+    assert [len(sh.rows) for sh in sheets] == [6, 3, 0, 0]
+    assert sheets[0].rows[1].values["tier"] == "town"
+
+
+def test_the_command_writes_the_export_and_the_template(runner, engine, county, tmp_path):
+    from registers.reader import read_register
+
+    path = tmp_path / "台账.xlsx"
+    result = runner.invoke(args=["export-registers", str(path)])
+    assert result.exit_code == 0, result.output
+    assert [len(sh.rows) for sh in read_register(path.read_bytes(), path.name).sheets] == [6, 3, 0, 0]
+    result = runner.invoke(args=["export-registers", "--template", "--lang", "en", str(tmp_path / "t.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert _workbook((tmp_path / "t.xlsx").read_bytes()).sheetnames == ["Depots", "Items", "Shelters", "Stock"]
