@@ -141,14 +141,29 @@ class _Catalog:
             select(Lot.code, Item.code, Depot.code, Lot.expires_on, Lot.quantity).join(Item, Item.id == Lot.item_id)
             .join(Depot, Depot.id == Lot.depot_id))}
         self.master = master.load(s)  # attributes compared by edits, and the shelters
+        self.renames = 0  # bumped by an edit that renames a depot or item (the name indexes are then rebuilt)
+        self._indexes = {}
+
+    def _named(self, kind: str) -> dict:
+        """Normalised name → the depots (or items) of that name, in the catalog's order: one dict lookup a row
+        instead of a scan normalising every name (a 100,000-row register, issue #12)."""
+        pool = self.depots if kind == "depots" else self.items
+        key = (len(pool), self.renames)
+        cached = self._indexes.get(kind)
+        if cached is None or cached[0] != key:
+            index = {}
+            for x in pool.values():
+                index.setdefault(normalise(x.name), []).append(x)
+            cached = self._indexes[kind] = (key, index)
+        return cached[1]
 
     def depot(self, text: str | None) -> SimpleNamespace | None:
         if not text:
             return None
         if text in self.depots:
             return self.depots[text]
-        key = normalise(text)
-        return next((d for d in self.depots.values() if normalise(d.name) == key), None)
+        found = self._named("depots").get(normalise(text))
+        return found[0] if found else None
 
     def item(self, code: str | None, name: str | None, spec: str | None) -> SimpleNamespace | None:
         if code and code in self.items:
@@ -157,7 +172,7 @@ class _Catalog:
             return None
         keys = [normalise(_full_name(name, spec))] + ([normalise(name)] if spec else [])
         for key in keys:
-            found = [i for i in self.items.values() if normalise(i.name) == key]
+            found = self._named("items").get(key, [])
             if len(found) == 1:
                 return found[0]
         return None
@@ -475,9 +490,8 @@ def commit(engine, files, actor: Actor, depot: str | None = None, now: datetime 
                 for f in sh.items:
                     add_item(uow, f)
                 master.apply(uow, sh)
-                for new in sh.lots:
-                    ctx = stock.Context(actor=actor, now=now, today=today, reference=p.reference, note=new.note)
-                    stock.receive_in(uow, ctx, new.quantity, new_lot=new.lot)
+                ctx = stock.Context(actor=actor, now=now, today=today, reference=p.reference)
+                stock.receive_new_lots(uow, ctx, [(new.lot, new.quantity, new.note) for new in sh.lots])
                 counts["depots"] += len(sh.depots)
                 counts["items"] += len(sh.items)
                 counts["lots"] += len(sh.lots)

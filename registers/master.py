@@ -87,6 +87,7 @@ def depot_edits(plan, catalog, existing, values: dict, header: dict, row: int, b
         return False
     plan.changes.append(Change("depot", existing.code, changes))
     existing.name = changes.get("name", existing.name)
+    catalog.renames += 1
     for key in ("lat", "lon", "address"):
         setattr(known, key, changes.get(key, getattr(known, key)))
     return True
@@ -120,6 +121,7 @@ def item_edits(plan, catalog, existing, values: dict, header: dict, row: int, by
         return False
     plan.changes.append(Change("item", existing.code, changes))
     existing.name = changes.get("name_zh", existing.name)
+    catalog.renames += 1
     known.name_en, known.category = changes.get("name_en", known.name_en), changes.get("category", known.category)
     return True
 
