@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from common.db import UnitOfWork
 from dispatch.models import Shelter
+from inventory import integrity
 from inventory.models import Depot, Item, Lot, Movement
 from registers import importing, workbook
 from tests.conftest import _truncate_all, small_county
@@ -74,6 +75,7 @@ def test_the_demo_county_exported_and_imported_into_an_empty_database_is_the_sam
         with Session(empty) as s:  # each lot came in through the ledger as one receipt of its balance
             receipts = s.exec(select(Movement.kind, Movement.quantity)).all()
         assert {k for k, _ in receipts} == {"receive"} and len(receipts) == len(before["lots"])
+        assert integrity.verify(empty, target)["ok"]  # lots received in bulk: the same hash chain
         _edits_apply(empty, target, data)
     finally:
         empty.dispose()
@@ -234,3 +236,16 @@ def test_the_command_writes_the_export_and_the_template(runner, engine, county, 
     result = runner.invoke(args=["export-registers", "--template", "--lang", "en", str(tmp_path / "t.xlsx")])
     assert result.exit_code == 0, result.output
     assert _workbook((tmp_path / "t.xlsx").read_bytes()).sheetnames == ["Depots", "Items", "Shelters", "Stock"]
+
+
+def test_lots_received_in_bulk_carry_the_ledger_keys_hash_chain(engine, county):
+    data = "物资名称,数量,存放地点,批次编码\r\n救灾帐篷,3,T1,OPEN-1\r\n瓶装饮用水,5,T2,OPEN-2\r\n".encode("utf-8")
+    report = importing.commit(engine, [("期初.csv", data)], county.admin)
+    assert [lot["code"] for lot in report["files"][0]["sheets"][0]["creates"]["lots"]] == ["OPEN-1", "OPEN-2"]
+    result = integrity.verify(engine, county.admin)
+    assert result["ok"] and result["lines_checked"] == 2
+    with Session(engine) as s:
+        lines = s.exec(select(Movement).order_by(Movement.id)).all()
+        assert [(m.kind, m.quantity, m.balance_after, m.reference) for m in lines] == [
+            ("receive", 3, 3, importing.reference_of(data)[1]), ("receive", 5, 5, importing.reference_of(data)[1])]
+        assert all(m.key_id for m in lines)  # signed with the app's ledger key
