@@ -129,6 +129,36 @@ def _csv_rows(text: str) -> list[tuple]:
 
 
 def _xlsx_tables(data: bytes) -> list[tuple[str, list[tuple]]]:
+    """Every worksheet's rows from A1 (empty cells as None), read by calamine (Rust, ~10× faster than openpyxl on a
+    100,000-row register); a workbook calamine cannot read is read again by openpyxl, whose errors make the
+    refusals."""
+    tables = _calamine_tables(data)
+    return tables if tables is not None else _openpyxl_tables(data)
+
+
+def _calamine_tables(data: bytes) -> list[tuple[str, list[tuple]]] | None:
+    try:
+        from python_calamine import CalamineWorkbook
+
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        tables, total = [], 0
+        for meta in workbook.sheets_metadata:
+            if not str(meta.typ).lower().endswith("worksheet"):  # chart and dialog sheets hold no table
+                continue
+            rows = [tuple(None if c == "" else c for c in row)
+                    for row in workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)]
+            total += len(rows)
+            if total > MAX_ROWS:
+                raise RegisterRefused("register_too_many_rows", max=f"{MAX_ROWS:,}")
+            tables.append((meta.name, rows))
+        return tables
+    except RegisterRefused:
+        raise
+    except Exception:  # calamine's errors, or a workbook it reads otherwise: openpyxl decides
+        return None
+
+
+def _openpyxl_tables(data: bytes) -> list[tuple[str, list[tuple]]]:
     from openpyxl import load_workbook
 
     try:
