@@ -136,6 +136,13 @@ def _xlsx_tables(data: bytes) -> list[tuple[str, list[tuple]]]:
     return tables if tables is not None else _openpyxl_tables(data)
 
 
+def _counted(total: int, more: int) -> int:
+    """Rows read so far; a file past ``MAX_ROWS`` is refused as soon as it gets there."""
+    if total + more > MAX_ROWS:
+        raise RegisterRefused("register_too_many_rows", max=f"{MAX_ROWS:,}")
+    return total + more
+
+
 def _calamine_tables(data: bytes) -> list[tuple[str, list[tuple]]] | None:
     try:
         from python_calamine import CalamineWorkbook
@@ -147,9 +154,7 @@ def _calamine_tables(data: bytes) -> list[tuple[str, list[tuple]]] | None:
                 continue
             rows = [tuple(None if c == "" else c for c in row)
                     for row in workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)]
-            total += len(rows)
-            if total > MAX_ROWS:
-                raise RegisterRefused("register_too_many_rows", max=f"{MAX_ROWS:,}")
+            total = _counted(total, len(rows))
             tables.append((meta.name, rows))
         return tables
     except RegisterRefused:
@@ -173,9 +178,7 @@ def _openpyxl_tables(data: bytes) -> list[tuple[str, list[tuple]]]:
             rows = []
             for row in sheet.iter_rows(values_only=True):  # read-only fills skipped rows with empty ones
                 rows.append(tuple(row))
-                total += 1
-                if total > MAX_ROWS:
-                    raise RegisterRefused("register_too_many_rows", max=f"{MAX_ROWS:,}")
+                total = _counted(total, 1)
             tables.append((sheet.title, rows))
         return tables
     except RegisterRefused:

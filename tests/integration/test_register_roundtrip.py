@@ -2,6 +2,7 @@
 database holds the same depots, items, shelters, lots and balances; imported again into the county it came from
 it changes nothing; edited in a spreadsheet, it applies the edits. Shelter sheets as offices write them."""
 import io
+import json
 import shutil
 
 import openpyxl
@@ -236,6 +237,16 @@ def test_the_command_writes_the_export_and_the_template(runner, engine, county, 
     result = runner.invoke(args=["export-registers", "--template", "--lang", "en", str(tmp_path / "t.xlsx")])
     assert result.exit_code == 0, result.output
     assert _workbook((tmp_path / "t.xlsx").read_bytes()).sheetnames == ["Depots", "Items", "Shelters", "Stock"]
+    shelters = tmp_path / "避难场所.xlsx"
+    shelters.write_bytes(shelter_sheet())
+    result = runner.invoke(args=["import", "--json", str(shelters)])
+    assert result.exit_code == 0, result.output
+    sheets = json.loads(result.stdout)["files"][0]["sheets"]
+    assert [(sh["kind"], sh["accepted"], len(sh["rejected"])) for sh in sheets] == [("shelters", 2, 3),
+                                                                                    ("shelters", 1, 0)]
+    result = runner.invoke(args=["import", "--commit", str(shelters)])
+    assert result.exit_code == 0, result.output
+    assert "+ shelter S-T1-1 玉龙镇中学操场 (T1)" in result.output
 
 
 def test_lots_received_in_bulk_carry_the_ledger_keys_hash_chain(engine, county):
