@@ -44,6 +44,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UNITS = ["顶", "床", "箱", "件", "套", "台", "个", "袋"]
 
 
+HISTORY = ("Before the fixes this section came with (10,000 rows, one round, same machine): the commit took 22× the "
+           "direct insert and the dry run 2.4× — each row's item and depot were found by normalising every name "
+           "of the catalog, and each lot took six statements; and at 100,000 rows reading the XLSX through openpyxl "
+           "took 3× the CSV's dry run. Now names are found in an index, the lots and their ledger lines go in "
+           "multi-row statements (``inventory.services.receive_new_lots``) and workbooks are read by "
+           "python-calamine.")
+
+
 # ---------------------------------------------------------------- the county and the register
 
 
@@ -292,6 +300,8 @@ def run() -> str:
         "the file were loaded.",
         "",
         markdown_table(["variant", "median s", "rows/s", "ratio to direct", "peak MB", "added MB"], rows),
+        "",
+        HISTORY,
         "",
     ])
 
