@@ -143,6 +143,16 @@ def _counted(total: int, more: int) -> int:
     return total + more
 
 
+def _cell(value):
+    """A calamine cell as openpyxl gives it: None when empty, a whole number as an int (calamine reads every
+    number as a float)."""
+    if value == "":
+        return None
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
 def _calamine_tables(data: bytes) -> list[tuple[str, list[tuple]]] | None:
     try:
         from python_calamine import CalamineWorkbook
@@ -152,7 +162,7 @@ def _calamine_tables(data: bytes) -> list[tuple[str, list[tuple]]] | None:
         for meta in workbook.sheets_metadata:
             if not str(meta.typ).lower().endswith("worksheet"):  # chart and dialog sheets hold no table
                 continue
-            rows = [tuple(None if c == "" else c for c in row)
+            rows = [tuple(map(_cell, row))
                     for row in workbook.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)]
             total = _counted(total, len(rows))
             tables.append((meta.name, rows))
@@ -304,3 +314,13 @@ def _expiry_from_shelf_life(values: dict, months: int, header: dict, problems: l
                          {"given": given.isoformat(), "computed": computed.isoformat()}))
     else:
         values["expiry"] = computed
+
+
+def raw_tables(data: bytes, filename: str = "register") -> list[tuple[str, list[tuple]]]:
+    """The cells of each sheet (or of the CSV's one table) as the file has them, row 1 first: what a rejected
+    row's report shows of it. Refuses what ``read_register`` refuses to open."""
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_tables(data)
+    if data.startswith(OLE_SIGNATURE[:4]) or data.startswith(NOT_SPREADSHEETS) or b"\x00" in data[:65536]:
+        raise RegisterRefused("register_not_spreadsheet")
+    return [(PurePath(filename).stem or "CSV", _csv_rows(_decode(data)[0]))]
