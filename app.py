@@ -206,6 +206,7 @@ def _init_api(app: Flask) -> None:
 def _init_pages(app: Flask) -> None:
     from accounts.admin_views import bp as people_pages
     from inventory import catalog_views  # noqa: F401 (the depot and item pages, on the administrators' blueprint)
+    from registers import downloads  # noqa: F401 (the register template and export, on the same blueprint)
     from registers import views as register_views  # noqa: F401 (the import page, on the administrators' blueprint)
     from accounts.views import bp as accounts_pages
     from audit.views import bp as audit_pages
@@ -251,6 +252,9 @@ def _init_cli(app: Flask) -> None:
     from registers.cli import import_registers
 
     app.cli.add_command(import_registers)
+    from registers.export_cli import export_registers
+
+    app.cli.add_command(export_registers)
     from transport.cli import plan_routes_command
 
     app.cli.add_command(plan_routes_command)

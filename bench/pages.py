@@ -53,6 +53,8 @@ NOT_PAGES = {
     "audit.export_file": "an export's finished file",
     "audit.incident_export": "an incident's tables as XLSX or PDF",
     "audit.seal_file": "a text file",
+    "people.register_template": "an XLSX workbook (the register template)",
+    "people.register_export": "an XLSX workbook (every depot, item, shelter and lot in stock)",
     "counts.variance_pdf": "a PDF",
     "dispatch.plan_file": "a JSON file",
     "dispatch.problem_file": "a JSON file",
