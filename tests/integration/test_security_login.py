@@ -314,3 +314,26 @@ def test_role_depot_and_token_changes_are_in_the_security_log(sec_app, county, m
         ("password_reset", "admin", "reset keeper"),
     ]
     assert security.verify(engine)["ok"]
+
+
+def test_rule_changes_approvals_and_exports_are_in_the_security_log(sec_app, county, moment):
+    from dispatch import settings
+    from dispatch.norms import NormRule
+    from inventory.writeoffs import service as writeoffs
+    from tests.conftest import bearer
+    from tests.integration.helpers import NOW, TODAY, new_lot
+
+    engine = sec_app.extensions["engine"]
+    settings.change_norm(engine, county.admin, "TENT", NormRule("TENT", "household", 2), "v2")
+    settings.set_floor(engine, county.admin, "T1", "WATER", 5)
+    code = new_lot(engine, county.keeper, quantity=20)
+    made = writeoffs.request(engine, county.keeper, NOW, writeoffs.NewRequest(lot=code, quantity=2, reason="damaged"))
+    writeoffs.approve(engine, county.admin, NOW, TODAY, made["id"], "应急〔2026〕12号")
+    r = sec_app.test_client().get("/api/v1/reports/expiry?format=csv&depot=T1", headers=bearer(county, "auditor"))
+    assert r.status_code == 200
+    assert [(e.kind, e.username) for e in events(engine)[-4:]] == [
+        ("rule_change", "admin"), ("rule_change", "admin"), ("approval", "admin"), ("export", "auditor")]
+    norm, floor, approval, export = [e.detail for e in events(engine)[-4:]]
+    assert norm.startswith("norm of TENT set: version") and floor == "reserve floor T1 WATER = 5"
+    assert approval == f"write-off BS-{made['id']} approved: {code} × 2, 应急〔2026〕12号"
+    assert export == "expiry csv (direct); filters: depot=T1"
