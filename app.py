@@ -26,6 +26,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(_settings(app.instance_path))
     app.config.update(config or {})
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
     _init_ledger_keys(app)
     _init_auth(app)
@@ -93,6 +97,9 @@ def _settings(instance_path: str) -> dict:
         "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 30),
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
         "SECURITY_LOG_KEEP_DAYS": _int(env, "SECURITY_LOG_KEEP_DAYS", 180),
+        # Reverse proxies in front (nginx: 1) whose X-Forwarded-For names the client: the source address of the
+        # login locks and the security log. 0: the connection's address (behind a proxy, the proxy's own).
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         # The demo (`make run`, DEMO=1): the demo accounts log in with their published passwords. Anywhere else
         # those passwords are refused and the start says so loudly.
         "DEMO": env.get("DEMO", "") == "1",
