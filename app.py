@@ -96,6 +96,8 @@ def _settings(instance_path: str) -> dict:
         "PASSWORD_MAX_AGE_DAYS": _int(env, "PASSWORD_MAX_AGE_DAYS", 90),
         "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 30),
         "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        # At most this many browser logins of one account at once (0: no limit); a new one ends the oldest.
+        "SESSION_MAX_PER_ACCOUNT": _int(env, "SESSION_MAX_PER_ACCOUNT", 0),
         "SECURITY_LOG_KEEP_DAYS": _int(env, "SECURITY_LOG_KEEP_DAYS", 180),
         # Reverse proxies in front (nginx: 1) whose X-Forwarded-For names the client: the source address of the
         # login locks and the security log. 0: the connection's address (behind a proxy, the proxy's own).

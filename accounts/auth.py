@@ -48,17 +48,25 @@ def _load(session_id: str):
     return SessionUser(actor, session_id) if actor else None
 
 
-def start_session() -> None:
-    """Called right after login_user: when the login began and when it was last used (epoch seconds)."""
+def start_session(actor) -> None:
+    """Called right after login_user: when the login began and when it was last used (epoch seconds), and, while
+    SESSION_MAX_PER_ACCOUNT limits the logins at once, the login's id (accounts.security.open_session)."""
+    from accounts.security import open_session
+
     moment = int(request_now().timestamp())
     session["login_at"] = moment
     session["seen_at"] = moment
+    session.pop("sid", None)
+    limit = current_app.config["SESSION_MAX_PER_ACCOUNT"]
+    if limit:
+        session["sid"] = open_session(current_app.extensions["engine"], actor.user_id, actor.username, limit,
+                                      timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"]), request_now())
 
 
 def end_stale_session() -> None:
     """Before every request with a login session (not a bearer token): ends it when idle or too old (recorded
     in the security log, the page then sends the user to the login page with a message), else marks it used."""
-    from accounts.security import record_security_event
+    from accounts.security import close_session, record_security_event, session_ended
 
     if bearer_token() or request.endpoint == "static" or not current_user.is_authenticated:
         return
@@ -70,18 +78,26 @@ def end_stale_session() -> None:
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]).total_seconds()
     lifetime = timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"]).total_seconds()
     why = "idle" if now - seen_at > idle else "lifetime" if now - login_at > lifetime else None
+    engine = current_app.extensions["engine"]
+    sid = session.get("sid")
+    if why is None and sid and current_app.config["SESSION_MAX_PER_ACCOUNT"] and session_ended(engine, sid):
+        why = "elsewhere"  # recorded when the newer login ended it
     if why is None:
         session["seen_at"] = now
         return
     username = current_user.actor.username
     logout_user()
-    session.pop("login_at", None)
-    session.pop("seen_at", None)
+    for key in ("login_at", "seen_at", "sid"):
+        session.pop(key, None)
     g.pop("actor", None)
-    record_security_event(current_app.extensions["engine"], "timeout", username=username,
-                          detail=f"session ended: {why}", at=request_now())
-    flash(_("You were away too long and have been signed out; please log in again.") if why == "idle"
-          else _("Your login has lasted its longest allowed time; please log in again."), "info")
+    if why != "elsewhere":
+        record_security_event(engine, "timeout", username=username, detail=f"session ended: {why}", at=request_now())
+        if sid:
+            close_session(engine, sid, request_now())
+    flash({"idle": _("You were away too long and have been signed out; please log in again."),
+           "lifetime": _("Your login has lasted its longest allowed time; please log in again."),
+           "elsewhere": _("Your account logged in on another device, beyond the logins allowed at once; "
+                          "this login has ended.")}[why], "info")
 
 
 def bearer_token() -> str | None:

@@ -118,3 +118,16 @@ class SecurityEvent(SQLModel, table=True):
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
     key_id: str | None = Field(default=None, max_length=16)
+
+
+class LoginSession(SQLModel, table=True):
+    """A browser login, kept only while SESSION_MAX_PER_ACCOUNT limits the logins of an account at once: a new
+    login beyond the limit ends the oldest (``ended_at``), which its browser finds at its next request."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    sid: str = Field(max_length=64, unique=True)
+    login_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash
 
-from accounts.models import LoginFailure, PasswordHistory, SecurityEvent, User
+from accounts.models import LoginFailure, LoginSession, PasswordHistory, SecurityEvent, User
 from common import clock
 from common.actor import Actor
 from common.db import UnitOfWork
@@ -374,12 +374,54 @@ def unlock(engine, actor: Actor, *, username: str | None = None, address: str | 
         return n
 
 
+# ---------------------------------------------------------------- logins at once (SESSION_MAX_PER_ACCOUNT)
+
+
+def open_session(engine, user_id: int, username: str, limit: int, lifetime: timedelta, now: datetime) -> str:
+    """Records a new browser login and ends the oldest of the account's logins beyond ``limit`` (their browsers
+    find out at their next request: ``session_ended``). Returns the login's id, kept in its session cookie."""
+    import secrets
+
+    sid = secrets.token_urlsafe(24)
+    with UnitOfWork(engine) as uow:
+        s = uow.session
+        _lock_chain(s)  # serialises the logins of everyone: two at once cannot both keep the last place
+        live = s.exec(select(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None),
+                                                 LoginSession.login_at > now - lifetime)
+                      .order_by(LoginSession.login_at.desc(), LoginSession.id.desc())).all()
+        for old in live[max(limit - 1, 0):]:
+            old.ended_at = now
+            s.add(old)
+            append_event(s, engine, "timeout", username=username, at=now,
+                         detail=f"session ended: more than {limit} logins at once")
+        s.add(LoginSession(user_id=user_id, sid=sid, login_at=now))
+        uow.commit()
+    return sid
+
+
+def session_ended(engine, sid: str) -> bool:
+    """Whether this login was ended by a newer one beyond the limit (an unknown id: not ended)."""
+    with Session(engine) as s:
+        ended_at = s.exec(select(LoginSession.ended_at).where(LoginSession.sid == sid)).first()
+    return ended_at is not None
+
+
+def close_session(engine, sid: str, now: datetime) -> None:
+    with UnitOfWork(engine) as uow:
+        uow.session.exec(sa.update(LoginSession).where(LoginSession.sid == sid, LoginSession.ended_at.is_(None))
+                         .values(ended_at=now))
+        uow.session.exec(sa.delete(LoginSession).where(LoginSession.ended_at < now - timedelta(days=1)))
+        uow.commit()
+
+
 # ---------------------------------------------------------------- passwords
 
 
 def classes(password: str) -> int:
+    """Of four: lower case, capitals, digits, other characters (punctuation, spaces, Chinese characters)."""
     return sum((any(c.islower() for c in password), any(c.isupper() for c in password),
-                any(c.isdigit() for c in password), any(not c.isalnum() for c in password)))
+                any(c.isdigit() for c in password),
+                any(not (c.islower() or c.isupper() or c.isdigit()) for c in password)))
 
 
 def check_password(password: str, username: str, rules: PasswordRules) -> None:

@@ -1,7 +1,7 @@
 """Log in and out, and one's devices and tokens (HTML forms with CSRF tokens)."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -43,7 +43,7 @@ def login():
             status = 401
         else:
             login_user(SessionUser(actor, services.session_id(engine(), actor)))
-            start_session()
+            start_session(actor)
             if actor.must_change_password:
                 return redirect(url_for("accounts.change_password", next=_safe_next(request.args.get("next"))))
             return redirect(_safe_next(request.args.get("next")))
@@ -115,6 +115,8 @@ def change_password():
 def logout():
     if current_user.is_authenticated:
         security.record_security_event(engine(), "logout", username=current_user.actor.username, at=request_now())
+        if session.get("sid"):
+            security.close_session(engine(), session.pop("sid"), request_now())
     logout_user()
     return redirect(url_for("accounts.login"))
 

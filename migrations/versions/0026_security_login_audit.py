@@ -5,7 +5,7 @@ Revises: 0021
 Create Date: 2026-12-05 23:00:00
 
 ``user_account.password_changed_at`` (a password's age), ``password_history`` (no reuse of the last few),
-``login_failure`` (locks after repeated failures) and ``security_event`` (the hash-chained security audit trail).
+``login_failure`` (locks after repeated failures), ``login_session`` (the limit of logins at once) and ``security_event`` (the hash-chained security audit trail).
 """
 from typing import Sequence, Union
 
@@ -57,12 +57,25 @@ def upgrade() -> None:
     sa.Column('key_id', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('login_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('sid', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('login_at', common.db.UTCDateTime(), nullable=False),
+    sa.Column('ended_at', common.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('sid')
+    )
+    op.create_index('ix_login_session_user_id', 'login_session', ['user_id'], unique=False)
     op.create_index('ix_security_event_at', 'security_event', ['at'], unique=False)
     op.create_index('ix_security_event_kind', 'security_event', ['kind'], unique=False)
     op.create_index('ix_security_event_username', 'security_event', ['username'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_login_session_user_id', table_name='login_session')
+    op.drop_table('login_session')
     op.drop_index('ix_security_event_username', table_name='security_event')
     op.drop_index('ix_security_event_kind', table_name='security_event')
     op.drop_index('ix_security_event_at', table_name='security_event')

@@ -337,3 +337,22 @@ def test_rule_changes_approvals_and_exports_are_in_the_security_log(sec_app, cou
     assert norm.startswith("norm of TENT set: version") and floor == "reserve floor T1 WATER = 5"
     assert approval == f"write-off BS-{made['id']} approved: {code} × 2, 应急〔2026〕12号"
     assert export == "expiry csv (direct); filters: depot=T1"
+
+
+def test_a_limit_of_logins_at_once_ends_the_oldest_login(db_url, tmp_path, moment):
+    app = make_app(db_url, tmp_path, SESSION_MAX_PER_ACCOUNT=1)
+    engine = app.extensions["engine"]
+    small_county(engine)
+    office, phone = client_from(app, "10.0.0.4"), client_from(app, "10.0.0.5")
+    assert login(office, "keeper", "keeper-pass").status_code == 302
+    assert office.get("/depots/T1").status_code == 200
+    moment.advance(minutes=1)
+    assert login(phone, "keeper", "keeper-pass").status_code == 302
+    r = office.get("/depots/T1")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    assert "您的账户已在其他设备登录" in office.get(r.headers["Location"]).get_data(as_text=True)
+    assert phone.get("/depots/T1").status_code == 200
+    assert events(engine, kind="timeout")[-1].detail == "session ended: more than 1 logins at once"
+    # other accounts are not counted together
+    assert login(office, "auditor", "auditor-pass").status_code == 302 and phone.get("/depots/T1").status_code == 200
+    engine.dispose()
