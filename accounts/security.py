@@ -258,6 +258,20 @@ def lock_state(s: Session, username: str, address: str, rules: LoginRules, now: 
             "address": place if place and place > now else None}
 
 
+_DUMMY: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    from werkzeug.security import generate_password_hash
+
+    from accounts import services
+
+    method = services.PASSWORD_METHOD
+    if method not in _DUMMY:
+        _DUMMY[method] = generate_password_hash("no such user", method=method)
+    return _DUMMY[method]
+
+
 def _demo_password(username: str, password: str) -> bool:
     from inventory.demo import DEMO_USERS
 
@@ -286,7 +300,9 @@ def login(engine, username: str, password: str, address: str, rules: LoginRules,
         raise LoginRefused()
     with Session(engine) as s:
         user = s.exec(select(User).where(User.username == username)).first()
-        ok = user is not None and user.active and check_password_hash(user.password_hash, password or "")
+        # an unknown user costs the same hash as a known one: the time taken does not tell them apart
+        ok = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password or "")
+        ok = ok and user is not None and user.active
     # ... then, in one serialised transaction, checked again (failures committed meanwhile count) and recorded.
     with UnitOfWork(engine) as uow:
         s = uow.session
