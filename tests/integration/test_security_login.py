@@ -356,3 +356,17 @@ def test_a_limit_of_logins_at_once_ends_the_oldest_login(db_url, tmp_path, momen
     # other accounts are not counted together
     assert login(office, "auditor", "auditor-pass").status_code == 302 and phone.get("/depots/T1").status_code == 200
     engine.dispose()
+
+
+def test_the_phone_keeps_sending_with_its_device_token_after_its_browser_login_ended(sec_app, county, moment):
+    phone = client_from(sec_app, "10.0.0.4")
+    assert login(phone, "keeper", "keeper-pass").status_code == 302
+    r = phone.post("/api/v1/tokens/device", json={"device": "phone-1"},
+                   headers={"X-CSRFToken": csrf_token(phone, "/scan")})
+    assert r.status_code == 201
+    token = r.get_json()["token"]
+    moment.advance(hours=13)  # idle and past the login's lifetime
+    assert phone.get("/scan").headers["Location"].startswith("/login")
+    assert phone.get("/api/v1/me").status_code == 401  # the login has ended ...
+    me = phone.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.get_json()["username"] == "keeper"  # ... the device token has not
