@@ -141,7 +141,7 @@ def test_a_login_without_the_csrf_token_is_rejected(client, county):
 def test_a_wrong_password_is_refused_with_a_message_in_chinese(client, county):
     r = client.post("/login", data={"username": "admin", "password": "wrong-pass", "csrf_token": csrf_token(client)})
     assert r.status_code == 401
-    assert "用户名或密码错误。" in text(r)
+    assert "用户名或密码错误，或失败次数过多：请稍后再试。" in text(r)
     assert client.get("/").status_code == 302
 
 
