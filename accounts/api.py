@@ -3,7 +3,7 @@ from flask import g
 from marshmallow import Schema, fields, validate
 
 from accounts import services
-from accounts.auth import NotAuthenticated, bearer_token, require_actor
+from accounts.auth import bearer_token, require_actor
 from common.api import Blueprint
 from common.errors import Forbidden, InvalidInput
 from common.web import engine, request_now
