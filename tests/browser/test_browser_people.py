@@ -80,11 +80,11 @@ def test_failed_logins_lock_the_account_with_the_same_message_and_an_administrat
     desktop.goto(live_server + "/admin/users")
     locked = desktop.locator("#locked")
     expect(locked.locator('tr[data-username="keeper2"]')).to_be_visible()
+    assert fits_the_screen(desktop)
     locked.locator('tr[data-username="keeper2"]').get_by_role("button", name="解锁").click()
     expect(desktop.get_by_role("status").first).to_contain_text("keeper2 已解锁")
     desktop.locator('#locked tr[data-address]').get_by_role("button", name="解锁").click()
     expect(desktop.locator("#locked")).to_have_count(0)
-    assert fits_the_screen(desktop)
 
     phone.get_by_label("用户名").fill("keeper2")
     phone.get_by_label("密码").fill("keeper2-pass")
