@@ -370,3 +370,36 @@ def test_the_phone_keeps_sending_with_its_device_token_after_its_browser_login_e
     assert phone.get("/api/v1/me").status_code == 401  # the login has ended ...
     me = phone.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.get_json()["username"] == "keeper"  # ... the device token has not
+
+
+def test_wrong_logins_arriving_at_once_count_no_more_than_the_lock_allows(sec_app, county, moment):
+    """Twelve wrong passwords for one account at the same moment, from twelve addresses: the check and the record
+    are one serialised transaction, so exactly five count and the other seven are refused as locked."""
+    import threading
+
+    engine = sec_app.extensions["engine"]
+    rules = security.login_rules(sec_app.config)
+    start = threading.Barrier(12)
+    outcomes = []
+
+    def attempt(i):
+        start.wait()
+        try:
+            security.login(engine, "keeper", f"guess-{i}", f"10.1.0.{i}", rules, moment.now)
+        except security.LoginRefused:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == ["refused"] * 12
+    with Session(engine) as s:
+        assert len(s.exec(select(LoginFailure).where(LoginFailure.username == "keeper")).all()) == 5
+    logins = events(engine, kind="login", username="keeper")
+    assert sorted(e.outcome for e in logins) == ["failure"] * 5 + ["locked"] * 7
+    assert len(events(engine, kind="lock")) == 1
+    with pytest.raises(security.LoginRefused):  # and the right password after them
+        security.login(engine, "keeper", "keeper-pass", "10.2.0.1", rules, moment.now)
+    assert security.verify(engine)["ok"]
