@@ -68,6 +68,8 @@ def end_stale_session() -> None:
     in the security log, the page then sends the user to the login page with a message), else marks it used."""
     from accounts.security import close_session, record_security_event, session_ended
 
+    if "_user_id" not in session and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        session["_remember"] = "clear"  # a "remember me" cookie of an earlier version logs nobody in (and is deleted)
     if bearer_token() or request.endpoint == "static" or not current_user.is_authenticated:
         return
     now = int(request_now().timestamp())

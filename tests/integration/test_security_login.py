@@ -403,3 +403,15 @@ def test_wrong_logins_arriving_at_once_count_no_more_than_the_lock_allows(sec_ap
     with pytest.raises(security.LoginRefused):  # and the right password after them
         security.login(engine, "keeper", "keeper-pass", "10.2.0.1", rules, moment.now)
     assert security.verify(engine)["ok"]
+
+
+def test_a_remember_me_cookie_of_an_earlier_version_logs_nobody_in(sec_app, county):
+    from flask_login.utils import encode_cookie
+
+    c = client_from(sec_app, "10.0.0.4")
+    with sec_app.test_request_context():
+        cookie = encode_cookie(f"{county.admin.user_id}.0")
+    c.set_cookie("remember_token", cookie)
+    r = c.get("/items")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    assert any(h.startswith("remember_token=;") for h in r.headers.getlist("Set-Cookie"))
