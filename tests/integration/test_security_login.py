@@ -11,6 +11,7 @@ from accounts import security
 from accounts.models import AdminChange, LoginFailure, SecurityEvent, User
 from common import clock
 from tests.conftest import csrf_token, login, small_county
+from tests.integration.helpers import text
 
 T0 = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)
 REFUSED = "用户名或密码错误，或失败次数过多：请稍后再试。"
@@ -284,7 +285,7 @@ def test_the_security_log_page_is_for_auditors_and_administrators_with_filters_a
         assert c.get("/security-log").status_code == 403
     auditor = client_from(sec_app, "10.0.0.5")
     assert login(auditor, "auditor", "auditor-pass").status_code == 302
-    page = auditor.get("/security-log?username=keeper&outcome=failure").get_data(as_text=True)
+    page = text(auditor.get("/security-log?username=keeper&outcome=failure"))
     assert "10.0.0.66" in page and "page: wrong password" in page and "10.0.0.4" not in page
     assert auditor.get("/security-log?kind=nonsense").status_code == 400
     r = auditor.get("/security-log?kind=login&format=csv")
