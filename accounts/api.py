@@ -3,7 +3,7 @@ from flask import g
 from marshmallow import Schema, fields, validate
 
 from accounts import services
-from accounts.auth import NotAuthenticated, bearer_token, require_actor
+from accounts.auth import bearer_token, require_actor
 from common.api import Blueprint
 from common.errors import Forbidden, InvalidInput
 from common.web import engine, request_now
@@ -32,11 +32,19 @@ class MeSchema(Schema):
 @blp.doc(security=[])  # public: the password is the credential
 @blp.arguments(TokenRequest)
 @blp.response(201, TokenSchema)
+@blp.errors(403)
 def create_token(data):
-    """Exchange a username and password for a bearer token"""
-    actor = services.authenticate(engine(), data["username"], data["password"])
-    if actor is None:
-        raise NotAuthenticated("wrong username or password", field="password")
+    """Exchange a username and password for a bearer token
+
+    Repeated failures lock the account and the source address for a while, as on the login page; the answer
+    (401) is the same for an unknown user, a wrong password and a lock. A password that must be changed first
+    (new, reset or too old) is answered 403 until it is changed on the change-password page."""
+    from accounts.auth import PasswordChangeRequired
+    from accounts.views import login_with_password
+
+    actor = login_with_password(data["username"], data["password"], via="token")
+    if actor.must_change_password:
+        raise PasswordChangeRequired()
     return {"token": services.issue_token(engine(), actor.user_id, data["name"])}
 
 

@@ -140,6 +140,7 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("accounts.tokens", "admin", "/account/tokens"),
         ("accounts.change_password", "keeper", "/account/password"),
         ("people.users", "admin", "/admin/users"),
+        ("security_log.events", "auditor", "/security-log"),
         ("people.user", "admin", "/admin/users/keeper"),
         ("people.depots", "admin", "/admin/depots"),
         ("people.depot", "admin", f"/admin/depots/{c.town}"),
@@ -277,7 +278,7 @@ def _app(url: str):
     keys.close()
     os.unlink(keys.name)  # made with a key on start
     application = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "LEDGER_KEYS": keys.name,
-                              "BASE_URL": "http://bench"})
+                              "BASE_URL": "http://bench", "DEMO": True})
 
     @application.get(BARE)
     @login_required_page

@@ -37,7 +37,8 @@ PAGES = {
               "/admin/vehicles", "/admin/vehicles/鲁H6A580"],
     "dispatcher": ["/", "/incidents", "/incidents/new", "/orders"],
     "keeper": ["/", "/depots/T01", "/scan", "/write-offs", "/write-offs/new", "/counts", "/orders", "/labels/depots/T01"],
-    "auditor": ["/", "/audit/", "/audit/ledger", "/audit/expiry", "/audit/sufficiency", "/audit/integrity"],
+    "auditor": ["/", "/audit/", "/audit/ledger", "/audit/expiry", "/audit/sufficiency", "/audit/integrity",
+                "/security-log"],
 }
 PASSWORDS = {"admin": "demo-admin-2026", "dispatcher": "demo-dispatch-2026", "keeper": "demo-keeper-2026",
              "auditor": "demo-audit-2026"}
@@ -81,7 +82,8 @@ def english_words(html: str) -> set[str]:
 
 
 @pytest.fixture
-def demo(runner, engine):
+def demo(app, runner, engine):
+    app.config["DEMO"] = True  # served as `make run` serves the demo: its accounts log in with their demo passwords
     assert runner.invoke(args=["demo"]).exit_code == 0
     from accounts.models import User
     from common.actor import Actor
