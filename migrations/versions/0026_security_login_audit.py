@@ -1,7 +1,7 @@
 """login protection, password rules and the security audit trail
 
 Revision ID: 0026
-Revises: 0021
+Revises: 0024
 Create Date: 2026-12-05 23:00:00
 
 ``user_account.password_changed_at`` (a password's age), ``password_history`` (no reuse of the last few),
@@ -16,7 +16,7 @@ import common.db
 
 
 revision: str = '0026'
-down_revision: Union[str, None] = '0021'
+down_revision: Union[str, None] = '0024'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
