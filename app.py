@@ -15,7 +15,7 @@ from common.http import register_error_handlers
 from common.inputs import register_input_checks
 from common.limits import IdConverter
 from common.secret_files import kept_file
-from common import serving
+from common import security_headers, serving
 
 LOCALES = ("zh_Hans_CN", "en")
 
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     _init_pages(app)
     register_input_checks(app)
     register_error_handlers(app)
+    security_headers.register(app)
     _init_cli(app)
     return app
 
@@ -62,7 +63,11 @@ def _settings(instance_path: str) -> dict:
         # A keeper's phone stays logged in for a month; queued scans go with the device token meanwhile,
         # and /account/tokens ends every login of a lost phone at once.
         "REMEMBER_COOKIE_DURATION": timedelta(days=30),
-        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",
+        # Served over HTTPS (HTTPS=1, or SESSION_COOKIE_SECURE=1 behind a TLS proxy): the session, remember-me
+        # and language cookies are Secure, and answers carry Strict-Transport-Security (common/security_headers.py).
+        "HTTPS": serving.https(env) or env.get("SESSION_COOKIE_SECURE", "") == "1",
+        "SESSION_COOKIE_SECURE": serving.https(env) or env.get("SESSION_COOKIE_SECURE", "") == "1",
+        "REMEMBER_COOKIE_SECURE": serving.https(env) or env.get("SESSION_COOKIE_SECURE", "") == "1",
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "API_TITLE": "ReliefDepot API",
@@ -121,7 +126,8 @@ def _init_babel(app: Flask) -> None:
     def remember_language(response):
         lang = request.args.get("lang")
         if lang in LOCALES:
-            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                                secure=app.config["SESSION_COOKIE_SECURE"])
         return response
 
     _init_formats(app)
