@@ -247,3 +247,7 @@ def _init_cli(app: Flask) -> None:
     from registers.cli import import_registers
 
     app.cli.add_command(import_registers)
+    from backups.cli import backup, restore
+
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
