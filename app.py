@@ -208,6 +208,7 @@ def _init_pages(app: Flask) -> None:
     from accounts.admin_views import bp as people_pages
     from inventory import catalog_views  # noqa: F401 (the depot and item pages, on the administrators' blueprint)
     from accounts.views import bp as accounts_pages
+    from accounts import totp_views  # noqa: F401 (the second factor's pages, on the accounts blueprint)
     from audit.views import bp as audit_pages
     from counts.views import bp as count_pages
     from dispatch.views import bp as dispatch_pages

@@ -2,7 +2,7 @@
 from flask import g
 from marshmallow import Schema, fields, validate
 
-from accounts import services
+from accounts import services, totp
 from accounts.auth import NotAuthenticated, bearer_token, require_actor
 from common.api import Blueprint
 from common.errors import Forbidden, InvalidInput
@@ -16,6 +16,9 @@ class TokenRequest(Schema):
     password = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     name = fields.Str(load_default="api", validate=validate.Length(min=1, max=100),
                       metadata={"description": "what the token is for, e.g. the phone's name"})
+    totp = fields.Str(load_default=None, validate=validate.Length(max=32),
+                      metadata={"description": "the 6-digit code of the authenticator app (or a recovery code); "
+                                               "required when the account has two-step verification"})
 
 
 class TokenSchema(Schema):
@@ -32,11 +35,27 @@ class MeSchema(Schema):
 @blp.doc(security=[])  # public: the password is the credential
 @blp.arguments(TokenRequest)
 @blp.response(201, TokenSchema)
+@blp.errors(403)
 def create_token(data):
-    """Exchange a username and password for a bearer token"""
+    """Exchange a username and password (and a TOTP code, where the account has one) for a bearer token
+
+    401 with `field` `totp` when the account has two-step verification and the code is missing, wrong or
+    already used; 403 (`message_code` `totp_enrolment_required`) when the account's role requires two-step
+    verification that the user has not set up yet (on the page /account/totp)."""
     actor = services.authenticate(engine(), data["username"], data["password"])
     if actor is None:
         raise NotAuthenticated("wrong username or password", field="password")
+    need = totp.after_password(engine(), actor)
+    if need == "enrol":
+        raise Forbidden("this account's role requires two-step verification: set it up at /account/totp first",
+                        field="totp", message_code="totp_enrolment_required")
+    if need == "code":
+        if not data.get("totp"):
+            raise NotAuthenticated("this account has two-step verification: send the app's code as totp",
+                                   field="totp", message_code="totp_missing")
+        if not totp.check(engine(), actor.user_id, data["totp"], request_now()):
+            raise NotAuthenticated("the totp code is wrong or was already used", field="totp",
+                                   message_code="totp_wrong")
     return {"token": services.issue_token(engine(), actor.user_id, data["name"])}
 
 

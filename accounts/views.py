@@ -1,7 +1,7 @@
 """Log in and out, and one's devices and tokens (HTML forms with CSRF tokens)."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from accounts import admin, services
+from accounts import admin, services, totp
 from accounts.auth import SessionUser, bearer_token, login_required_page, require_actor
 from common.actor import ADMIN
 from common.errors import DomainError
@@ -37,10 +37,12 @@ def login():
     if form.validate_on_submit():
         actor = services.authenticate(engine(), form.username.data, form.password.data)
         if actor is not None:
-            login_user(SessionUser(actor, services.session_id(engine(), actor)), remember=True)
-            if actor.must_change_password:
-                return redirect(url_for("accounts.change_password", next=_safe_next(request.args.get("next"))))
-            return redirect(_safe_next(request.args.get("next")))
+            need = totp.after_password(engine(), actor)
+            if need == "code":  # the second factor before the login (accounts/totp_views.py)
+                session["totp_pending"] = {"user_id": actor.user_id, "next": _safe_next(request.args.get("next")),
+                                           "since": request_now().isoformat(), "tries": 0}
+                return redirect(url_for("accounts.login_code"))
+            return finish_login(actor, _safe_next(request.args.get("next")), enrol=need == "enrol")
         flash(_("Wrong username or password."), "error")
         status = 401
     elif request.method == "POST":
@@ -48,10 +50,25 @@ def login():
     return render_template("login.html", form=form), status
 
 
+def finish_login(actor, next_url: str, enrol: bool = False):
+    """The session begins: after the password, or after the password and the second factor."""
+    session.pop("totp_pending", None)
+    login_user(SessionUser(actor, services.session_id(engine(), actor)), remember=True)
+    if enrol:  # the role requires a second factor the user has not set up: every page sends them to set it up
+        session["totp_enrol"] = True
+    if actor.must_change_password:
+        return redirect(url_for("accounts.change_password", next=next_url))
+    if enrol:
+        return redirect(url_for("accounts.totp_setup", next=next_url))
+    return redirect(next_url)
+
+
 # ---------------------------------------------------------------- one's own password
 
 # What a user whose password was reset may still open before changing it.
 OPEN_WHILE_MUST_CHANGE = {"accounts.change_password", "accounts.logout", "accounts.login", "static"}
+# ... and one whose role requires a second factor they have not set up yet.
+OPEN_WHILE_ENROLLING = OPEN_WHILE_MUST_CHANGE | {"accounts.totp_setup"}
 
 
 @bp.before_app_request
@@ -62,6 +79,9 @@ def _must_change_password():
         return None
     if current_user.is_authenticated and current_user.actor.must_change_password:
         return redirect(url_for("accounts.change_password", next=request.full_path.rstrip("?")))
+    if (session.get("totp_enrol") and current_user.is_authenticated
+            and request.endpoint not in OPEN_WHILE_ENROLLING):
+        return redirect(url_for("accounts.totp_setup", next=request.full_path.rstrip("?")))
     return None
 
 
@@ -96,6 +116,7 @@ def change_password():
 @bp.route("/logout", methods=["POST"])
 def logout():
     logout_user()
+    session.pop("totp_enrol", None)
     return redirect(url_for("accounts.login"))
 
 

@@ -64,6 +64,7 @@ NOT_PAGES = {
     "labels.scan_depot": "a redirect to the depot page",
     "labels.scan_order": "a redirect to the order page",
     "accounts.login": "measured as the login form, not logged in",
+    "accounts.login_code": "the second factor's form, shown only between the password and the code",
     "receiving.delivery": "one delivery's lines (at most 200, one query): the bench counties are loaded without "
                           "deliveries; the list and the form are measured",
     "donations.acknowledgement": "a PDF",
@@ -131,6 +132,8 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("scan.page", "keeper", "/scan"),
         ("accounts.tokens", "admin", "/account/tokens"),
         ("accounts.change_password", "keeper", "/account/password"),
+        ("accounts.totp_setup", "keeper", "/account/totp"),
+        ("people.security", "admin", "/admin/security"),
         ("people.users", "admin", "/admin/users"),
         ("people.user", "admin", "/admin/users/keeper"),
         ("people.depots", "admin", "/admin/depots"),
