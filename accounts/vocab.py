@@ -40,5 +40,7 @@ ERROR_MESSAGES = {
     "cannot_deactivate_self": _l("You cannot deactivate your own account."),
     "totp_already_on": _l("Two-step verification is already on; an administrator resets it if the phone is lost."),
     "totp_not_begun": _l("Set up two-step verification first."),
+    "totp_enrolment_required": _l("Your role must use two-step verification. Set it up before you go on."),
+    "totp_missing": _l("This account has two-step verification: give the code of the authenticator app."),
     "totp_wrong": _l("The code does not match: check the phone's clock and type the code the app shows now."),
 }
