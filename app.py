@@ -15,7 +15,7 @@ from common.http import register_error_handlers
 from common.inputs import register_input_checks
 from common.limits import IdConverter
 from common.secret_files import kept_file
-from common import security_headers, serving
+from common import body_limits, security_headers, serving
 
 LOCALES = ("zh_Hans_CN", "en")
 
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_input_checks(app)
     register_error_handlers(app)
     security_headers.register(app)
+    body_limits.register(app)
     _init_cli(app)
     return app
 
@@ -50,9 +51,11 @@ def _settings(instance_path: str) -> dict:
         # The address labels carry: BASE_URL, else where `make run` serves (HOST, PORT, HTTPS; common/serving.py).
         "BASE_URL": serving.base_url(env),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
-        # The largest request body (bytes): a bigger one is refused with 413 before it is read. 8 MiB holds
-        # a travel-times CSV of 200,000 rows (the importer's maximum).
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 8 * 1024 * 1024),
+        # The largest request body (bytes): a bigger one is refused with 413 before it is read. 1 MiB for
+        # every request; MAX_UPLOAD_LENGTH for the imports and photos of common/body_limits.py (8 MiB holds a
+        # travel-times CSV of 200,000 rows, the importer's maximum).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 1024 * 1024),
+        "MAX_UPLOAD_LENGTH": int(env.get("MAX_UPLOAD_LENGTH") or 8 * 1024 * 1024),
         # Report exports run in the background (audit/jobs.py): their files, and how long they are kept.
         "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(Path(instance_path) / "exports"),
         "EXPORT_KEEP_HOURS": float(env.get("EXPORT_KEEP_HOURS") or 24),

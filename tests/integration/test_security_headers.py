@@ -65,3 +65,18 @@ def test_a_form_over_the_size_limit_is_a_413_page_in_chinese(county, db_url):
         assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
     finally:
         app.extensions["engine"].dispose()
+
+
+def test_only_imports_and_photos_may_send_more_than_the_ordinary_limit(client, engine, county):
+    from tests.integration.helpers import snapshot
+
+    big = 1024 * 1024 + 10  # over MAX_CONTENT_LENGTH (1 MiB), under MAX_UPLOAD_LENGTH (8 MiB)
+    before = snapshot(engine)
+    r = client.post("/api/v1/ledger", data='{"kind": "issue", "lot": "X", "quantity": 1, "note": "%s"}' % ("x" * big),
+                    content_type="application/json", headers=bearer(county, "keeper"))
+    assert r.status_code == 413 and r.json["error"]["status"] == 413
+    csv = "depot,site,minutes\n" + "NOPE,NOPE,5\n" * (big // 12 + 1)
+    r = client.put("/api/v1/travel-times.csv", data=csv.encode(), content_type="text/csv",
+                   headers=bearer(county, "admin"))
+    assert r.status_code == 422  # read whole and every row checked (unknown codes), not refused for its size
+    assert snapshot(engine) == before
