@@ -24,10 +24,11 @@ import pyotp
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from accounts.models import AdminChange, TotpRecoveryCode, User, UserTotp
+from accounts import admin
+from accounts.models import TotpRecoveryCode, UserTotp
 from common.actor import ADMIN, ROLES, Actor
 from common.db import UnitOfWork
-from common.errors import DomainError, InvalidInput, NotFound
+from common.errors import DomainError, InvalidInput
 
 ISSUER = "ReliefDepot"
 RECOVERY_CODES = 10
@@ -215,10 +216,7 @@ def reset(engine, actor: Actor, username: str, now: datetime) -> bool:
     actor.require_role(ADMIN)
     with UnitOfWork(engine) as uow:
         s = uow.session
-        user = s.exec(uow.lock_for_update(select(User).where(User.username == username))).first()
-        if user is None:
-            raise NotFound(f"no user {username}", field="username", message_code="user_unknown",
-                           params={"username": username})
+        user = admin._user(s, username, lock=True, uow=uow)
         row = s.get(UserTotp, user.id)
         if row is None:
             return False
@@ -226,7 +224,6 @@ def reset(engine, actor: Actor, username: str, now: datetime) -> bool:
         s.delete(row)
         user.session_epoch += 1
         s.add(user)
-        s.add(AdminChange(at=now, user_id=actor.user_id, subject_kind="user", subject=username,
-                          action="totp_reset", detail=None))
+        admin._log(s, actor, "user", username, "totp_reset", None, now)
         uow.commit()
     return True

@@ -8,7 +8,6 @@ import tarfile
 import threading
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from backups import archive
