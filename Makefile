@@ -54,7 +54,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-# Front-end files the app serves itself under /static/vendor/ (the scanning page's decoder and its .wasm):
+# Front-end files the app serves itself under /static/vendor/ (the scanning page's decoder and its .wasm, the map's Leaflet):
 # installed from the npm registry exactly as frontend/package-lock.json says, again only when it changes.
 $(NPM_STAMP): frontend/package-lock.json
 	@command -v npm >/dev/null || { echo "installing npm from Debian"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
@@ -64,12 +64,13 @@ $(NPM_STAMP): frontend/package-lock.json
 translations: install
 	$(BIN)/pybabel -q compile -d translations
 
-# Debian packages the tests use: Chromium for the browser tests, a CJK font so pages render Chinese,
+# Debian packages the tests use: Chromium for the browser tests, a CJK font so pages render Chinese (and
+# fonts-wqy-microhei, a TrueType one, for the report PDFs: ReportLab cannot embed Noto CJK's CFF outlines),
 # ffmpeg to turn a rendered label into the fake camera's .mjpeg stream.
 system-deps:
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" || ! command -v pdftotext >/dev/null || ! ldconfig -p | grep -q libpangoft2-1.0 || ! command -v ffmpeg >/dev/null; then \
-		echo "installing chromium, fonts-noto-cjk, poppler-utils, pango (WeasyPrint) and ffmpeg from Debian"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fontconfig poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 ffmpeg >/dev/null; \
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" || ! fc-list 2>/dev/null | grep -qi "wenquanyi micro hei" || ! command -v pdftotext >/dev/null || ! ldconfig -p | grep -q libpangoft2-1.0 || ! command -v ffmpeg >/dev/null; then \
+		echo "installing chromium, fonts-noto-cjk, fonts-wqy-microhei, poppler-utils, pango (WeasyPrint) and ffmpeg from Debian"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk fonts-wqy-microhei fontconfig poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 ffmpeg >/dev/null; \
 	fi
 
 # Starts (or installs) the local PostgreSQL the tests run against; with REQUIRE_POSTGRES=1 (CI) a failure stops here.

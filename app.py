@@ -59,6 +59,7 @@ def _settings(instance_path: str) -> dict:
         # Report exports run in the background (audit/jobs.py): their files, and how long they are kept.
         "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(Path(instance_path) / "exports"),
         "EXPORT_KEEP_HOURS": float(env.get("EXPORT_KEEP_HOURS") or 24),
+        "PDF_MAX_ROWS": int(env.get("PDF_MAX_ROWS") or 100_000),  # lines a report PDF may hold
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
@@ -191,6 +192,7 @@ def _init_api(app: Flask) -> None:
     from orders.returns import api as returns_api
     from orders import requests_api as transfer_requests_api
     from receiving import api as receiving_api
+    from transport import api as transport_api
 
     api = Api(app)
     api.register_converter(IdConverter, integerconverter2paramschema)
@@ -198,7 +200,7 @@ def _init_api(app: Flask) -> None:
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
                       orders_api.blp, returns_api.blp, transfer_requests_api.blp, audit_api.blp,
-                      receiving_api.blp):
+                      receiving_api.blp, transport_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -210,6 +212,7 @@ def _init_api(app: Flask) -> None:
 def _init_pages(app: Flask) -> None:
     from accounts.admin_views import bp as people_pages
     from inventory import catalog_views  # noqa: F401 (the depot and item pages, on the administrators' blueprint)
+    from registers import views as register_views  # noqa: F401 (the import page, on the administrators' blueprint)
     from accounts.views import bp as accounts_pages
     from accounts import totp_views  # noqa: F401 (the second factor's pages, on the accounts blueprint)
     from audit.views import bp as audit_pages
@@ -224,6 +227,7 @@ def _init_pages(app: Flask) -> None:
     from receiving.views import bp as receiving_pages
     from donations.views import bp as donation_pages
     from scan.views import bp as scan_pages
+    from maps.views import bp as map_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(people_pages)
@@ -239,6 +243,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(audit_pages)
     app.register_blueprint(receiving_pages)
     app.register_blueprint(donation_pages)
+    app.register_blueprint(map_pages)
 
 
 def _init_cli(app: Flask) -> None:
@@ -255,3 +260,7 @@ def _init_cli(app: Flask) -> None:
 
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+
+    from transport.cli import plan_routes_command
+
+    app.cli.add_command(plan_routes_command)

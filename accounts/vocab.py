@@ -20,6 +20,11 @@ CHANGE_ACTIONS = {
     "item.created": _l("Item added"),
     "item.edited": _l("Item edited"),
     "item.deleted": _l("Item deleted"),
+    "depot.alias_chosen": _l("Register name matched"),
+    "item.alias_chosen": _l("Register name matched"),
+    "item.alias_new": _l("Register name: new item"),
+    "depot.alias_forgotten": _l("Register name forgotten"),
+    "item.alias_forgotten": _l("Register name forgotten"),
 }
 
 ERROR_MESSAGES = {

@@ -1,5 +1,5 @@
-"""Charts drawn on the server as inline SVG (no JavaScript library): the same markup on the page and in
-the PDF (WeasyPrint draws inline SVG)."""
+"""Charts drawn on the server as inline SVG (no JavaScript library) for the page; the PDF draws the same
+bars from the same figures (``audit.pdf``)."""
 from markupsafe import Markup, escape
 
 PALETTE = ("#1c5fb8", "#e8590c", "#2f9e44", "#a4161a", "#f2c230", "#6741d9", "#0b7285", "#868e96")

@@ -105,6 +105,14 @@ def expiry_chart(result: dict):
                         month_label=month_label)
 
 
+def expiry_chart_data(result: dict) -> dict:
+    """The chart's figures for the PDF (``audit.pdf`` draws them as the page's SVG shows them)."""
+    t = result["timeline"]
+    return {"title": _("Units expiring per month, next 12 months"), "unit_label": _("units"), "months": t["months"],
+            "month_labels": [month_label(m) for m in t["months"]],
+            "series": [(_cat(c), t["units"][c]) for c in t["categories"]]}
+
+
 def expiry(result: dict, meta: dict) -> Document:
     windows = result["windows"]
     columns = [DEPOT_CODE, DEPOT, ITEM_CODE, ITEM, CATEGORY, UNIT, LOT, Column("expires_on", _l("Expires on"), "date", 11),
@@ -130,7 +138,7 @@ def expiry(result: dict, meta: dict) -> Document:
         Table(_("By window"), _("By window"), bucket_cols, buckets, len(buckets)),
         Table(_("Timeline"), _("Units expiring per month, next 12 months"), month_cols, timeline, len(timeline),
               (_("Total"), *t["totals"])),
-    ], chart_svg=expiry_chart(result),
+    ], chart_svg=expiry_chart(result), chart=expiry_chart_data(result),
         notes=[_("Value counts only lots with a unit price; a lot is usable through its expiry date.")])
 
 

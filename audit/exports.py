@@ -1,8 +1,8 @@
 """Report documents turned into files: CSV (every table, UTF-8 with a BOM so Excel and WPS read Chinese, or
 GBK written as GB18030 for older Excel and WPS), XLSX
 (XlsxWriter: Chinese headers, frozen header row, column widths, number formats; constant memory for
-big tables) and PDF (WeasyPrint with a CJK font: page x of y, table headers on every page, the
-parameters, the generation time and the ledger seal printed on it).
+big tables) and PDF (``audit.pdf``: ReportLab tables cut page by page, a TrueType CJK font embedded, page x of
+y, table headers on every page, the parameters, the generation time and the ledger seal printed on it).
 
 A ``Document`` is plain data: tables of columns and rows (tuples in column order, raw values: ints,
 cents, dates, 'YYYY-MM-DD HH:MM:SS' text or aware datetimes). Rows may be a generator: CSV and XLSX
@@ -27,7 +27,7 @@ from common.errors import DomainError, InvalidInput
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "xlsx", "pdf")
-MAX_PDF_ROWS = 5000  # a PDF is for reading and printing; more than this goes to CSV / XLSX
+MAX_PDF_ROWS = 100_000  # a county's year of ledger lines; the setting PDF_MAX_ROWS overrides it
 CSV_BATCH = 2000
 PROGRESS_EVERY = 500  # XLSX rows between progress reports
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
@@ -69,7 +69,8 @@ class Document:
     generated_at: datetime  # county-local, aware
     seal: dict | None
     tables: list[Table]
-    chart_svg: str | None = None
+    chart_svg: str | None = None  # the page's chart (inline SVG)
+    chart: dict | None = None  # the same chart's data for the PDF: title, unit_label, months, month_labels, series
     notes: list[str] = field(default_factory=list)
     locale: str | None = None  # the reader's language; None: the request's (``current_locale``)
 
@@ -393,101 +394,53 @@ def _find_cjk_font() -> str | None:
 
 
 def check_pdf_fonts() -> str | None:
-    """At start-up: finds the CJK font, and says loudly when there is none (PDFs would print empty boxes)."""
+    """At start-up: finds the CJK fonts — the one WeasyPrint uses (count sheets) and the TrueType one of the
+    report PDFs (``audit.pdf``) — and says loudly when there is none (PDFs would print empty boxes)."""
+    from audit import pdf
+
     family = cjk_font()
     if family is None:
         log.error("no Chinese (CJK) font is installed: PDF exports are refused until one is "
-                  "(Debian: apt-get install fonts-noto-cjk)")
+                  "(Debian: apt-get install fonts-noto-cjk fonts-wqy-microhei)")
+    if pdf.table_font() is None:
+        log.error("no Chinese (CJK) TrueType font is installed: report PDFs are refused until one is "
+                  "(Debian: apt-get install fonts-wqy-microhei)")
     return family
 
 
-def require_pdf(count: int | None) -> str:
+def max_pdf_rows() -> int:
+    """The most lines a PDF may hold: the app's ``PDF_MAX_ROWS`` setting, else ``MAX_PDF_ROWS``."""
     try:
-        import weasyprint  # noqa: F401  (needs Pango from the system)
-    except (ImportError, OSError) as e:
-        raise PdfUnavailable(f"PDF export is not available: WeasyPrint cannot start ({e}); install libpango-1.0-0 "
-                             "and libpangoft2-1.0-0 (Debian)", field="format")
-    family = cjk_font()
-    if family is None:
-        raise PdfUnavailable("PDF export is not available: no Chinese (CJK) font is installed on the server, and "
-                             "without one Chinese prints as empty boxes; install fonts-noto-cjk (Debian) and restart",
-                             field="format")
-    if count is not None and count > MAX_PDF_ROWS:
-        raise InvalidInput(f"a PDF holds at most {MAX_PDF_ROWS:,} lines and this report has {count:,}: narrow the "
-                           "dates or the depots, or export CSV or XLSX", field="format", rows=count)
-    return family
+        from flask import current_app
+
+        configured = current_app.config.get("PDF_MAX_ROWS")
+    except RuntimeError:  # outside an app
+        configured = None
+    return int(configured) if configured else MAX_PDF_ROWS
 
 
-def render_pdf(html: str, base_url: str | None = None) -> bytes:
-    from weasyprint import HTML
+def require_pdf(count: int | None) -> tuple:
+    """Refuses a report PDF the server cannot print (no TrueType CJK font: 503) or one longer than
+    ``max_pdf_rows()`` (422 on ``format``). Returns the font (file, index, family)."""
+    from audit import pdf
 
-    return HTML(string=html, base_url=base_url).write_pdf()
-
-
-PDF_PART_ROWS = 300  # rows laid out in one WeasyPrint call: the unit of a PDF's progress
-
-
-def pdf_parts(tables: list[tuple[Table, list]], part_rows: int | None = None) -> list[list[dict]]:
-    """The tables' rows cut into parts of at most ``part_rows`` rows, in order. A piece is one table's rows
-    in a part: ``{"table", "rows", "continued": the table began in an earlier part, "more": it goes on}``."""
-    part_rows = part_rows or PDF_PART_ROWS
-    parts, current, room = [], [], part_rows
-    for table, rows in tables:
-        start = 0
-        while True:
-            if room == 0:
-                parts.append(current)
-                current, room = [], part_rows
-            piece = rows[start:start + room]
-            end = start + len(piece)
-            current.append({"table": table, "rows": piece, "continued": start > 0, "more": end < len(rows)})
-            room -= max(len(piece), 1)
-            start = end
-            if start >= len(rows):
-                break
-    if current or not parts:
-        parts.append(current)
-    return parts
+    font = pdf.table_font()
+    if font is None:
+        raise PdfUnavailable("PDF export is not available: no Chinese (CJK) TrueType font is installed on the server, "
+                             "and without one Chinese prints as empty boxes; install fonts-wqy-microhei (Debian; "
+                             "fonts-noto-cjk is CFF, which the PDF tables cannot embed) and restart", field="format",
+                             message_code="pdf_no_font")
+    limit = max_pdf_rows()
+    if count is not None and count > limit:
+        raise InvalidInput(f"a PDF holds at most {limit:,} lines and this report has {count:,}: narrow the "
+                           "dates or the depots, or export CSV or XLSX", field="format", rows=count,
+                           message_code="pdf_too_long", params={"limit": f"{limit:,}", "rows": f"{count:,}"})
+    return font
 
 
-def render_pdf_parts(tables: list[tuple[Table, list]], html, progress=None, part_rows: int | None = None) -> bytes:
-    """A PDF laid out a part at a time, so that its progress is real: WeasyPrint lays out one document in one
-    call, so each part (``pdf_parts``) is laid out on its own — ``progress(rows laid out, rows, "layout")``
-    after each —, then the pages of every part are joined and written (``progress(0, pages, "pages")``, then
-    ``(pages, pages, "pages")``). Each part starts on a new page. Page numbers ("page x of y") are of the whole
-    document: the page margins (header, numbers) come from a blank document of as many pages, laid out with
-    the same page style. ``html(parts, later, more, blank_pages)`` gives a part's HTML."""
-    from weasyprint import HTML
-    from weasyprint.formatting_structure.boxes import MarginBox
-
-    parts = pdf_parts(tables, part_rows)
-    total = sum(len(rows) for _, rows in tables)
-    done = 0
-    if progress is not None:
-        progress(0, total, "layout")
-    documents = []
-    for n, part in enumerate(parts):
-        documents.append(HTML(string=html(part, later=n > 0, more=n < len(parts) - 1)).render())
-        done += sum(len(piece["rows"]) for piece in part)
-        if progress is not None:
-            progress(done, total, "layout")
-    pages = [page for document in documents for page in document.pages]
-    if progress is not None:
-        progress(0, len(pages), "pages")
-    if len(documents) > 1:
-        margins = HTML(string=html(blank_pages=len(pages))).render().pages
-        for page, numbered in zip(pages, margins):
-            box = page._page_box  # WeasyPrint's laid-out page: its content, then its margin boxes
-            box.children = [child for child in box.children if not isinstance(child, MarginBox)] + [
-                child for child in numbered._page_box.children if isinstance(child, MarginBox)]
-    body = documents[0].copy(pages).write_pdf()
-    if progress is not None:
-        progress(len(pages), len(pages), "pages")
-    return body
-
-
-def limited_rows(table: Table, limit: int = MAX_PDF_ROWS) -> list[tuple]:
+def limited_rows(table: Table, limit: int | None = None) -> list[tuple]:
     """The rows of a table for a PDF, refusing (422 on ``format``) past the limit."""
+    limit = limit or max_pdf_rows()
     rows = []
     for row in table.rows:
         rows.append(row)

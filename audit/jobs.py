@@ -12,7 +12,6 @@ listing after that.
 import logging
 import os
 import secrets
-import socket
 import threading
 import time
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from sqlmodel import Session, select
 
 from audit import exports, web
 from audit.models import ExportJob
-from common import clock
+from common import background, clock
 from common.actor import Actor
 from common.db import UnitOfWork
 from common.errors import DomainError, InvalidInput, NotFound
@@ -33,9 +32,8 @@ from common.http import translated_message
 
 log = logging.getLogger(__name__)
 
-HOST = socket.gethostname()[:255]
+HOST = background.HOST
 STALE_AFTER = timedelta(seconds=90)
-HEARTBEAT_SECONDS = 15
 PROGRESS_SECONDS = 0.5  # at most this often a job's progress is written to its row
 RECENT = 8  # jobs listed on a report page
 NOT_FILTERS = ("format", "encoding", "lang", "progress", "csrf_token")
@@ -52,13 +50,11 @@ class ExportNotReady(DomainError):
 
 
 def folder(app) -> str:
-    path = app.config.get("EXPORT_FOLDER") or os.path.join(app.instance_path, "exports")
-    os.makedirs(path, exist_ok=True)
-    return path
+    return background.kept_folder(app, "EXPORT_FOLDER", "exports")
 
 
 def keep_for(app) -> timedelta:
-    return timedelta(hours=float(app.config.get("EXPORT_KEEP_HOURS", 24)))
+    return background.kept_for(app, "EXPORT_KEEP_HOURS")
 
 
 def filters_query(args) -> str:
@@ -123,14 +119,6 @@ class _Progress:
         _set(self.engine, self.job_id, done=done, total=total, stage=stage, heartbeat_at=clock.now())
 
 
-def _heartbeat(engine, job_id: int, stop: threading.Event) -> None:
-    while not stop.wait(HEARTBEAT_SECONDS):
-        try:
-            _set(engine, job_id, heartbeat_at=clock.now())
-        except Exception:  # a missed beat only makes the job look stale sooner
-            log.warning("export job %s: heartbeat not written", job_id, exc_info=True)
-
-
 def _run(app, job_id: int, actor: Actor, url_root: str) -> None:
     engine = app.extensions["engine"]
     with Session(engine) as s:
@@ -140,7 +128,9 @@ def _run(app, job_id: int, actor: Actor, url_root: str) -> None:
     path = os.path.join(folder(app), f"{token}.{fmt}")
     partial = f"{path}.part"
     stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(engine, job_id, stop), daemon=True)
+    beat = threading.Thread(target=background.heartbeat, daemon=True,
+                            args=(lambda: _set(engine, job_id, heartbeat_at=clock.now()), stop, log,
+                                  f"export job {job_id}"))
     try:
         with app.test_request_context(f"/audit/{report}.{fmt}", base_url=url_root, query_string=query,
                                       headers={"Cookie": f"lang={locale}"}):
@@ -175,20 +165,7 @@ def _run(app, job_id: int, actor: Actor, url_root: str) -> None:
 
 def _alive(job: ExportJob, now: datetime) -> bool:
     """Whether the process running a queued or running job can still finish it."""
-    if job.host == HOST and job.pid is not None and not _pid_alive(job.pid):
-        return False
-    beat = job.heartbeat_at or job.created_at
-    return now - beat <= STALE_AFTER
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return background.can_finish(job.host, job.pid, job.heartbeat_at or job.created_at, now, STALE_AFTER)
 
 
 def _mark_dead(engine, jobs: list[ExportJob], now: datetime) -> None:

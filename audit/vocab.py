@@ -42,4 +42,8 @@ ERROR_MESSAGES = {
     "export_not_found": _l("No such export of yours: it is unknown, someone else's, or its file has expired."),
     "export_not_ready": _l("This export is not finished yet."),
     "export_failed": _l("This export failed: %(error)s"),
+    "pdf_too_long": _l("A PDF holds at most %(limit)s lines and this report has %(rows)s: narrow the dates or the "
+                       "depots, or export CSV or XLSX."),
+    "pdf_no_font": _l("PDF export is not available: the server has no Chinese TrueType font (install "
+                      "fonts-wqy-microhei and restart)."),
 }

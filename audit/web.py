@@ -7,7 +7,7 @@ from datetime import date
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, render_template, request, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 
 from audit import documents, exports, movements, reports
 from audit.reports import Filters
@@ -271,17 +271,13 @@ def file_response(path: str, name: str, mime: str) -> Response:
 
 
 def pdf_bytes(doc: exports.Document, progress=None) -> bytes:
-    """The PDF, laid out a part of the rows at a time (``exports.render_pdf_parts``) so that its progress is
-    real: rows laid out, then pages written."""
-    family = exports.require_pdf(None)
-    tables = [(table, exports.limited_rows(table)) for table in doc.tables]
+    """The PDF (``audit.pdf``: ReportLab tables cut page by page), its progress real: rows laid out as the
+    pages fill, then pages written."""
+    from audit import pdf
 
-    def html(parts=(), later=False, more=False, blank_pages=0):
-        return render_template("report_pdf.html", doc=doc, tables=parts, font=family, tz=tz(), later=later,
-                               more=more, blank_pages=blank_pages,
-                               cell=lambda column, value: exports.text_value(column.kind, value, tz(), grouped=True))
-
-    return exports.render_pdf_parts(tables, html, progress)
+    exports.require_pdf(None)
+    tables = [exports.limited_rows(table) for table in doc.tables]
+    return pdf.render(doc, tables, tz=tz(), locale=doc.locale or exports.current_locale(), progress=progress)
 
 
 def pdf_response(doc: exports.Document) -> Response:

@@ -14,7 +14,7 @@ from pathlib import Path
 from bench import log, utc_stamp
 
 # Each entry is a module of this package exposing run() -> str (a markdown section). In report order.
-BENCHMARKS = ["ledger", "planning", "allocation", "labels", "scan", "exports", "orders", "pages"]
+BENCHMARKS = ["ledger", "planning", "allocation", "routing", "labels", "scan", "exports", "pdf", "orders", "pages"]
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -78,6 +78,9 @@ SIZES = {
     "tiny": Size("tiny", 1, 3, 16, 200, 2_000, 3_000, 5),
     "city": Size("city", 1, 36, 1_963, 120_000, 2_000_000, 200_000, 45),
     "province": Size("province", 48, 30, 970, 3_000_000, 30_000_000, 200_000, 45),
+    # the province's depots and lots with only their opening receipts: what planning reads, without the
+    # 30 million history lines (whose generation needs more memory than a shared machine should give)
+    "province_stock": Size("province_stock", 48, 30, 970, 3_000_000, 3_000_000, 200_000, 45),
 }
 
 VILLAGE_ITEMS = ["LV-0201", "LV-0202", "LV-1001", "LV-1101", "LV-1301", "FL-0301", "PP-0101", "PP-0201", "PP-0301"]

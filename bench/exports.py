@@ -51,7 +51,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # ---------------------------------------------------------------- the data
 
 
-def _load(url: str) -> None:
+def _load(url: str, lines: int | None = None) -> None:
+    """The county and its ledger (``lines`` lines, LINES by default) into the database at ``url``."""
     from common.db import make_engine
     from common.migrate import upgrade
     from accounts.models import User
@@ -60,6 +61,7 @@ def _load(url: str) -> None:
     upgrade(url)
     engine = make_engine(url)
     rng = random.Random(20260701)
+    total = lines or LINES
     t0 = time.perf_counter()
     try:
         with engine.begin() as c:
@@ -92,12 +94,12 @@ def _load(url: str) -> None:
         balances = {lot["id"]: 0 for lot in lots}
         lot_of = {lot["id"]: lot for lot in lots}
         start = datetime(2025, 7, 1, 0, 0, tzinfo=timezone.utc)
-        step = timedelta(seconds=365 * 24 * 3600 / LINES)
+        step = timedelta(seconds=365 * 24 * 3600 / total)
         table = Movement.__table__
         written = 0
-        while written < LINES:
+        while written < total:
             batch = []
-            for i in range(written, min(LINES, written + INSERT_BATCH)):
+            for i in range(written, min(total, written + INSERT_BATCH)):
                 lot_id = rng.randrange(1, len(lots) + 1)
                 have = balances[lot_id]
                 roll = rng.random()
@@ -131,7 +133,7 @@ def _load(url: str) -> None:
             with engine.begin() as c:
                 c.execute(sa.insert(table), batch)
             written += len(batch)
-            if written % 200_000 == 0 or written == LINES:
+            if written % 200_000 == 0 or written == total:
                 log(f"  {written:,} lines written ({time.perf_counter() - t0:.0f} s)")
         with engine.begin() as c:
             for lot_id, quantity in balances.items():

@@ -68,6 +68,10 @@ NOT_PAGES = {
     "receiving.delivery": "one delivery's lines (at most 200, one query): the bench counties are loaded without "
                           "deliveries; the list and the form are measured",
     "donations.acknowledgement": "a PDF",
+    "people.import_job": "one upload's import report: the bench counties are loaded without imports; the upload "
+                         "form and the remembered names are measured",
+    "people.import_status": "an import's state and progress (JSON, polled)",
+    "people.import_rejected": "an import's rejected rows as XLSX",
     "donations.donation": "one donation's lines and where they went: the bench counties are loaded without "
                           "donations; the list, the form and the register are measured",
 }
@@ -140,6 +144,8 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("people.depot", "admin", f"/admin/depots/{c.town}"),
         ("people.items", "admin", "/admin/items"),
         ("people.item", "admin", f"/admin/items/{c.item}"),
+        ("people.imports", "admin", "/admin/imports"),
+        ("people.import_aliases", "admin", "/admin/import-names"),
         ("accounts.login", "visitor", "/login"),
         ("dispatch.admin_index", "admin", "/admin/planning"),
         ("dispatch.admin_levels", "admin", "/admin/levels"),
@@ -150,6 +156,13 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("dispatch.admin_shelters", "admin", "/admin/shelters"),
         ("dispatch.admin_shelter_edit", "admin", f"/admin/shelters/{c.shelter}"),
         ("dispatch.admin_travel", "admin", "/admin/travel"),
+        ("maps.page", "dispatcher", "/map"),
+        ("maps.page", "keeper", "/map"),
+        ("maps.incident_map", "dispatcher", f"/incidents/{c.incident}/map"),
+        ("maps.data", "dispatcher", "/map/data.json"),  # the map's layers, as the page script fetches them
+        ("maps.data", "keeper", "/map/data.json"),
+        ("maps.data", "dispatcher", f"/map/data.json?incident={c.incident}&item={c.item}"),
+        ("maps.tile_settings", "admin", "/admin/map-tiles"),
     ]
     if c.order:
         rows.append(("orders.order", "dispatcher", f"/orders/{c.order}"))

@@ -4,7 +4,7 @@ times, floors, an incident's sites), a write-off's photo, an allocation problem 
 refused with 413 before it is read (``common.http`` answers it: JSON for the API, a page for a form).
 
 Registered first among the before-request functions, so the larger limit is in place before CSRFProtect and
-``common.inputs`` read a form. (Register imports run from the command line, not over HTTP.)"""
+``common.inputs`` read a form."""
 from flask import Flask, request
 
 UPLOAD_ENDPOINTS = frozenset({
@@ -12,7 +12,9 @@ UPLOAD_ENDPOINTS = frozenset({
     "dispatch_api.Floors", "dispatch.admin_floors_import",
     "dispatch_api.import_sites", "dispatch_api.replace_sites", "dispatch.new_incident", "dispatch.replace_sites",
     "writeoffs_api.Requests", "writeoffs.new",  # a photo (base64 in the API)
-    "dispatch_api.solve", "dispatch_api.adjust_plan", "dispatch_api.Norms",
+    "dispatch_api.solve", "dispatch_api.adjust_plan", "dispatch_api.Norms",  # long JSON documents and lists
+    "people.imports",  # registers (XLSX / CSV files) on the import page
+    "transport_api.solve",  # a routing problem with its minutes matrix (transport/api.py caps it at 8 MiB)
 })
 
 

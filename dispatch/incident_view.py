@@ -22,6 +22,13 @@ class BadQuery(InvalidInput):
     code = "bad_query"
 
 
+def fill_band(rate: float) -> str:
+    """A fill rate's band, as the incident page and the map colour it."""
+    if rate >= 1:
+        return "full"
+    return "high" if rate >= 0.8 else ("mid" if rate >= 0.5 else "low")
+
+
 # ---------------------------------------------------------------- filters and pages
 
 

@@ -24,6 +24,7 @@ from dispatch.travel import estimate_minutes
 from inventory.models import Depot, Item, Lot
 
 SUPPLYING_MODES = ("physical", "agreement")  # production capacity is not stock that can be loaded today
+_DEPOT_COLUMNS = (Depot.id, Depot.code, Depot.tier, Depot.kind, Depot.parent_id, Depot.name, Depot.lat, Depot.lon)
 
 
 class NothingToPlan(DomainError):
@@ -41,13 +42,19 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
                             message_code="nothing_to_plan_no_norms")
     item_codes = sorted({line["item"] for line in demand})
     items = session.exec(select(Item).where(Item.code.in_(item_codes)).order_by(Item.code)).all()
-    depots = session.exec(select(Depot).where(Depot.tier != "village").order_by(Depot.code)).all()
-    depot_ids = {d.id for d in depots}
     item_ids = {i.id: i.code for i in items}
-    lots = session.exec(select(Lot).where(Lot.item_id.in_(item_ids), Lot.quantity > 0,
-                                          Lot.storage_mode.in_(SUPPLYING_MODES)).order_by(Lot.code)).all()
-    lots = [lot for lot in lots if lot.depot_id in depot_ids]
-    codes = {d.id: d.code for d in session.exec(select(Depot)).all()}
+    # Plain rows, not ORM objects: a city holds tens of thousands of lots of the needed items, and building an
+    # object for each cost 25 times the solve (docs/benchmarks.md, "Planning from the database").
+    depots = session.exec(select(*_DEPOT_COLUMNS).where(Depot.tier != "village").order_by(Depot.code)).all()
+    depot_ids = {d.id for d in depots}
+    codes = {d.id: d.code for d in depots}
+    parents = {d.parent_id for d in depots if d.parent_id is not None} - depot_ids
+    if parents:
+        codes.update(session.exec(select(Depot.id, Depot.code).where(Depot.id.in_(parents))).all())
+    lots = session.exec(select(Lot.code, Lot.depot_id, Lot.item_id, Lot.quantity, Lot.expires_on)
+                        .join(Depot, Depot.id == Lot.depot_id)
+                        .where(Depot.tier != "village", Lot.item_id.in_(item_ids), Lot.quantity > 0,
+                               Lot.storage_mode.in_(SUPPLYING_MODES)).order_by(Lot.code)).all()
     site_codes = sorted({line["site"] for line in need_lines})
     sites = resolve_sites(session, site_codes)
     people = {line["site"]: line["people"] for line in need_lines}
@@ -61,9 +68,7 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
                     "lat": d.lat, "lon": d.lon} for d in depots],
         "items": [{"id": i.code, "name": i.name_zh, "unit": i.unit, "priority": i.priority,
                    "weight_kg": i.weight_kg, "volume_m3": i.volume_m3} for i in items],
-        "stock": [{"depot": codes[lot.depot_id], "item": item_ids[lot.item_id], "lot": lot.code,
-                   "quantity": lot.quantity, "expires": lot.expires_on.isoformat() if lot.expires_on else None}
-                  for lot in lots],
+        "stock": _stock_rows(lots, codes, item_ids),
         "floors": _floors(session, depot_ids, item_ids, rule, codes),
         "sites": [{"id": c, "name": sites[c].name, "people": people[c], "lat": sites[c].lat, "lon": sites[c].lon}
                   for c in site_codes],
@@ -73,16 +78,30 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
     return doc, version_id
 
 
+def _stock_rows(lots, codes: dict, item_ids: dict) -> list[dict]:
+    iso = {None: None}  # a county's lots share a few hundred expiry dates
+    rows = []
+    for code, depot_id, item_id, quantity, expires_on in lots:
+        if expires_on not in iso:
+            iso[expires_on] = expires_on.isoformat()
+        rows.append({"depot": codes[depot_id], "item": item_ids[item_id], "lot": code, "quantity": quantity,
+                     "expires": iso[expires_on]})
+    return rows
+
+
 def _floors(session, depot_ids, item_ids, rule: LevelRule, codes) -> list[dict]:
     """What stays in each depot: its floor less the share the level may draw, rounded up."""
-    rows = session.exec(select(ReserveFloor).where(ReserveFloor.item_id.in_(item_ids))
+    rows = session.exec(select(ReserveFloor.depot_id, ReserveFloor.item_id, ReserveFloor.quantity)
+                        .where(ReserveFloor.item_id.in_(item_ids))
                         .order_by(ReserveFloor.depot_id, ReserveFloor.item_id)).all()
     kept = [(r, math.ceil(round(r.quantity * (1 - rule.floor_draw), 6))) for r in rows if r.depot_id in depot_ids]
     return [{"depot": codes[r.depot_id], "item": item_ids[r.item_id], "quantity": q} for r, q in kept if q > 0]
 
 
 def _routes(session, depots, sites, rule: LevelRule, settings: PlanningSettings) -> list[dict]:
-    overrides = {(t.depot_id, t.site_code): t.minutes for t in session.exec(select(TravelTime)).all()}
+    overrides = dict(((depot_id, code), minutes) for depot_id, code, minutes in session.exec(
+        select(TravelTime.depot_id, TravelTime.site_code, TravelTime.minutes)
+        .where(TravelTime.site_code.in_([site.code for site in sites]))).all())
     travel = settings.travel()
     routes = []
     for site in sites:
@@ -115,17 +134,18 @@ def plan_incident(engine, actor: Actor, incident_id: int, now: datetime, tz: str
         if not doc["demand"]:
             raise NothingToPlan("the sites' own points already hold everything the norms ask for", field="sites",
                                 message_code="nothing_to_plan_covered")
-        usable_from = allocator.parse_problem(doc).usable_from.isoformat()
+        problem = allocator.parse_problem(doc)
+        usable_from = problem.usable_from.isoformat()
         if not any(row["expires"] is None or row["expires"] >= usable_from for row in doc["stock"]):
             raise NothingToPlan("no depot holds usable stock of any needed item: nothing can be sent", field="stock",
                                 message_code="nothing_to_plan_no_stock")
-        plan = allocator.allocate(doc)
+        plan = allocator.solve(problem)
         row = Plan(incident_id=incident.id, norm_version_id=version_id, problem=json.dumps(doc, ensure_ascii=False),
                    plan=json.dumps(plan, ensure_ascii=False), objective=plan["objective"], created_by=actor.user_id,
                    created_at=now)
         uow.session.add(row)
         uow.commit()
-        return _answer(uow.session, row, doc, plan)
+        return _answer(uow.session, row, doc, plan, problem)
 
 
 def latest_plan(engine, actor: Actor, incident_id: int) -> dict:
@@ -150,8 +170,8 @@ def planned_problem(engine, actor: Actor, incident_id: int, now: datetime, tz: s
         return build_problem(s, incident, now, tz)[0]
 
 
-def _answer(session, row: Plan, doc: dict, plan: dict) -> dict:
+def _answer(session, row: Plan, doc: dict, plan: dict, problem=None) -> dict:
     settings = load_settings(session)
     return {"id": row.id, "incident": row.incident_id, "norm_version": row.norm_version_id,
             "created_at": row.created_at.isoformat(), "plan": plan,
-            "report": explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3)}
+            "report": explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3, problem)}

@@ -1,9 +1,7 @@
 """Reading a plan as a dispatcher does: fill rates, what is unmet and why, what leaves each depot,
 and how many trucks that takes. Plain Python over the problem and plan documents."""
 import math
-from datetime import date
-
-from dispatch.problem import parse_problem
+from dispatch.problem import Problem, parse_problem
 
 NO_STOCK = "no_usable_stock"  # nowhere holds usable units of the item
 NO_ROUTE = "no_route_in_time"  # stock exists, but no depot holding it may reach the site in time
@@ -11,14 +9,14 @@ FLOORS = "held_by_floors"  # the depots that can reach the site hold only their 
 SHORTAGE = "shared_shortage"  # reachable stock is all allocated, shared fairly with other sites
 
 
-def explain(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float) -> dict:
-    problem = parse_problem(doc)
-    usable_from = problem.usable_from
+def explain(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float, problem: Problem | None = None) -> dict:
+    """``problem``: the document already parsed, when the caller has it (planning does)."""
+    usable_from = (problem or parse_problem(doc)).usable_from.isoformat()
     usable: dict[tuple[str, str], int] = {}
     expired: dict[str, int] = {}
     for row in doc["stock"]:
         key = (row["depot"], row["item"])
-        if row["expires"] is None or date.fromisoformat(row["expires"]) >= usable_from:
+        if row["expires"] is None or row["expires"] >= usable_from:  # ISO dates compare as strings
             usable[key] = usable.get(key, 0) + row["quantity"]
         else:
             expired[row["item"]] = expired.get(row["item"], 0) + row["quantity"]
@@ -31,6 +29,7 @@ def explain(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float) -> dict
         delivered[(t["to"], t["item"])] = delivered.get((t["to"], t["item"]), 0) + t["quantity"]
     unmet = {(u["site"], u["item"]): u["quantity"] for u in plan["unmet"]}
 
+    stocked = {i for (_, i), q in usable.items() if q > 0}
     fill = []
     for d in doc["demand"]:
         key = (d["site"], d["item"])
@@ -39,7 +38,7 @@ def explain(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float) -> dict
                 "fill_rate": round(got / d["quantity"], 4) if d["quantity"] else 1.0}
         if key in unmet:
             line["unmet"] = unmet[key]
-            line["reason"] = _reason(d["item"], reach.get(d["site"], []), usable, floors)
+            line["reason"] = _reason(d["item"], reach.get(d["site"], []), usable, floors, stocked)
             line["expired_units_elsewhere"] = expired.get(d["item"], 0)
         fill.append(line)
     return {"fill": fill, "outflows": _outflows(doc, plan, vehicle_kg, vehicle_m3),
@@ -47,8 +46,8 @@ def explain(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float) -> dict
                        "delivered": sum(delivered.values()), "unmet": sum(unmet.values())}}
 
 
-def _reason(item: str, sources: list[str], usable: dict, floors: dict) -> str:
-    if not any(q > 0 for (_, i), q in usable.items() if i == item):
+def _reason(item: str, sources: list[str], usable: dict, floors: dict, stocked: set[str]) -> str:
+    if item not in stocked:
         return NO_STOCK
     reachable = [usable.get((d, item), 0) for d in sources]
     if sum(reachable) == 0:

@@ -518,12 +518,6 @@ def _plan_view(eng, actor: Actor, details: dict, need_lines: list[dict]) -> dict
 # ---------------------------------------------------------------- what the templates may use
 
 
-def fill_band(rate: float) -> str:
-    if rate >= 1:
-        return "full"
-    return "high" if rate >= 0.8 else ("mid" if rate >= 0.5 else "low")
-
-
 def fmt_percent(rate: float, decimals: int = 0) -> str:
     """Rounded down, so that only a complete delivery reads 100%."""
     scale = 10 ** (decimals + 2)
@@ -533,7 +527,7 @@ def fmt_percent(rate: float, decimals: int = 0) -> str:
 
 @bp.record_once
 def _template_helpers(state) -> None:
-    state.app.jinja_env.globals.update(dispatch_label=dispatch_label, fill_band=fill_band, fmt_percent=fmt_percent,
+    state.app.jinja_env.globals.update(dispatch_label=dispatch_label, fill_band=incident_view.fill_band, fmt_percent=fmt_percent,
                                        sites_hint=SITES_HINT, file_hint=FILE_HINT)
     state.app.extensions.setdefault("error_messages", {}).update(ERROR_MESSAGES)
 

@@ -5,6 +5,7 @@ file (refusing what is not a readable spreadsheet), finds each sheet's header ro
 its values (``values``) and returns plain dataclasses: every accepted row by canonical field, every rejected row
 with its sheet, row number (as the spreadsheet shows it), column and reason. ``names.closest`` offers the catalog
 or depot names nearest to a name a register writes. ``importing`` checks the rows against the database (the dry
-run) and commits them through the ledger; ``cli`` is ``flask --app app import``. The admin page is still to come
-(issue #12).
+run) and commits them through the ledger; ``cli`` is ``flask --app app import``. ``aliases``
+remembers the names an administrator matched by hand (read by every dry run and commit); ``jobs`` and ``views``
+are the administrators' import page (upload, dry run in the background with progress, report, commit).
 """

@@ -24,10 +24,16 @@ and row (``IMP-<hash>-<sheet>-<row>``), so a row already imported is reported as
 again after the rows it lacked were fixed in the catalog brings in just those. Each committed file is recorded
 in ``register_import`` (hash, who, when, file name, counts).
 
+Names an administrator matched by hand (``registers.aliases``, table ``name_alias``) are read with the catalog: a
+depot or item name that matches nothing exactly finds the code chosen for it, and an item name chosen as "create"
+makes a new item from the stock row. Rejected unknown names carry their closest names and, in ``closest_codes``,
+those names' codes (what the page offers to choose from).
+
 Lots imported are received on the day of the import (an opening balance); stock already expired on that day is
 rejected, as the receiving of a delivery refuses it.
 """
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,13 +44,14 @@ from sqlmodel import Session, select
 
 from common import clock
 from common.actor import ADMIN, Actor
+from common.errors import DomainError
 from common.limits import MAX_UNIT_PRICE
 from inventory import services as stock
 from inventory.catalog import PARENT_TIER, DepotFields, ItemFields, add_depot, add_item
 from inventory.codes import CODE_PATTERN
 from inventory.models import Depot, Item, Lot
 from registers.headers import normalise
-from registers.models import RegisterImport
+from registers.models import NameAlias, RegisterImport
 from registers.names import closest
 from registers.reader import RegisterRefused, read_register
 from registers.vocab import english
@@ -71,6 +78,7 @@ STORAGE_WORDS = {
     "capacity": ("capacity", "产能", "产能储备", "生产能力储备"),
 }
 _CODE = re.compile(CODE_PATTERN)
+PROGRESS_ROWS = 2000  # ``progress`` is called after each sheet and every this many rows
 COUNTY_TZ = "Asia/Shanghai"  # the day of an import when the caller (the command passes TIMEZONE) gives none
 
 
@@ -134,6 +142,8 @@ class _Catalog:
             self.depots[d.code] = SimpleNamespace(code=d.code, name=d.name, tier=d.tier, kind=d.kind,
                                                   parent=by_id.get(d.parent_id), closed=d.closed_at is not None)
         self.items = {i.code: SimpleNamespace(code=i.code, name=i.name_zh, unit=i.unit) for i in s.exec(select(Item))}
+        # names matched by hand (registers.aliases): (kind, normalised name) → a code, or None = create the item
+        self.aliases = {(a.kind, a.key): a.target for a in s.exec(select(NameAlias))}
         self.lots = {code: (item, depot, expires) for code, item, depot, expires in s.exec(
             select(Lot.code, Item.code, Depot.code, Lot.expires_on).join(Item, Item.id == Lot.item_id)
             .join(Depot, Depot.id == Lot.depot_id).where(Lot.code.startswith("IMP-")))}
@@ -144,7 +154,10 @@ class _Catalog:
         if text in self.depots:
             return self.depots[text]
         key = normalise(text)
-        return next((d for d in self.depots.values() if normalise(d.name) == key), None)
+        found = next((d for d in self.depots.values() if normalise(d.name) == key), None)
+        if found is None and self.aliases.get(("depot", key)):
+            found = self.depots.get(self.aliases[("depot", key)])
+        return found
 
     def item(self, code: str | None, name: str | None, spec: str | None) -> SimpleNamespace | None:
         if code and code in self.items:
@@ -156,7 +169,15 @@ class _Catalog:
             found = [i for i in self.items.values() if normalise(i.name) == key]
             if len(found) == 1:
                 return found[0]
+        for key in keys:
+            if self.aliases.get(("item", key)):
+                return self.items.get(self.aliases[("item", key)])
         return None
+
+    def creates_item(self, name: str | None, spec: str | None) -> bool:
+        """Whether an administrator chose to create a new item for this name (an alias with no code)."""
+        key = ("item", normalise(_full_name(name, spec)))
+        return key in self.aliases and self.aliases[key] is None
 
     def next_depot_code(self, tier: str, parent: str | None) -> str:
         prefix = {"county": "C", "town": "T"}.get(tier) or f"{parent}-V"
@@ -176,9 +197,19 @@ def _full_name(name: str, spec: str | None) -> str:
     return f"{name}（{spec}）" if spec else name
 
 
-def _candidates(name: str, names) -> dict:
-    found = [c.name for c in closest(name, names)]
-    return {"candidates": "、".join(found) if found else "—", "closest": found}
+def _candidates(name: str, entries) -> dict:
+    """The closest names to ``name`` among ``entries`` (names, or namespaces with a code and a name): the names
+    joined for the message, the names as a list and, for entries with codes, the code of each name."""
+    entries = list(entries)
+    codes = {}
+    for e in entries:
+        if not isinstance(e, str):
+            codes.setdefault(e.name, e.code)
+    found = [c.name for c in closest(name, [e if isinstance(e, str) else e.name for e in entries])]
+    out = {"candidates": "、".join(found) if found else "—", "closest": found}
+    if codes:
+        out["closest_codes"] = [codes[n] for n in found]
+    return out
 
 
 def _plan(s: Session, files, depot: str | None, today: date, progress=None) -> list[FilePlan]:
@@ -188,7 +219,7 @@ def _plan(s: Session, files, depot: str | None, today: date, progress=None) -> l
         default_depot = catalog.depot(depot.strip())
         if default_depot is None:
             raise RegisterRefused("import_depot_unknown", depot=depot,
-                                  candidates=_candidates(depot, [d.name for d in catalog.depots.values()])
+                                  candidates=_candidates(depot, catalog.depots.values())
                                   ["candidates"])
     plans, done = [], 0
     registers = [(filename, data, read_register(data, filename)) for filename, data in files]  # refuse first
@@ -215,6 +246,8 @@ def _plan(s: Session, files, depot: str | None, today: date, progress=None) -> l
                                filename, today)
                 if len(plan.rejected) == before:
                     plan.accepted += 1
+                if progress and row.row_number % PROGRESS_ROWS == 0:  # within a long sheet too (the page's bar)
+                    progress(min(done + row.row_number, total), total)
             done += len(sheet.rows) + len(sheet.rejected)
             if progress:
                 progress(done, total)
@@ -247,7 +280,7 @@ def _depot_row(plan: SheetPlan, catalog: _Catalog, row: int, values: dict, heade
         parent = catalog.depot(values["parent"])
         if parent is None:
             plan.reject(row, header.get("parent"), "import_depot_unknown", depot=values["parent"],
-                        **_candidates(values["parent"], [d.name for d in catalog.depots.values()]))
+                        **_candidates(values["parent"], catalog.depots.values()))
             return
     existing = catalog.depot(code) if code else catalog.depot(name)
     if existing is not None:
@@ -343,18 +376,22 @@ def _stock_row(plan: SheetPlan, catalog: _Catalog, row: int, values: dict, heade
                reference: str, filename: str, today: date) -> None:
     name, spec, code = values.get("name"), values.get("spec"), values.get("item_code")
     item = catalog.item(code, name, spec)
+    if item is None and not code and catalog.creates_item(name, spec):
+        _item_row(plan, catalog, row, values, header)  # an administrator chose "create a new item" for this name
+        item = catalog.item(None, name, spec)
+        if item is None:
+            return  # the item could not be made (no unit, …): rejected by _item_row
     if item is None:
         shown = code if code and not name else _full_name(name, spec)
         plan.reject(row, header.get("item_code" if code and not name else "name"), "import_item_unknown",
-                    item=shown, **_candidates(shown, [i.name for i in catalog.items.values()]))
+                    item=shown, **_candidates(shown, catalog.items.values()))
         return
     if values.get("depot_code") or values.get("depot"):
         written = values.get("depot_code") or values.get("depot")
         depot = catalog.depot(values.get("depot_code")) or catalog.depot(values.get("depot"))
         if depot is None:
             plan.reject(row, header.get("depot_code" if values.get("depot_code") else "depot"),
-                        "import_depot_unknown", depot=written,
-                        **_candidates(written, [d.name for d in catalog.depots.values()]))
+                        "import_depot_unknown", depot=written, **_candidates(written, catalog.depots.values()))
             return
     elif default_depot is not None:
         depot = default_depot
@@ -435,6 +472,19 @@ def report(plans: list[FilePlan]) -> dict:
                     "rejected": sh.rejected} for sh in p.sheets]} for p in plans]}
 
 
+def fingerprint(full: dict) -> str:
+    """A digest of what a report accepts (files, and per sheet the rows accepted and everything created): the
+    page's commit passes the dry run's as ``expected``, so it writes exactly what the person saw or nothing."""
+    accepted = [[f["sha256"], [[sh["sheet"], sh["accepted"], sh["units"], sh["creates"]] for sh in f["sheets"]]]
+                for f in full["files"]]
+    return hashlib.sha256(json.dumps(accepted, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class PlanChanged(DomainError):
+    status = 409
+    code = "import_plan_changed"
+
+
 def dry_run(engine, files, depot: str | None = None, today: date | None = None, progress=None) -> dict:
     """What ``commit`` would do with these files; writes nothing. Raises ``RegisterRefused`` for a file that
     cannot be read at all (or a ``depot`` nobody knows)."""
@@ -443,8 +493,10 @@ def dry_run(engine, files, depot: str | None = None, today: date | None = None, 
 
 
 def commit(engine, files, actor: Actor, depot: str | None = None, now: datetime | None = None,
-           today: date | None = None, progress=None) -> dict:
-    """Writes exactly the rows the dry run accepts, in one transaction; answers the report of what it wrote."""
+           today: date | None = None, progress=None, expected: str | None = None) -> dict:
+    """Writes exactly the rows the dry run accepts, in one transaction; answers the report of what it wrote.
+    With ``expected`` (a dry run's ``fingerprint``) it writes nothing and raises ``PlanChanged`` when the plan
+    is no longer that dry run's (the database or the remembered names changed meanwhile)."""
     actor.require_role(ADMIN)
     now = now or clock.now()
     today = today or clock.local_today(now, COUNTY_TZ)
@@ -452,6 +504,9 @@ def commit(engine, files, actor: Actor, depot: str | None = None, now: datetime 
 
     def body(uow):
         plans = _plan(uow.session, files, depot, today, progress)
+        if expected is not None and fingerprint(report(plans)) != expected:
+            raise PlanChanged("the import would now differ from its dry run; run the dry run again",
+                              message_code="import_plan_changed")
         for p in plans:
             counts = {"depots": 0, "items": 0, "lots": 0, "units": 0, "rejected": 0}
             for sh in sorted(p.sheets, key=lambda sh: KIND_ORDER[sh.kind]):

@@ -269,3 +269,13 @@ def _expiry_from_shelf_life(values: dict, months: int, header: dict, problems: l
                          {"given": given.isoformat(), "computed": computed.isoformat()}))
     else:
         values["expiry"] = computed
+
+
+def raw_tables(data: bytes, filename: str = "register") -> list[tuple[str, list[tuple]]]:
+    """The cells of each sheet (or of the CSV's one table) as the file has them, row 1 first: what a rejected
+    row's report shows of it. Refuses what ``read_register`` refuses to open."""
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_tables(data)
+    if data.startswith(OLE_SIGNATURE[:4]) or data.startswith(NOT_SPREADSHEETS) or b"\x00" in data[:65536]:
+        raise RegisterRefused("register_not_spreadsheet")
+    return [(PurePath(filename).stem or "CSV", _csv_rows(_decode(data)[0]))]

@@ -95,3 +95,27 @@ def english(code: str, params: dict | None = None) -> str:
     message = ERROR_MESSAGES[code]
     template = message._args[0] if getattr(message, "_args", None) else str(message)  # LazyString's msgid
     return template % (params or {}) if params else template.replace("%%", "%")
+
+
+# the import page and the remembered names (registers.jobs, registers.aliases)
+PAGE_MESSAGES = {
+    "import_no_files": _l("Choose at least one file."),
+    "import_too_many_files": _l("At most %(max)s files at once."),
+    "import_busy": _l("This import is busy or already committed; wait for it or start a new one."),
+    "import_unknown": _l("There is no such import of yours (it may have expired)."),
+    "import_stopped": _l("The server stopped before this import finished; run it again."),
+    "import_file_changed": _l("The kept file %(file)s changed or is gone since the dry run; upload it again."),
+    "import_plan_changed": _l("The import would now differ from its dry run (the depots, items or remembered names "
+                              "changed meanwhile); nothing was written. Run the dry run again."),
+    "alias_kind_unknown": _l("“%(kind)s” is neither a depot nor an item."),
+    "alias_name_bad": _l("The name is 1 to %(max)s characters."),
+    "alias_depot_create": _l("A depot is not created from a name alone: add it to a depots sheet (库点) of the file "
+                             "or on the depots page."),
+    "alias_target_unknown": _l("There is no depot or item with the code %(code)s."),
+    "alias_unknown": _l("There is no such remembered name."),
+}
+
+SHEET_KINDS = {"depots": _l("Depots"), "items": _l("Catalog items"), "shelters": _l("Shelters"),
+               "stock": _l("Stock")}
+JOB_STATUSES = {"queued": _l("Queued"), "running": _l("Dry run under way"), "checked": _l("Dry run done"),
+                "committing": _l("Committing"), "committed": _l("Committed"), "failed": _l("Failed")}

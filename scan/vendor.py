@@ -5,6 +5,8 @@ Only the files named here are served, each from its place inside frontend/node_m
 """
 from pathlib import Path
 
+from flask import abort, send_file
+
 NODE_MODULES = Path(__file__).resolve().parent.parent / "frontend" / "node_modules"
 
 # URL name under /static/vendor/ → path inside node_modules
@@ -42,3 +44,12 @@ def check() -> None:
         raise VendorFilesMissing(
             "the scanning page's front-end files are not installed: " + ", ".join(gone)
             + ". Run `make install` (or `cd frontend && npm ci`).")
+
+
+def send(path: Path | None, name: str, mimetypes: dict = MIMETYPES):
+    """The answer for /static/vendor/…: the file, a 404 for a name not listed, or a 404 saying how to install it."""
+    if path is None:
+        abort(404)
+    if not path.is_file():
+        abort(404, description=f"{name} is not installed: run `make install` (npm ci in frontend/)")
+    return send_file(path, mimetype=mimetypes.get(path.suffix, "application/octet-stream"))

@@ -14,7 +14,7 @@ import json
 import logging
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, send_file, url_for
+from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import get_locale
 
 from accounts.auth import login_required_page, require_actor
@@ -96,12 +96,7 @@ def _base_or_none() -> str | None:
 @bp.route("/static/vendor/<name>")
 def vendor_file(name: str):
     """Front-end files from npm. Public like the rest of /static/: they hold nothing of anyone's."""
-    path = vendor.path(name)
-    if path is None:
-        abort(404)
-    if not path.is_file():
-        abort(404, description=f"{name} is not installed: run `make install` (npm ci in frontend/)")
-    return send_file(path, mimetype=vendor.MIMETYPES.get(path.suffix, "application/octet-stream"))
+    return vendor.send(vendor.path(name), name)
 
 
 @bp.route("/sw.js")

@@ -84,6 +84,8 @@ def main() -> int:
                         for path in paths:
                             sep = "&" if "?" in path else "?"
                             page.goto(f"{base}{path}{sep}lang={lang}")
+                            if page.locator("#map[data-url]").count():  # the map draws after its data arrives
+                                page.wait_for_selector("#map[data-state]")
                             target = out / file_name(size, lang, path)
                             page.screenshot(path=str(target), full_page=True)
                             written.append(target)

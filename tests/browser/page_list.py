@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # Routes that are not pages a person reads: files, redirects of printed codes, JSON, the service worker.
 NOT_PAGES = ("/api", "/static", "/login", "/sw.js", "/l/", "/o/", "/audit/seal.txt", "/audit/exports/")
-NOT_PAGE_ENDINGS = (".pdf", ".json", ".txt", ".<fmt>", "/photo")
+NOT_PAGE_ENDINGS = (".pdf", ".json", ".txt", ".<fmt>", "/photo", ".xlsx")
 
 
 def load_demo(engine, today: date, now: datetime) -> None:
@@ -52,6 +52,28 @@ def load_demo(engine, today: date, now: datetime) -> None:
 
     donations.record(engine, actors["keeper"], now, today, depot="T01", donor_kind="organisation",
                      donor_name="县红十字会", kind="goods", lines=[{"item": items[0], "quantity": 5}])
+    _import_report(engine, actors["admin"], today, now)
+
+
+def _import_report(engine, admin, today: date, now: datetime) -> None:
+    """An upload's dry run on the import page (its report, a rejected row and a name to match), as the
+    administrator's job; the file itself is not kept (the page reads the report)."""
+    import json
+    from datetime import timedelta
+
+    from common.db import UnitOfWork
+    from registers import importing
+    from registers.models import ImportJob
+
+    data = "物资名称,计量单位,数量,有效期至\n救灾帐篷,顶,20,\n棉被,床,很多,\n".encode()
+    report = importing.dry_run(engine, [("城关镇库存.csv", data)], depot="T01", today=today)
+    files = [{"name": "城关镇库存.csv", "sha256": importing.reference_of(data)[0], "size": len(data), "path": ""}]
+    with UnitOfWork(engine) as uow:
+        uow.session.add(ImportJob(token="0" * 32, user_id=admin.user_id, files=json.dumps(files, ensure_ascii=False),
+                                  depot="T01", status="checked", stage="dry_run", done=2, total=2,
+                                  report=json.dumps(report, ensure_ascii=False), created_at=now, finished_at=now,
+                                  expires_at=now + timedelta(days=3650)))
+        uow.commit()
 
 
 def page_paths(app, engine) -> list[str]:
@@ -70,6 +92,7 @@ def page_paths(app, engine) -> list[str]:
         first["item"] = one("select min(code) from item")
         first["delivery"] = one("select min(id) from delivery")
         first["donation"] = one("select min(id) from donation")
+        first["import"] = one("select min(token) from import_job")
     instances = {
         "/depots/<code>": first["depot"] and f"/depots/{first['depot']}",
         "/labels/depots/<code>": first["depot"] and f"/labels/depots/{first['depot']}",
@@ -80,6 +103,7 @@ def page_paths(app, engine) -> list[str]:
         "/incidents/<int:incident_id>/board": first["incident"] and f"/incidents/{first['incident']}/board",
         "/incidents/<int:incident_id>/dispatch": first["incident"] and f"/incidents/{first['incident']}/dispatch",
         "/incidents/<int:incident_id>/returns": first["incident"] and f"/incidents/{first['incident']}/returns",
+        "/incidents/<int:incident_id>/map": first["incident"] and f"/incidents/{first['incident']}/map",
         "/orders/<code>": first["order"] and f"/orders/{first['order']}",
         "/counts/<int:count_id>": first["count"] and f"/counts/{first['count']}",
         "/counts/<int:count_id>/variance": first["count"] and f"/counts/{first['count']}/variance",
@@ -89,6 +113,8 @@ def page_paths(app, engine) -> list[str]:
         "/admin/items/<code>": first["item"] and f"/admin/items/{first['item']}",
         "/deliveries/<int:delivery_id>": first["delivery"] and f"/deliveries/{first['delivery']}",
         "/donations/<int:donation_id>": first["donation"] and f"/donations/{first['donation']}",
+        "/admin/imports/<token>": first["import"] and f"/admin/imports/{first['import']}",
+        "/admin/imports/<token>/status": None,  # JSON, polled by the import page
     }
     paths = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):

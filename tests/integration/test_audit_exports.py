@@ -190,13 +190,11 @@ def test_a_pdf_repeats_the_table_header_on_every_page(client, engine, audit_coun
                             seal=None, tables=[exports.Table("t", "表", [exports.Column("n", "序号", "int")],
                                                              [(i,) for i in range(400)], 400)])
     with client.application.test_request_context():
-        from flask import render_template
+        from audit import pdf
 
-        html = render_template("report_pdf.html", doc=book, tables=[{"table": book.tables[0], "rows": book.tables[0].rows}],
-                               font="Noto Sans CJK SC", tz="Asia/Shanghai",
-                               cell=lambda c, v: exports.text_value(c.kind, v, grouped=True))
+        body = pdf.render(book, [book.tables[0].rows], tz="Asia/Shanghai", locale="zh_Hans_CN")
     path = tmp_path / "long.pdf"
-    path.write_bytes(exports.render_pdf(html))
+    path.write_bytes(body)
     pages = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
     pages = [p for p in pages if p.strip()]
     assert len(pages) > 2

@@ -126,13 +126,15 @@ def test_a_format_is_named_exactly_as_documented_or_refused(client, audit_county
 
 
 def test_a_pdf_is_refused_clearly_when_no_chinese_font_is_installed(client, audit_county, monkeypatch):
-    monkeypatch.setattr(exports, "_font", [None])
+    from audit import pdf
+
+    monkeypatch.setattr(pdf, "_font", [None])
     r = client.get("/api/v1/reports/expiry?format=pdf", headers=bearer(audit_county, "auditor"))
-    assert r.status_code == 503 and "fonts-noto-cjk" in r.get_json()["error"]["message"]
+    assert r.status_code == 503 and "fonts-wqy-microhei" in r.get_json()["error"]["message"]
 
 
 def test_a_pdf_of_too_many_lines_is_refused_pointing_to_csv(client, audit_county, monkeypatch):
-    monkeypatch.setattr(exports, "MAX_PDF_ROWS", 5)
+    monkeypatch.setitem(client.application.config, "PDF_MAX_ROWS", 5)
     r = client.get("/api/v1/reports/ledger?format=pdf", headers=bearer(audit_county, "auditor"))
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "format" and "CSV" in r.get_json()["error"]["message"]
     assert client.get("/api/v1/reports/ledger?format=csv", headers=bearer(audit_county, "auditor")).status_code == 200

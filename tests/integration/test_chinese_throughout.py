@@ -31,7 +31,7 @@ ALLOWED = {
 CODE = re.compile(r"^[A-Z]{1,4}$|^[A-Z0-9-]*\d[A-Z0-9-]*$|^[0-9a-f]*\d[0-9a-f]*$")
 
 PAGES = {
-    "admin": ["/", "/depots/C01", "/depots/T01", "/items", "/write-offs", "/incidents", "/admin/norms",
+    "admin": ["/", "/admin/imports", "/admin/import-names", "/depots/C01", "/depots/T01", "/items", "/write-offs", "/incidents", "/admin/norms",
               "/admin/levels", "/admin/settings", "/audit/", "/audit/expiry", "/audit/rotation", "/audit/sufficiency",
               "/audit/write-offs", "/orders", "/counts", "/transfer-requests", "/account/tokens"],
     "dispatcher": ["/", "/incidents", "/incidents/new", "/orders"],
