@@ -21,7 +21,7 @@ BASE_URL ?=
 run: install translations
 	$(BIN)/flask db upgrade
 	HOST='$(HOST)' PORT='$(PORT)' HTTPS='$(HTTPS)' BASE_URL='$(BASE_URL)' $(BIN)/flask demo --if-empty
-	HOST='$(HOST)' PORT='$(PORT)' HTTPS='$(HTTPS)' BASE_URL='$(BASE_URL)' $(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
+	DEMO=1 HOST='$(HOST)' PORT='$(PORT)' HTTPS='$(HTTPS)' BASE_URL='$(BASE_URL)' $(BIN)/gunicorn -c gunicorn.conf.py 'app:create_app()'
 
 test: dev system-deps translations postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

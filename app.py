@@ -4,7 +4,6 @@ gunicorn: ``gunicorn 'app:create_app()'``; CLI: ``flask --app app <command>``.
 """
 import os
 import secrets
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, request, send_from_directory
@@ -27,6 +26,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(_settings(app.instance_path))
     app.config.update(config or {})
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
     _init_ledger_keys(app)
     _init_auth(app)
@@ -38,7 +41,30 @@ def create_app(config: dict | None = None) -> Flask:
     security_headers.register(app)
     body_limits.register(app)
     _init_cli(app)
+    _warn_demo_passwords(app)
     return app
+
+
+def _warn_demo_passwords(app: Flask) -> None:
+    """Outside the demo, an account still with its demo password is said loudly at every start (and its logins
+    are refused: accounts.security.login)."""
+    import logging
+
+    import sqlalchemy as sa
+
+    from accounts.security import demo_passwords_in_use
+
+    if app.config["DEMO"]:
+        return
+    try:
+        found = demo_passwords_in_use(app.extensions["engine"])
+    except sa.exc.SQLAlchemyError:  # not migrated yet, or not reachable at start
+        return
+    if found:
+        logging.getLogger("reliefdepot.security").warning(
+            "!!! SECURITY: accounts %s still have the published demo passwords; this server is not the demo "
+            "(DEMO=1 is not set), so those logins are refused. Reset their passwords (系统管理 → 人员). !!!",
+            ", ".join(found))
 
 
 def _settings(instance_path: str) -> dict:
@@ -59,19 +85,37 @@ def _settings(instance_path: str) -> dict:
         # Report exports run in the background (audit/jobs.py): their files, and how long they are kept.
         "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(Path(instance_path) / "exports"),
         "EXPORT_KEEP_HOURS": float(env.get("EXPORT_KEEP_HOURS") or 24),
+        # Seconds the route planner may take for an incident's routes (transport.views.time_limit).
+        "ROUTE_TIME_LIMIT_SECONDS": int(env.get("ROUTE_TIME_LIMIT_SECONDS") or 5),
         "PDF_MAX_ROWS": int(env.get("PDF_MAX_ROWS") or 100_000),  # lines a report PDF may hold
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        # A keeper's phone stays logged in for a month; queued scans go with the device token meanwhile,
-        # and /account/tokens ends every login of a lost phone at once.
-        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
-        # Served over HTTPS (HTTPS=1, or SESSION_COOKIE_SECURE=1 behind a TLS proxy): the session, remember-me
-        # and language cookies are Secure, and answers carry Strict-Transport-Security (common/security_headers.py).
+        # Served over HTTPS (HTTPS=1, or SESSION_COOKIE_SECURE=1 behind a TLS proxy): the session and language
+        # cookies are Secure, and answers carry Strict-Transport-Security (common/security_headers.py).
         "HTTPS": serving.https(env) or env.get("SESSION_COOKIE_SECURE", "") == "1",
+        # Security (README, "Security"): logins, passwords and sessions (accounts/security.py). A browser login
+        # ends after SESSION_IDLE_MINUTES without a request and SESSION_LIFETIME_HOURS after it began (no
+        # "remember me"); a keeper's phone sends queued scans with its device token, revocable at /account/tokens.
+        "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_ADDRESS_MAX_FAILURES": _int(env, "LOGIN_ADDRESS_MAX_FAILURES", 5),
+        "LOGIN_WINDOW_MINUTES": _int(env, "LOGIN_WINDOW_MINUTES", 15),
+        "LOGIN_LOCK_MINUTES": _int(env, "LOGIN_LOCK_MINUTES", 15),
+        "PASSWORD_MIN_LENGTH": _int(env, "PASSWORD_MIN_LENGTH", 10),
+        "PASSWORD_MIN_CLASSES": _int(env, "PASSWORD_MIN_CLASSES", 3),
+        "PASSWORD_HISTORY": _int(env, "PASSWORD_HISTORY", 5),
+        "PASSWORD_MAX_AGE_DAYS": _int(env, "PASSWORD_MAX_AGE_DAYS", 90),
+        "SESSION_IDLE_MINUTES": _int(env, "SESSION_IDLE_MINUTES", 30),
+        "SESSION_LIFETIME_HOURS": _int(env, "SESSION_LIFETIME_HOURS", 12),
+        # At most this many browser logins of one account at once (0: no limit); a new one ends the oldest.
+        "SESSION_MAX_PER_ACCOUNT": _int(env, "SESSION_MAX_PER_ACCOUNT", 0),
+        "SECURITY_LOG_KEEP_DAYS": _int(env, "SECURITY_LOG_KEEP_DAYS", 180),
+        # Reverse proxies in front (nginx: 1) whose X-Forwarded-For names the client: the source address of the
+        # login locks and the security log. 0: the connection's address (behind a proxy, the proxy's own).
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        # The demo (`make run`, DEMO=1): the demo accounts log in with their published passwords. Anywhere else
+        # those passwords are refused and the start says so loudly.
+        "DEMO": env.get("DEMO", "") == "1",
         "SESSION_COOKIE_SECURE": serving.https(env) or env.get("SESSION_COOKIE_SECURE", "") == "1",
-        "REMEMBER_COOKIE_SECURE": serving.https(env) or env.get("SESSION_COOKIE_SECURE", "") == "1",
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "API_TITLE": "ReliefDepot API",
@@ -84,6 +128,10 @@ def _settings(instance_path: str) -> dict:
         "PUBLIC_API_ENDPOINTS": {"accounts_api.create_token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
                                  "swagger_ui_files"},
     }
+
+
+def _int(env, name: str, default: int) -> int:
+    return int(env.get(name) or default)
 
 
 def _kept_secret(path: Path) -> str:
@@ -192,6 +240,7 @@ def _init_api(app: Flask) -> None:
     from orders.returns import api as returns_api
     from orders import requests_api as transfer_requests_api
     from receiving import api as receiving_api
+    from transport import fleet_api
     from transport import api as transport_api
 
     api = Api(app)
@@ -200,7 +249,7 @@ def _init_api(app: Flask) -> None:
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (accounts_api.blp, inventory_api.blp, writeoffs_api.blp, counts_api.blp, dispatch_api.blp,
                       orders_api.blp, returns_api.blp, transfer_requests_api.blp, audit_api.blp,
-                      receiving_api.blp, transport_api.blp):
+                      receiving_api.blp, transport_api.blp, fleet_api.blp):
         csrf.exempt(blueprint)  # common.api asks for the CSRF token when a browser session is used
         api.register_blueprint(blueprint)
 
@@ -212,9 +261,11 @@ def _init_api(app: Flask) -> None:
 def _init_pages(app: Flask) -> None:
     from accounts.admin_views import bp as people_pages
     from inventory import catalog_views  # noqa: F401 (the depot and item pages, on the administrators' blueprint)
+    from registers import downloads  # noqa: F401 (the register template and export, on the same blueprint)
     from registers import views as register_views  # noqa: F401 (the import page, on the administrators' blueprint)
     from accounts.views import bp as accounts_pages
     from accounts import totp_views  # noqa: F401 (the second factor's pages, on the accounts blueprint)
+    from accounts.security_views import bp as security_log_pages
     from audit.views import bp as audit_pages
     from counts.views import bp as count_pages
     from dispatch.views import bp as dispatch_pages
@@ -227,10 +278,12 @@ def _init_pages(app: Flask) -> None:
     from receiving.views import bp as receiving_pages
     from donations.views import bp as donation_pages
     from scan.views import bp as scan_pages
+    from transport.views import bp as transport_pages
     from maps.views import bp as map_pages
 
     app.register_blueprint(accounts_pages)
     app.register_blueprint(people_pages)
+    app.register_blueprint(security_log_pages)
     app.register_blueprint(inventory_pages)
     app.register_blueprint(writeoff_pages)
     app.register_blueprint(label_pages)
@@ -243,6 +296,7 @@ def _init_pages(app: Flask) -> None:
     app.register_blueprint(audit_pages)
     app.register_blueprint(receiving_pages)
     app.register_blueprint(donation_pages)
+    app.register_blueprint(transport_pages)
     app.register_blueprint(map_pages)
 
 
@@ -251,6 +305,9 @@ def _init_cli(app: Flask) -> None:
     from inventory.cli import register
 
     register(app)
+    from accounts.cli import security_log
+
+    app.cli.add_command(security_log)
     app.cli.add_command(allocate)
     app.cli.add_command(demo)
     from registers.cli import import_registers
@@ -261,6 +318,9 @@ def _init_cli(app: Flask) -> None:
     app.cli.add_command(backup)
     app.cli.add_command(restore)
 
+    from registers.export_cli import export_registers
+
+    app.cli.add_command(export_registers)
     from transport.cli import plan_routes_command
 
     app.cli.add_command(plan_routes_command)

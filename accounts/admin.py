@@ -4,7 +4,8 @@ reactivate, reset a password. Plain values in, one transaction each, domain erro
 
 A new or reset password is a temporary one made here, returned once for the administrator to pass on, and
 the user must change it at their next login (``must_change_password``; ``change_own_password``). What a
-password must be is ``check_new_password``: the seam for stricter rules later.
+password must be is ``check_new_password`` (the rules of ``accounts.security.PasswordRules``). Role, depot,
+account and password changes are also written to the security log (``accounts.security``).
 """
 import secrets
 from datetime import datetime
@@ -13,6 +14,7 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts import services
+from accounts.security import PasswordRules, append_event, check_history, check_password, keep_in_history
 from accounts.models import AdminChange, ApiToken, KeeperDepot, User
 from common import clock
 from common.actor import ADMIN, KEEPER, ROLES, Actor
@@ -26,18 +28,10 @@ def temporary_password() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(12))
 
 
-def check_new_password(password: str, username: str) -> None:
-    """What a password a user chooses must be. Today only a length and not the username; stricter rules
-    (a later security issue) go here, and every place a user sets a password calls this."""
-    if len(password) < services.MIN_PASSWORD:
-        raise InvalidInput(f"password must be at least {services.MIN_PASSWORD} characters", field="password",
-                           message_code="password_too_short", params={"min": services.MIN_PASSWORD})
-    if len(password) > 200:
-        raise InvalidInput("password must be at most 200 characters", field="password",
-                           message_code="password_too_long", params={"max": 200})
-    if password.strip().lower() == username.lower():
-        raise InvalidInput("the password cannot be the username", field="password",
-                           message_code="password_is_username")
+def check_new_password(password: str, username: str, rules: PasswordRules | None = None) -> None:
+    """What a password a user chooses must be (``rules``: the app's settings; the defaults when not given):
+    length, character classes, not containing the username. Every place a user sets a password calls this."""
+    check_password(password, username, rules or PasswordRules())
 
 
 def _log(s: Session, actor: Actor, kind: str, subject: str, action: str, detail: str | None, at: datetime) -> None:
@@ -111,6 +105,8 @@ def create_user(engine, actor: Actor, *, username: str, display_name: str, role:
             s.add(KeeperDepot(user_id=user.id, depot_id=depot.id))
         _log(s, actor, "user", username, "created", f"{role}" + (f": {', '.join(d.code for d in bound)}" if bound else ""),
              now)
+        append_event(s, engine, "account", username=actor.username, at=now,
+                     detail=f"created {username} ({role})" + (f": {', '.join(d.code for d in bound)}" if bound else ""))
         uow.commit()
     return password
 
@@ -140,6 +136,8 @@ def update_user(engine, actor: Actor, username: str, *, display_name: str, role:
             actions.append("renamed")
         if role != user.role:
             _log(s, actor, "user", username, "role_changed", f"{user.role} → {role}", now)
+            append_event(s, engine, "role_change", username=actor.username, at=now,
+                         detail=f"{username}: {user.role} → {role}")
             user.role = role
             actions.append("role_changed")
         have = _bound(s, user.id)
@@ -149,6 +147,9 @@ def update_user(engine, actor: Actor, username: str, *, display_name: str, role:
             s.delete(s.get(KeeperDepot, (user.id, have[code])))
         for code in added:
             s.add(KeeperDepot(user_id=user.id, depot_id=wanted_codes[code]))
+        if added or removed:
+            append_event(s, engine, "depot_binding", username=actor.username, at=now,
+                         detail=f"{username}: + {', '.join(added) or '-'}; − {', '.join(removed) or '-'}")
         if added:
             _log(s, actor, "user", username, "depots_bound", ", ".join(added), now)
             actions.append("depots_bound")
@@ -182,6 +183,8 @@ def set_active(engine, actor: Actor, username: str, active: bool, now: datetime 
                 s.add(token)
         s.add(user)
         _log(s, actor, "user", username, "reactivated" if active else "deactivated", None, now)
+        append_event(s, engine, "account", username=actor.username, at=now,
+                     detail=f"{'reactivated' if active else 'deactivated'} {username}")
         uow.commit()
         return True
 
@@ -195,30 +198,47 @@ def reset_password(engine, actor: Actor, username: str, now: datetime | None = N
     with UnitOfWork(engine) as uow:
         s = uow.session
         user = _user(s, username, lock=True, uow=uow)
+        keep_in_history(s, user, now, HISTORY_KEPT)
         user.password_hash = generate_password_hash(password, method=services.PASSWORD_METHOD)
+        user.password_changed_at = now
         user.must_change_password = True
         user.session_epoch += 1
         s.add(user)
         _log(s, actor, "user", username, "password_reset", None, now)
+        append_event(s, engine, "password_reset", username=actor.username, at=now, detail=f"reset {username}")
         uow.commit()
     return password
 
 
-def change_own_password(engine, actor: Actor, current: str, new: str) -> None:
+HISTORY_KEPT = 24  # earlier hashes kept per user (PASSWORD_HISTORY may ask for at most this many)
+
+
+def change_own_password(engine, actor: Actor, current: str, new: str, rules: PasswordRules | None = None,
+                        now: datetime | None = None) -> None:
     """The signed-in user's own password: the current one, then a new one that passes ``check_new_password``
-    and differs from it. Clears the must-change flag. The login session's id stays valid."""
+    and is not the current one nor one of the last ``rules.history``. Clears the must-change flag and starts
+    the password's age. The login session's id stays valid."""
+    rules = rules or PasswordRules()
+    now = now or clock.now()
     with UnitOfWork(engine) as uow:
         s = uow.session
         user = s.get(User, actor.user_id)
         if user is None or not check_password_hash(user.password_hash, current or ""):
+            append_event(s, engine, "password_change", "failure", username=actor.username, at=now,
+                         detail="the current password was wrong")
+            uow.commit()
             raise InvalidInput("the current password is wrong", field="current", message_code="password_wrong")
-        check_new_password(new or "", user.username)
         if new == current:
             raise InvalidInput("the new password must differ from the current one", field="password",
                                message_code="password_unchanged")
+        check_new_password(new or "", user.username, rules)
+        check_history(s, user, new, rules)
+        keep_in_history(s, user, now, HISTORY_KEPT)
         user.password_hash = generate_password_hash(new, method=services.PASSWORD_METHOD)
         user.must_change_password = False
+        user.password_changed_at = now
         s.add(user)
+        append_event(s, engine, "password_change", username=actor.username, at=now)
         uow.commit()
 
 

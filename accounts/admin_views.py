@@ -5,13 +5,13 @@ field in the page's language, and nothing stored. A temporary password is shown 
 POST that made it, and never again."""
 import re
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from accounts import admin, totp
+from accounts import admin, security, totp
 from accounts.auth import login_required_page, require_actor
 from accounts.vocab import CHANGE_ACTIONS, ERROR_MESSAGES
 from common.actor import ADMIN, KEEPER, ROLES, Actor
@@ -94,7 +94,25 @@ def users():
         else:
             status = 422
     return render_template("admin_users.html", users=admin.list_users(eng, actor), form=form, created=created,
-                           changes=admin.recent_changes(eng, actor, "user")), status
+                           changes=admin.recent_changes(eng, actor, "user"), action_form=ActionForm(formdata=None),
+                           locked=security.locked(eng, security.login_rules(current_app.config), request_now())), status
+
+
+@bp.route("/admin/login-locks/unlock", methods=["POST"])
+@login_required_page
+def unlock():
+    """Ends the lock of an account (``username``) or a source address (``address``) after failed logins."""
+    actor = _admin()
+    form = ActionForm()
+    username = (request.form.get("username") or "").strip()[:64]
+    address = (request.form.get("address") or "").strip()[:64]
+    if not form.validate() or not (username or address):
+        flash(_("The form has expired; try again."), "error")
+        return redirect(url_for(".users"))
+    security.unlock(engine(), actor, username=username or None, address=None if username else address,
+                    now=request_now())
+    flash(_("%(who)s is unlocked and may try to log in again.", who=username or address), "success")
+    return redirect(url_for(".users"))
 
 
 @bp.route("/admin/users/<username>", methods=["GET", "POST"])
@@ -187,7 +205,7 @@ def reset_totp(username: str):
 
 @bp.route("/admin/security", methods=["GET", "POST"])
 @login_required_page
-def security():
+def security_settings():
     """Which roles must use two-step verification (TOTP) to log in."""
     actor = _admin()
     eng = engine()
@@ -199,6 +217,6 @@ def security():
             totp.set_required_roles(eng, actor, [r for r in request.form.getlist("roles") if r in ROLES])
             flash(_("Saved. A user of a chosen role without two-step verification is asked to set it up at their "
                     "next login."), "success")
-        return redirect(url_for(".security"))
+        return redirect(url_for(".security_settings"))
     return render_template("admin_security.html", roles=[(r, label("role", r)) for r in ROLES],
                            required=totp.required_roles(eng), action_form=ActionForm(formdata=None))

@@ -39,12 +39,19 @@ class MeSchema(Schema):
 def create_token(data):
     """Exchange a username and password (and a TOTP code, where the account has one) for a bearer token
 
+    Repeated failures lock the account and the source address for a while, as on the login page; the answer
+    (401) is the same for an unknown user, a wrong password and a lock. A password that must be changed first
+    (new, reset or too old) is answered 403 until it is changed on the change-password page.
+
     401 with `field` `totp` when the account has two-step verification and the code is missing, wrong or
     already used; 403 (`message_code` `totp_enrolment_required`) when the account's role requires two-step
     verification that the user has not set up yet (on the page /account/totp)."""
-    actor = services.authenticate(engine(), data["username"], data["password"])
-    if actor is None:
-        raise NotAuthenticated("wrong username or password", field="password")
+    from accounts.auth import PasswordChangeRequired
+    from accounts.views import login_with_password
+
+    actor = login_with_password(data["username"], data["password"], via="token")
+    if actor.must_change_password:
+        raise PasswordChangeRequired()
     need = totp.after_password(engine(), actor)
     if need == "enrol":
         raise Forbidden("this account's role requires two-step verification: set it up at /account/totp first",
@@ -53,7 +60,7 @@ def create_token(data):
         if not data.get("totp"):
             raise NotAuthenticated("this account has two-step verification: send the app's code as totp",
                                    field="totp", message_code="totp_missing")
-        if not totp.check(engine(), actor.user_id, data["totp"], request_now()):
+        if not totp.check_and_record(engine(), actor, data["totp"], request_now(), via="token"):
             raise NotAuthenticated("the totp code is wrong or was already used", field="totp",
                                    message_code="totp_wrong")
     return {"token": services.issue_token(engine(), actor.user_id, data["name"])}

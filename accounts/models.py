@@ -21,6 +21,9 @@ class User(SQLModel, table=True):
     session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Set by an administrator's password reset: every page sends the user to change it first (accounts.views).
     must_change_password: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # When the password was last set (null: before this was recorded, counted from created_at); too old a
+    # password must be changed at the next page (PASSWORD_MAX_AGE_DAYS, accounts.security).
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class KeeperDepot(SQLModel, table=True):
@@ -91,3 +94,65 @@ class TotpRecoveryCode(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True)
     code_hash: str = Field(max_length=64)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PasswordHistory(SQLModel, table=True):
+    """A user's earlier password hashes: a new password may not be one of the last few (accounts.security)."""
+
+    __tablename__ = "password_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    password_hash: str = Field(max_length=255)
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login (a page or the token endpoint): the username typed and the source address. Enough of
+    them within the window lock the account and the address (accounts.security). A successful login and an
+    administrator's unlock stop the rows counting for the account (``for_account``), an unlock of the address
+    for the address (``for_address``); rows older than any lock are deleted (the security log keeps the record)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (sa.Index("ix_login_failure_username_at", "username", "at"),
+                      sa.Index("ix_login_failure_address_at", "address", "at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    username: str = Field(max_length=64)
+    address: str = Field(max_length=64)
+    for_account: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    for_address: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+
+
+class SecurityEvent(SQLModel, table=True):
+    """The security audit trail (安全审计): append-only, every row bound to the one before by a hash (HMAC with the
+    ledger's current key when there is one), checked by ``flask security-log verify`` (accounts.security)."""
+
+    __tablename__ = "security_event"
+    __table_args__ = (sa.Index("ix_security_event_at", "at"), sa.Index("ix_security_event_kind", "kind"),
+                      sa.Index("ix_security_event_username", "username"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    kind: str = Field(max_length=32)
+    outcome: str = Field(max_length=16)  # success / failure / refused / locked / info
+    username: str | None = Field(default=None, max_length=64)  # who acted (or the name typed at a login)
+    address: str | None = Field(default=None, max_length=64)
+    detail: str | None = Field(default=None, max_length=1000)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)
+
+
+class LoginSession(SQLModel, table=True):
+    """A browser login, kept only while SESSION_MAX_PER_ACCOUNT limits the logins of an account at once: a new
+    login beyond the limit ends the oldest (``ended_at``), which its browser finds at its next request."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    sid: str = Field(max_length=64, unique=True)
+    login_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import ApiToken, KeeperDepot, User
+from accounts.security import append_event, password_expired
 from common import clock
 from common.actor import ADMIN, KEEPER, ROLES, Actor
 from common.db import WRITES, UnitOfWork, UTCDateTime, utcnow
@@ -21,10 +22,13 @@ MIN_PASSWORD = 8
 PASSWORD_METHOD = "scrypt"  # werkzeug's default; the test suite swaps in a cheap one for speed
 
 
-def actor_for(session: Session, user: User) -> Actor:
+def actor_for(session: Session, user: User, now: datetime | None = None,
+              max_age: timedelta | None = None) -> Actor:
+    """The user as an actor; ``must_change_password`` also when the password is older than ``max_age``."""
     depot_ids = frozenset(session.exec(select(KeeperDepot.depot_id).where(KeeperDepot.user_id == user.id)).all())
+    must_change = user.must_change_password or (now is not None and password_expired(user, now, max_age))
     return Actor(user_id=user.id, username=user.username, role=user.role, depot_ids=depot_ids,
-                 must_change_password=user.must_change_password)
+                 must_change_password=must_change)
 
 
 def add_user(uow, username: str, password: str, role: str, display_name: str | None = None,
@@ -41,7 +45,8 @@ def add_user(uow, username: str, password: str, role: str, display_name: str | N
     if depots and role != KEEPER:
         raise InvalidInput("only depot keepers are bound to depots", field="depots")
     user = User(username=username, display_name=display_name or username,
-                password_hash=generate_password_hash(password, method=PASSWORD_METHOD), role=role)
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD), role=role,
+                password_changed_at=clock.now())
     s.add(user)
     s.flush()
     for code in depots:
@@ -66,7 +71,8 @@ def session_id(engine, actor: Actor) -> str:
         return f"{actor.user_id}.{s.get(User, actor.user_id).session_epoch}"
 
 
-def actor_for_session(engine, session_id: str) -> Actor | None:
+def actor_for_session(engine, session_id: str, now: datetime | None = None,
+                      max_age: timedelta | None = None) -> Actor | None:
     """The actor of a login session, or None once the user is inactive or signed out everywhere."""
     user_id, _, epoch = session_id.partition(".")
     if not user_id.isdigit() or not (epoch or "0").isdigit():
@@ -75,7 +81,7 @@ def actor_for_session(engine, session_id: str) -> Actor | None:
         user = s.get(User, int(user_id))
         if user is None or not user.active or user.session_epoch != int(epoch or 0):
             return None
-        return actor_for(s, user)
+        return actor_for(s, user, now, max_age)
 
 
 def sign_out_everywhere(engine, actor: Actor, username: str, now) -> int:
@@ -94,6 +100,8 @@ def sign_out_everywhere(engine, actor: Actor, username: str, now) -> int:
         for token in live:
             token.revoked_at = now
             uow.session.add(token)
+        append_event(uow.session, engine, "token_revoke", username=actor.username, at=now,
+                     detail=f"signed out everywhere: {username}; {len(live)} tokens revoked")
         uow.commit()
         return len(live)
 
@@ -114,9 +122,11 @@ def issue_token(engine, user_id: int, name: str) -> str:
     """A new bearer token; only its hash is kept, so this is the one time it is seen."""
     token = "rd_" + secrets.token_urlsafe(32)
     with UnitOfWork(engine) as uow:
-        if uow.session.get(User, user_id) is None:
+        user = uow.session.get(User, user_id)
+        if user is None:
             raise NotFound("no such user", field="user")
         uow.session.add(ApiToken(user_id=user_id, name=name[:100] or "token", token_hash=_hash_token(token)))
+        append_event(uow.session, engine, "token_create", username=user.username, detail=f"token {name[:100]}")
         uow.commit()
     return token
 
@@ -138,6 +148,8 @@ def issue_device_token(engine, actor: Actor, device: str) -> tuple[str, str]:
             old.revoked_at = utcnow()
             uow.session.add(old)
         uow.session.add(ApiToken(user_id=actor.user_id, name=name, token_hash=_hash_token(token)))
+        append_event(uow.session, engine, "token_create", username=actor.username,
+                     detail=f"token {name}" + (f"; {len(earlier)} earlier revoked" if earlier else ""))
         uow.commit()
     return token, name
 
@@ -205,6 +217,7 @@ def revoke_token(engine, actor: Actor, token: str) -> None:
             raise Forbidden("you can revoke only your own tokens")
         api_token.revoked_at = utcnow()
         uow.session.add(api_token)
+        append_event(uow.session, engine, "token_revoke", username=actor.username, detail=f"token {api_token.name}")
         uow.commit()
 
 
@@ -251,6 +264,8 @@ def revoke_token_id(engine, actor: Actor, token_id: int, now: datetime | None = 
         if revoked_now:
             row.revoked_at = now or clock.now()
             s.add(row)
+            append_event(s, engine, "token_revoke", username=actor.username, at=now,
+                         detail=f"token {row.name} of {owner.username}")
         uow.commit()
         if revoked_now and row.user_id != actor.user_id:
             log.info("%s revoked token %s (%s) of %s", actor.username, row.id, row.name, owner.username)

@@ -139,8 +139,16 @@ def confirm(engine, actor: Actor, code: str, now: datetime) -> list[str]:
         row.confirmed_at, row.last_step = now, step
         s.add(row)
         codes = _new_recovery_codes(s, actor.user_id)
+        _record(uow, engine, "enrolled", actor.username, now)
         uow.commit()
     return codes
+
+
+def _record(uow, engine, what: str, username: str, now: datetime) -> None:
+    """The security log's row of an enrolment or a reset, in the same transaction as the change."""
+    from accounts.security import append_event
+
+    append_event(uow.session, engine, "second_factor", "success", username=username, detail=what, at=now)
 
 
 def _new_recovery_codes(s: Session, user_id: int) -> list[str]:
@@ -207,6 +215,17 @@ def check(engine, user_id: int, code: str, now: datetime) -> str | None:
         return "recovery"
 
 
+def check_and_record(engine, actor: Actor, code: str, now: datetime, via: str) -> str | None:
+    """``check``, recorded in the security log (``second_factor``, success or failure, the page or the token
+    endpoint, a code or a recovery code)."""
+    from accounts.security import record_security_event
+
+    used = check(engine, actor.user_id, code, now)
+    record_security_event(engine, "second_factor", "success" if used else "failure", username=actor.username,
+                          detail=f"{via}: {'recovery code' if used == 'recovery' else 'code'}", at=now)
+    return used
+
+
 # ---------------------------------------------------------------- administrators
 
 
@@ -225,5 +244,6 @@ def reset(engine, actor: Actor, username: str, now: datetime) -> bool:
         user.session_epoch += 1
         s.add(user)
         admin._log(s, actor, "user", username, "totp_reset", None, now)
+        _record(uow, engine, f"reset for {username}", actor.username, now)
         uow.commit()
     return True

@@ -50,7 +50,7 @@ def login_code():
     form, status = CodeForm(), 200
     if request.method == "POST":
         if form.validate():
-            used = totp.check(engine(), actor.user_id, form.code.data, request_now())
+            used = totp.check_and_record(engine(), actor, form.code.data, request_now(), via="page")
             if used:
                 if used == "recovery":
                     left = totp.status(engine(), actor.user_id)["recovery_codes_left"]

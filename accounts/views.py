@@ -1,7 +1,7 @@
 """Log in and out, and one's devices and tokens (HTML forms with CSRF tokens)."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from accounts import admin, services, totp
-from accounts.auth import SessionUser, bearer_token, login_required_page, require_actor
+from accounts import admin, security, services, totp
+from accounts.auth import SessionUser, bearer_token, end_stale_session, login_required_page, require_actor, start_session
 from common.actor import ADMIN
 from common.errors import DomainError
 from common.http import translated_message
@@ -35,16 +35,19 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        actor = services.authenticate(engine(), form.username.data, form.password.data)
-        if actor is not None:
+        try:
+            actor = login_with_password(form.username.data, form.password.data, via="page")
+        except security.LoginRefused:
+            # the same words whether the user is unknown, the password wrong or the account or address locked
+            flash(_("Wrong username or password, or too many failed attempts: try again later."), "error")
+            status = 401
+        else:
             need = totp.after_password(engine(), actor)
             if need == "code":  # the second factor before the login (accounts/totp_views.py)
                 session["totp_pending"] = {"user_id": actor.user_id, "next": _safe_next(request.args.get("next")),
                                            "since": request_now().isoformat(), "tries": 0}
                 return redirect(url_for("accounts.login_code"))
             return finish_login(actor, _safe_next(request.args.get("next")), enrol=need == "enrol")
-        flash(_("Wrong username or password."), "error")
-        status = 401
     elif request.method == "POST":
         status = 422
     return render_template("login.html", form=form), status
@@ -53,7 +56,8 @@ def login():
 def finish_login(actor, next_url: str, enrol: bool = False):
     """The session begins: after the password, or after the password and the second factor."""
     session.pop("totp_pending", None)
-    login_user(SessionUser(actor, services.session_id(engine(), actor)), remember=True)
+    login_user(SessionUser(actor, services.session_id(engine(), actor)))
+    start_session(actor)
     if enrol:  # the role requires a second factor the user has not set up: every page sends them to set it up
         session["totp_enrol"] = True
     if actor.must_change_password:
@@ -61,6 +65,14 @@ def finish_login(actor, next_url: str, enrol: bool = False):
     if enrol:
         return redirect(url_for("accounts.totp_setup", next=next_url))
     return redirect(next_url)
+
+
+def login_with_password(username: str, password: str, via: str):
+    """The login page's and the token endpoint's one way in (accounts.security.login with the app's settings)."""
+    config = current_app.config
+    return security.login(engine(), username, password, request.remote_addr or "?", security.login_rules(config),
+                          request_now(), demo=config["DEMO"], via=via,
+                          password_max_age=security.password_rules(config).max_age)
 
 
 # ---------------------------------------------------------------- one's own password
@@ -71,10 +83,14 @@ OPEN_WHILE_MUST_CHANGE = {"accounts.change_password", "accounts.logout", "accoun
 OPEN_WHILE_ENROLLING = OPEN_WHILE_MUST_CHANGE | {"accounts.totp_setup"}
 
 
+bp.before_app_request(end_stale_session)  # first: a stale login ends before anything reads it
+
+
 @bp.before_app_request
 def _must_change_password():
-    """A user whose password an administrator reset is sent to change it from every page first (the JSON API
-    with a token is not a login and is left alone)."""
+    """A user whose password is new (first login), was reset by an administrator or is older than the maximum age
+    is sent to change it from every page first (the JSON API with a token is not a login and is left alone; with a
+    login session it answers 403: accounts.auth.api_guard)."""
     if request.endpoint in OPEN_WHILE_MUST_CHANGE or request.path.startswith("/api/") or bearer_token():
         return None
     if current_user.is_authenticated and current_user.actor.must_change_password:
@@ -100,7 +116,8 @@ def change_password():
     if request.method == "POST":
         if form.validate():
             try:
-                admin.change_own_password(engine(), actor, form.current.data, form.password.data)
+                admin.change_own_password(engine(), actor, form.current.data, form.password.data,
+                                          security.password_rules(current_app.config), now=request_now())
             except DomainError as e:
                 field = getattr(form, e.field or "", None)
                 if field is None:
@@ -110,11 +127,16 @@ def change_password():
                 flash(_("Your password is changed."), "success")
                 return redirect(_safe_next(request.args.get("next")))
         status = 422
-    return render_template("account_password.html", form=form, must_change=actor.must_change_password), status
+    return render_template("account_password.html", form=form, must_change=actor.must_change_password,
+                           rules=security.password_rules(current_app.config)), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        security.record_security_event(engine(), "logout", username=current_user.actor.username, at=request_now())
+        if session.get("sid"):
+            security.close_session(engine(), session.pop("sid"), request_now())
     logout_user()
     session.pop("totp_enrol", None)
     return redirect(url_for("accounts.login"))

@@ -9,6 +9,7 @@ people (administrators, dispatchers, auditors).
 """
 from zoneinfo import ZoneInfo
 
+from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -145,5 +146,7 @@ def incident_export(incident_id: int, fmt: str):
     """The incident's full tables as XLSX or PDF, for those who may read the incident page."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}", field="format")
-    doc = incident_document(*incident_figures(require_actor(), incident_id))
+    actor = require_actor()
+    doc = incident_document(*incident_figures(actor, incident_id))
+    web.record_export(actor, f"incident {incident_id}", fmt, request.args)
     return web.xlsx_response(doc) if fmt == "xlsx" else web.pdf_response(doc)

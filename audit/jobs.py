@@ -26,6 +26,7 @@ from audit import exports, web
 from audit.models import ExportJob
 from common import background, clock
 from common.actor import Actor
+from accounts.security import append_event
 from common.db import UnitOfWork
 from common.errors import DomainError, InvalidInput, NotFound
 from common.http import translated_message
@@ -82,6 +83,8 @@ def start(engine, actor: Actor, report: str, fmt: str, args, locale: str, now: d
                         stage="layout" if fmt == "pdf" else "rows", host=HOST, pid=os.getpid(), heartbeat_at=now,
                         created_at=now, expires_at=now + keep_for(app))
         uow.session.add(job)
+        append_event(uow.session, engine, "export", username=actor.username, at=now,
+                     detail=f"{report} {fmt} (background job); filters: {query or 'none'}")
         uow.commit()
         job_id, token = job.id, job.token
     thread = threading.Thread(target=_run, args=(app, job_id, actor, request.url_root), daemon=True,

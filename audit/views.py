@@ -51,7 +51,8 @@ def _check_fonts(state) -> None:
 @login_required_page
 def index():
     actor = require_actor()
-    return render_template("audit_index.html", titles=_titles(), reads_ledger=actor.reads_everything)
+    return render_template("audit_index.html", titles=_titles(), reads_ledger=actor.reads_everything,
+                           current_actor_role=actor.role)
 
 
 @bp.route(f"/<any({NAMES}):name>")

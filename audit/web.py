@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, request, stream_with_context
 
+from accounts import security
 from audit import documents, exports, movements, reports
 from audit.reports import Filters
 from common.actor import Actor
@@ -177,11 +178,20 @@ def export(name: str, args, actor: Actor, fmt: str) -> Response:
     report page runs exports in the background instead, ``audit.jobs``)."""
     encoding = check(name, args, fmt, actor)
     doc = document(name, args, actor, fmt)
+    record_export(actor, name, fmt, args)
     if fmt == "csv":
         return csv_response(doc, encoding)
     if fmt == "xlsx":
         return xlsx_response(doc)
     return pdf_response(doc)
+
+
+def record_export(actor: Actor, report: str, fmt: str, args, how: str = "direct") -> None:
+    """Every export is in the security log: who, which report, in which format, with which filters."""
+    from audit.jobs import filters_query
+
+    security.record_security_event(engine(), "export", username=actor.username, at=request_now(),
+                                   detail=f"{report} {fmt} ({how}); filters: {filters_query(args) or 'none'}")
 
 
 def total_rows(doc: exports.Document) -> int | None:

@@ -14,7 +14,8 @@ from pathlib import Path
 from bench import log, utc_stamp
 
 # Each entry is a module of this package exposing run() -> str (a markdown section). In report order.
-BENCHMARKS = ["ledger", "planning", "allocation", "routing", "labels", "scan", "exports", "pdf", "orders", "pages"]
+BENCHMARKS = ["ledger", "planning", "allocation", "routing", "labels", "scan", "exports", "pdf", "orders", "pages",
+              "imports"]
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 

@@ -53,11 +53,14 @@ NOT_PAGES = {
     "audit.export_file": "an export's finished file",
     "audit.incident_export": "an incident's tables as XLSX or PDF",
     "audit.seal_file": "a text file",
+    "people.register_template": "an XLSX workbook (the register template)",
+    "people.register_export": "an XLSX workbook (every depot, item, shelter and lot in stock)",
     "counts.variance_pdf": "a PDF",
     "dispatch.plan_file": "a JSON file",
     "dispatch.problem_file": "a JSON file",
     "orders.label": "a PDF",
     "orders.waybill_pdf": "a PDF",
+    "transport.routes_problem": "a JSON file",
     "scan.service_worker": "JavaScript",
     "writeoffs.photo": "an image",
     "labels.scan_lot": "a redirect to the stock card or the scanning page",
@@ -89,6 +92,7 @@ class Context:
     count: int | None
     shelter: str
     extra: dict = field(default_factory=dict)
+    vehicle: str | None = None
 
 
 def pages(c: Context) -> list[tuple[str, str, str]]:
@@ -137,8 +141,9 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("accounts.tokens", "admin", "/account/tokens"),
         ("accounts.change_password", "keeper", "/account/password"),
         ("accounts.totp_setup", "keeper", "/account/totp"),
-        ("people.security", "admin", "/admin/security"),
+        ("people.security_settings", "admin", "/admin/security"),
         ("people.users", "admin", "/admin/users"),
+        ("security_log.events", "auditor", "/security-log"),
         ("people.user", "admin", "/admin/users/keeper"),
         ("people.depots", "admin", "/admin/depots"),
         ("people.depot", "admin", f"/admin/depots/{c.town}"),
@@ -156,6 +161,9 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("dispatch.admin_shelters", "admin", "/admin/shelters"),
         ("dispatch.admin_shelter_edit", "admin", f"/admin/shelters/{c.shelter}"),
         ("dispatch.admin_travel", "admin", "/admin/travel"),
+        ("transport.vehicles", "admin", "/admin/vehicles"),
+        ("transport.vehicles", "dispatcher", "/admin/vehicles"),
+        ("transport.routes", "dispatcher", f"/incidents/{c.incident}/routes"),
         ("maps.page", "dispatcher", "/map"),
         ("maps.page", "keeper", "/map"),
         ("maps.incident_map", "dispatcher", f"/incidents/{c.incident}/map"),
@@ -164,6 +172,8 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("maps.data", "dispatcher", f"/map/data.json?incident={c.incident}&item={c.item}"),
         ("maps.tile_settings", "admin", "/admin/map-tiles"),
     ]
+    if c.vehicle:
+        rows.append(("transport.vehicle", "admin", f"/admin/vehicles/{c.vehicle}"))
     if c.order:
         rows.append(("orders.order", "dispatcher", f"/orders/{c.order}"))
     if c.count:
@@ -206,6 +216,12 @@ def _county_database():
     now = datetime.now(timezone.utc)
     load_demo(engine, now.date())
     load_dispatch_demo(engine)
+    from common.db import UnitOfWork
+    from transport.demo import load_vehicles_in
+
+    with UnitOfWork(engine) as uow:
+        load_vehicles_in(uow, now)
+        uow.commit()
     with Session(engine) as s:
         dispatcher = actor_for(s, s.exec(select(User).where(User.username == "dispatcher")).one())
         admin_actor = actor_for(s, s.exec(select(User).where(User.username == "admin")).one())
@@ -240,6 +256,7 @@ def _context(engine, town: str, village: str) -> Context:
         count = one("SELECT id FROM count_session ORDER BY id LIMIT 1")
         county = one("SELECT code FROM depot WHERE tier = 'county' ORDER BY id LIMIT 1")
         shelter = one("SELECT code FROM shelter ORDER BY id LIMIT 1")
+        vehicle = one("SELECT plate FROM vehicle ORDER BY id LIMIT 1")
         sizes = {"depots": one("SELECT count(*) FROM depot"), "lots": one("SELECT count(*) FROM lot"),
                  "lines": one("SELECT count(*) FROM movement"),
                  "people": one("SELECT sum(people) FROM affected_site WHERE incident_id = :i", i=incident),
@@ -247,7 +264,7 @@ def _context(engine, town: str, village: str) -> Context:
                  "orders": one("SELECT count(*) FROM transfer_order WHERE incident_id = :i", i=incident),
                  "lot_lines": one("SELECT count(*) FROM movement m JOIN lot l ON l.id = m.lot_id WHERE l.code = :l",
                                   l=lot)}
-    return Context(county, town, village, lot, item, incident, order, count, shelter, sizes)
+    return Context(county, town, village, lot, item, incident, order, count, shelter, sizes, vehicle)
 
 
 # ---------------------------------------------------------------- measuring
@@ -264,7 +281,7 @@ def _app(url: str):
     keys.close()
     os.unlink(keys.name)  # made with a key on start
     application = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "LEDGER_KEYS": keys.name,
-                              "BASE_URL": "http://bench"})
+                              "BASE_URL": "http://bench", "DEMO": True})
 
     @application.get(BARE)
     @login_required_page

@@ -9,6 +9,7 @@ from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
 from common.errors import BadQuery, DomainError, InvalidInput
 from common.http import translated_message
+from accounts.security import record_security_event
 from common.web import engine, request_now, request_today
 from counts import documents, rules, services
 from counts.models import STATUSES
@@ -237,5 +238,8 @@ def cancel(count_id: int):
 @bp.route("/<int:count_id>/variance.pdf")
 @login_required_page
 def variance_pdf(count_id: int):
-    sheet = services.variance(engine(), require_actor(), count_id)
+    actor = require_actor()
+    sheet = services.variance(engine(), actor, count_id)
+    record_security_event(engine(), "export", username=actor.username, at=request_now(),
+                          detail=f"count variance {rules.reference(count_id)} pdf (direct)")
     return documents.pdf_response(sheet, request_now(), current_app.config["TIMEZONE"])

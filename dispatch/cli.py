@@ -72,6 +72,9 @@ def demo(if_empty):
     with UnitOfWork(engine) as uow:  # all of it or nothing: a failed load leaves the database empty
         load_demo_in(uow, today)
         load_dispatch_demo_in(uow)
+        from transport.demo import load_vehicles_in  # the CLI gathers every package's demo; dispatch never does
+
+        load_vehicles_in(uow, clock.now())
         uow.commit()
     totals = summary(engine)
     click.echo(f"{totals['depots']} depots, {totals['items']} items, {totals['lots']} lots, {totals['units']} units")

@@ -414,6 +414,10 @@ def plan_file(incident_id: int):
 
 
 def _json_attachment(doc: dict, filename: str) -> Response:
+    from accounts.security import record_security_event
+
+    record_security_event(engine(), "export", username=_reader().username, at=request_now(),
+                          detail=f"{filename} (direct)")
     body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

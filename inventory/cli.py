@@ -48,12 +48,14 @@ def user():
 @click.option("--depot", "depots", multiple=True, help="Depot code a keeper keeps (repeat for several).")
 @click.option("--name", "display_name", default=None)
 def user_create(username, role, password, depots, display_name):
+    from accounts.security import check_password, password_rules
     from accounts.services import add_user
     from common.db import UnitOfWork
 
     try:
         with UnitOfWork(_engine()) as uow:
             add_user(uow, username, password, role, display_name=display_name, depots=list(depots))
+            check_password(password, username, password_rules(current_app.config))  # the rules of every new password
             uow.commit()
     except DomainError as e:
         raise click.ClickException(f"{e.field}: {e.message}" if e.field else e.message)

@@ -122,6 +122,48 @@ def receive_in(uow, ctx: Context, quantity: int, lot: str | None = None, new_lot
     return _receive_into(uow, ctx, target, quantity)
 
 
+BULK_CHUNK = 2000  # rows per multi-row statement (well under SQLite's and PostgreSQL's bound-parameter limits)
+
+
+def receive_new_lots(uow, ctx: Context, entries: list[tuple[NewLot, int, str | None]]) -> int:
+    """Many new lots, each with one receipt, in a caller's transaction: what ``receive_in(new_lot=…)`` writes for
+    each — the lot, one hash-chained ``receive`` line (note per entry, reference from ``ctx``), the lot's balance
+    and chain head — in a few multi-row statements instead of six statements a lot (the register import's
+    opening balances, issue #12). The caller has checked the lots as ``_create_lot`` would: codes given,
+    well-formed and free, storage mode and partner, dates, price; a code taken meanwhile fails the transaction on
+    the unique index. Answers the number of lines written."""
+    if not entries:
+        return 0
+    c = _connection(uow)
+    depots = {code: i for i, code in c.execute(sa.select(DEPOT.c.id, DEPOT.c.code).where(
+        DEPOT.c.code.in_({new.depot for new, _, _ in entries})))}
+    items = dict(c.execute(sa.select(ITEM.c.code, ITEM.c.id).where(ITEM.c.code.in_({new.item for new, _, _ in entries}))).all())
+    for code, depot_id in depots.items():
+        ctx.actor.require_stock_change(depot_id, code)
+    keyring = ledger_keys.of(uow.engine)
+    for start in range(0, len(entries), BULK_CHUNK):
+        chunk = entries[start:start + BULK_CHUNK]
+        c.execute(sa.insert(LOT), [dict(code=new.code, item_id=items[new.item], depot_id=depots[new.depot],
+                                        quantity=0, received_on=new.received_on, expires_on=new.expires_on,
+                                        storage_mode=new.storage_mode, partner=new.partner, source=new.source,
+                                        unit_price_cents=new.unit_price_cents, shelf=new.shelf,
+                                        chain_head=chain.GENESIS, created_at=ctx.now) for new, _, _ in chunk])
+        ids = dict(c.execute(sa.select(LOT.c.code, LOT.c.id).where(LOT.c.code.in_([new.code for new, _, _ in chunk]))).all())
+        lines, heads = [], []
+        for new, quantity, note in chunk:
+            change = ledger.receive(ledger.LotState(new.code, 0, new.expires_on), quantity)
+            fields = dict(kind=change.kind, lot_id=ids[new.code], depot_id=depots[new.depot], item_id=items[new.item],
+                          quantity=change.quantity, balance_after=change.balance_after, user_id=ctx.actor.user_id,
+                          created_at=ctx.now, reason=change.reason, note=note, reference=ctx.reference,
+                          idempotency_key=None, counterpart_id=None)
+            line_hash = chain.line_hash(chain.GENESIS, fields, keyring.current_key)
+            lines.append({**fields, "prev_hash": chain.GENESIS, "hash": line_hash, "key_id": keyring.current})
+            heads.append({"lot_id": fields["lot_id"], "new_quantity": change.balance_after, "new_head": line_hash})
+        c.execute(sa.insert(MOVEMENT), lines)
+        c.execute(_SET_LOT, heads)
+    return len(entries)
+
+
 def _receive_into(uow, ctx: Context, target: LockedLot, quantity: int) -> Line:
     ctx.actor.require_stock_change(target.depot_id, target.depot_code)
     return _write(uow, ctx, target, ledger.receive(_state(target), quantity))

@@ -96,7 +96,7 @@ def build(*, depots: list[dict], units: dict[str, int], coverage: dict[str, floa
         "sites": sites,
         "lines": lines,
         "orders": shown_orders,
-        # Vehicle routes (planned and active): filled by transport.routes_view.routes_for_map once that lands.
+        # Vehicle routes (transport.routes_view.routes_for_map): plate, state, points, labels, stops.
         "routes": routes,
         "unplaced": unplaced,
     }

@@ -21,6 +21,7 @@ from maps import figures
 from orders import services as orders
 from orders.models import TransferLine, TransferOrder
 from orders.rules import PARTLY_RECEIVED, SHIPPED
+from transport.routes_view import routes_for_map
 
 INCIDENT_READERS = (ADMIN, DISPATCHER, AUDITOR)
 NEWEST_INCIDENTS = 10  # incidents drawn when none is chosen: the newest ones
@@ -74,8 +75,10 @@ def map_data(engine, actor: Actor, today: date, *, tier: str | None = None, item
         {c for i in drawn for ln in i["lines"] for c in (ln["from"], ln["to"])}
     with Session(engine) as s:
         places = _places(s, codes)
+        # vehicle routes of the incidents drawn (keepers see the orders coming to them, not the fleet's routes)
+        routes = [r for i in newest[:NEWEST_INCIDENTS] for r in routes_for_map(s, i)] if sees_incidents else []
     data = figures.build(depots=depots, units=units, coverage=coverage, shelters=shelters, incidents=drawn,
-                         orders=in_transit, routes=[], places=places, tier=tier, item=item, incident=incident)
+                         orders=in_transit, routes=routes, places=places, tier=tier, item=item, incident=incident)
     data["incidents_more"] = more
     return data
 

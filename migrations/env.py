@@ -15,6 +15,7 @@ import orders.models  # noqa: F401
 import receiving.models  # noqa: F401
 import registers.models  # noqa: F401
 import donations.models  # noqa: F401
+import transport.models  # noqa: F401
 from common.db import make_engine
 
 config = context.config

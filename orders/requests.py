@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from accounts.models import User
+from accounts.security import append_event
 from common.actor import ADMIN, DISPATCHER, Actor
 from common.errors import DomainError, Forbidden, InsufficientStock, InvalidInput, NotFound, Problems
 from inventory import fefo
@@ -214,6 +215,8 @@ def approve(engine, actor: Actor, now: datetime, today: date, request_id: int, *
             req.decided_by, req.decided_at = actor.user_id, now
             s.add_all([req, *(line for line, _ in planned)])
             s.flush()
+            append_event(s, engine, "approval", username=actor.username, at=now,
+                         detail=f"transfer request {request_code(req.id)} approved: order {order.code}")
             return {"id": req.id, "order": order.code}
 
         return stock.once_in(uow, _ctx(actor, now, idempotency_key), "transfer_request_approve",

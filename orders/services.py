@@ -24,6 +24,7 @@ from sqlmodel import Session, func, select
 
 from accounts.models import User
 from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER, Actor
+from accounts.security import append_event
 from common.db import UnitOfWork
 from common.errors import (DomainError, Forbidden, InsufficientStock, InvalidInput, LotExpired, NotFound, Problems,
                            WrongDepot)
@@ -139,6 +140,8 @@ def _approve(uow, actor: Actor, now: datetime, incident_id: int, plan_id: int) -
     c.execute(sa.insert(TransferEvent.__table__), [
         _event_row(actor, now, ids[code], "approved", {"plan": plan_id, "norm_version": plan.norm_version_id,
                                                         "lines": len(rows)}) for code, rows in line_rows.items()])
+    append_event(uow.session, uow.engine, "approval", username=actor.username, at=now,
+                 detail=f"plan {plan_id} of incident {incident_id} approved: orders {', '.join(line_rows)}"[:1000])
     return {"incident": incident_id, "plan": plan_id, "norm_version": plan.norm_version_id,
             "approved_by": actor.username, "approved_at": now.isoformat(), "codes": list(line_rows)}
 

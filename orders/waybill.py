@@ -1,6 +1,6 @@
 """The printable waybill (调拨单/运单) of one transfer order: an A4 PDF in Chinese with the order's code and its
 QR (``<BASE_URL>/o/<code>``), source, destination, lines with their lots, quantities, units, weight and volume,
-the vehicle (an empty 车辆 field until vehicles are assigned) and boxes for the signatures of handing over and
+the vehicle (the plates of the vehicles whose routes carry it; empty until then) and boxes for the signatures of handing over and
 receiving.
 
 WeasyPrint with the CJK font the label sheets use (``labels.sheets.chinese_font``, found through fontconfig and
@@ -14,6 +14,10 @@ from inventory.models import Item
 from labels import payloads, sheets
 from orders import services
 
+# Functions (session, order code) -> plates of the vehicles carrying the order: transport registers its reader here
+# (orders never imports transport); with none registered, or no vehicle yet, the 车辆 field stays empty.
+vehicle_readers: list = []
+
 
 def document(engine, actor: Actor, code: str, base: str) -> dict:
     """What the waybill prints, readable by whoever may read the order. The lots are those picked once picking
@@ -22,6 +26,7 @@ def document(engine, actor: Actor, code: str, base: str) -> dict:
     order = services.get(engine, actor, code)
     with Session(engine) as s:
         items = {i.code: i for i in s.exec(select(Item).where(Item.code.in_([x["item"] for x in order["lines"]]))).all()}
+        plates = [plate for read in vehicle_readers for plate in read(s, order["code"])]
     picked: dict[str, dict[str, dict]] = {}
     for p in order["picks"]:
         lots = picked.setdefault(p["item"], {})
@@ -36,7 +41,7 @@ def document(engine, actor: Actor, code: str, base: str) -> dict:
                       "volume_m3": load * (item.volume_m3 or 0)})
     return {**order, "waybill_lines": lines, "qr_url": payloads.order_url(base, order["code"]),
             "weight_kg": sum(x["weight_kg"] for x in lines), "volume_m3": sum(x["volume_m3"] for x in lines),
-            "units": sum(x["load"] for x in lines), "vehicle": None}
+            "units": sum(x["load"] for x in lines), "vehicle": "、".join(plates) or None}
 
 
 def pdf(html: str) -> bytes:

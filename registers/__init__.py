@@ -8,4 +8,7 @@ or depot names nearest to a name a register writes. ``importing`` checks the row
 run) and commits them through the ledger; ``cli`` is ``flask --app app import``. ``aliases``
 remembers the names an administrator matched by hand (read by every dry run and commit); ``jobs`` and ``views``
 are the administrators' import page (upload, dry run in the background with progress, report, commit).
+``master`` adds shelter sheets, edits of what a row finds by code and lots named by code; ``workbook`` writes the
+template and the export (one layout the import reads back: the round trip), served by ``downloads`` (admin URLs)
+and ``export_cli`` (``flask --app app export-registers``).
 """

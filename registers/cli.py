@@ -103,11 +103,17 @@ def _print(full: dict, committed: bool) -> None:
             verb = "created" if committed else "would create"
             click.echo(f"  {sh['sheet']} [{sh['kind']}]: {sh['accepted']} accepted, {sh['units']} units, "
                        f"{len(sh['rejected'])} rejected; {verb} {len(made['depots'])} depots, {len(made['items'])} "
-                       f"items, {len(made['lots'])} lots")
+                       f"items, {len(made['shelters'])} shelters, {len(made['lots'])} lots; "
+                       f"{len(sh['changes'])} changed")
             for d in made["depots"]:
                 click.echo(f"    + depot {d['code']} {d['name']} ({d['tier']})")
             for i in made["items"]:
                 click.echo(f"    + item {i['code']} {i['name']} ({i['unit']})")
+            for x in made["shelters"]:
+                click.echo(f"    + shelter {x['code']} {x['name']} ({x['town']})")
+            for c in sh["changes"]:
+                changed = ", ".join(f"{k} → {v}" for k, v in c["changes"].items())
+                click.echo(f"    ~ {c['kind']} {c['code']}: {changed}")
             for r in sh["rejected"]:
                 click.echo(f"    ! row {r['row'] or '—'} · {r['column'] or '—'} · {_reason(r)}")
     if not committed:

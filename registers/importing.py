@@ -50,6 +50,7 @@ from inventory import services as stock
 from inventory.catalog import PARENT_TIER, DepotFields, ItemFields, add_depot, add_item
 from inventory.codes import CODE_PATTERN
 from inventory.models import Depot, Item, Lot
+from registers import master
 from registers.headers import normalise
 from registers.models import NameAlias, RegisterImport
 from registers.names import closest
@@ -117,6 +118,8 @@ class SheetPlan:
     depots: list[DepotFields] = field(default_factory=list)
     items: list[ItemFields] = field(default_factory=list)
     lots: list[NewStock] = field(default_factory=list)
+    shelters: list[master.ShelterFields] = field(default_factory=list)
+    changes: list[master.Change] = field(default_factory=list)  # depots, items, shelters found and edited
 
     def reject(self, row: int | None, column: str | None, code: str, **params) -> None:
         self.rejected.append({"row": row, "column": column, "code": code, "params": params,
@@ -134,6 +137,9 @@ class FilePlan:
 class _Catalog:
     """Depots and items as the database holds them, and as the plan so far would add them."""
 
+    renames = 0  # bumped by an edit that renames a depot or item (the name indexes are then rebuilt)
+    _indexes: dict | None = None
+
     def __init__(self, s: Session):
         self.depots = {}  # code → SimpleNamespace(code, name, tier, kind, parent)
         rows = s.exec(select(Depot)).all()
@@ -142,11 +148,27 @@ class _Catalog:
             self.depots[d.code] = SimpleNamespace(code=d.code, name=d.name, tier=d.tier, kind=d.kind,
                                                   parent=by_id.get(d.parent_id), closed=d.closed_at is not None)
         self.items = {i.code: SimpleNamespace(code=i.code, name=i.name_zh, unit=i.unit) for i in s.exec(select(Item))}
+        self.lots = {code: (item, depot, expires, quantity) for code, item, depot, expires, quantity in s.exec(
+            select(Lot.code, Item.code, Depot.code, Lot.expires_on, Lot.quantity).join(Item, Item.id == Lot.item_id)
+            .join(Depot, Depot.id == Lot.depot_id))}
         # names matched by hand (registers.aliases): (kind, normalised name) → a code, or None = create the item
         self.aliases = {(a.kind, a.key): a.target for a in s.exec(select(NameAlias))}
-        self.lots = {code: (item, depot, expires) for code, item, depot, expires in s.exec(
-            select(Lot.code, Item.code, Depot.code, Lot.expires_on).join(Item, Item.id == Lot.item_id)
-            .join(Depot, Depot.id == Lot.depot_id).where(Lot.code.startswith("IMP-")))}
+        self.master = master.load(s)  # attributes compared by edits, and the shelters
+
+    def _named(self, kind: str) -> dict:
+        """Normalised name → the depots (or items) of that name, in the catalog's order: one dict lookup a row
+        instead of a scan normalising every name (a 100,000-row register, issue #12)."""
+        pool = self.depots if kind == "depots" else self.items
+        key = (len(pool), self.renames)
+        if self._indexes is None:
+            self._indexes = {}
+        cached = self._indexes.get(kind)
+        if cached is None or cached[0] != key:
+            index = {}
+            for x in pool.values():
+                index.setdefault(normalise(x.name), []).append(x)
+            cached = self._indexes[kind] = (key, index)
+        return cached[1]
 
     def depot(self, text: str | None) -> SimpleNamespace | None:
         if not text:
@@ -154,10 +176,10 @@ class _Catalog:
         if text in self.depots:
             return self.depots[text]
         key = normalise(text)
-        found = next((d for d in self.depots.values() if normalise(d.name) == key), None)
-        if found is None and self.aliases.get(("depot", key)):
-            found = self.depots.get(self.aliases[("depot", key)])
-        return found
+        found = self._named("depots").get(key)
+        if not found and self.aliases.get(("depot", key)):
+            return self.depots.get(self.aliases[("depot", key)])
+        return found[0] if found else None
 
     def item(self, code: str | None, name: str | None, spec: str | None) -> SimpleNamespace | None:
         if code and code in self.items:
@@ -166,7 +188,7 @@ class _Catalog:
             return None
         keys = [normalise(_full_name(name, spec))] + ([normalise(name)] if spec else [])
         for key in keys:
-            found = [i for i in self.items.values() if normalise(i.name) == key]
+            found = self._named("items").get(key, [])
             if len(found) == 1:
                 return found[0]
         for key in keys:
@@ -233,14 +255,14 @@ def _plan(s: Session, files, depot: str | None, today: date, progress=None) -> l
                 plan.rejected.append({"row": r.row, "column": r.column, "code": r.code, "params": r.params,
                                       "message": r.message})
             header = {c.field: c.header for c in sheet.columns if c.field}
-            if plan.kind == "shelters":
-                plan.reject(None, None, "import_shelters_not_yet")
-            for row in sheet.rows if plan.kind != "shelters" else []:
+            for row in sheet.rows:
                 before = len(plan.rejected)
                 if plan.kind == "depots":
                     _depot_row(plan, catalog, row.row_number, row.values, header)
                 elif plan.kind == "items":
                     _item_row(plan, catalog, row.row_number, row.values, header)
+                elif plan.kind == "shelters":
+                    master.shelter_row(plan, catalog, row.row_number, row.values, header)
                 else:
                     _stock_row(plan, catalog, row.row_number, row.values, header, default_depot, reference,
                                filename, today)
@@ -288,7 +310,7 @@ def _depot_row(plan: SheetPlan, catalog: _Catalog, row: int, values: dict, heade
             plan.reject(row, header.get("tier") if tier and tier != existing.tier else header.get("parent"),
                         "import_depot_differs", depot=existing.name, code=existing.code,
                         tier=existing.tier, parent=existing.parent or "—")
-        else:
+        elif not master.depot_edits(plan, catalog, existing, values, header, row, by_code=bool(code)):
             plan.unchanged += 1
         return
     if tier is None:
@@ -343,7 +365,7 @@ def _item_row(plan: SheetPlan, catalog: _Catalog, row: int, values: dict, header
         if unit and normalise(unit) != normalise(existing.unit):
             plan.reject(row, header.get("unit"), "import_item_differs", item=existing.name, code=existing.code,
                         unit=existing.unit)
-        else:
+        elif not master.item_edits(plan, catalog, existing, values, header, row, by_code=bool(code)):
             plan.unchanged += 1
         return
     full = _full_name(name, spec)
@@ -368,7 +390,10 @@ def _item_row(plan: SheetPlan, catalog: _Catalog, row: int, values: dict, header
             return
     else:
         code = catalog.next_item_code()
-    plan.items.append(ItemFields(code=code, name_zh=full, name_en=full, category=category, unit=unit))
+    name_en = _text(values, "name_en", 100, plan, row, header)
+    if values.get("name_en") and name_en is None:
+        return
+    plan.items.append(ItemFields(code=code, name_zh=full, name_en=name_en or full, category=category, unit=unit))
     catalog.items[code] = SimpleNamespace(code=code, name=full, unit=unit)
 
 
@@ -434,19 +459,25 @@ def _stock_row(plan: SheetPlan, catalog: _Catalog, row: int, values: dict, heade
             plan.reject(row, header.get("unit_price"), "import_price_bad", value=values["unit_price"],
                         max=f"{MAX_UNIT_PRICE:,}")
             return
-    expires = values.get("expiry")
-    if expires is not None and expires < today:
+    expires, received = values.get("expiry"), values.get("received_on") or today
+    if values.get("lot_code") and master.lot_named(plan, catalog, row, values, header, item, depot, expires):
+        return
+    if received > today or (expires is not None and expires < received):
+        plan.reject(row, header.get("received_on"), "import_received_bad", received=received.isoformat(),
+                    expires=expires.isoformat() if expires else "—")
+        return
+    if expires is not None and expires < today and not values.get("lot_code"):
         plan.reject(row, header.get("expiry") or header.get("shelf_life_months"), "import_expired",
                     date=expires.isoformat())
         return
-    lot_code = f"{reference}-{plan.index}-{row}"
+    lot_code = values.get("lot_code") or f"{reference}-{plan.index}-{row}"
     if lot_code in catalog.lots:
-        same = catalog.lots[lot_code] == (item.code, depot.code, expires)
+        same = catalog.lots[lot_code][:3] == (item.code, depot.code, expires)
         plan.reject(row, None, "import_row_imported" if same else "import_lot_differs", lot=lot_code)
         return
-    catalog.lots[lot_code] = (item.code, depot.code, expires)
+    catalog.lots[lot_code] = (item.code, depot.code, expires, quantity)
     note = filename if not values.get("lot") else f"{filename} · 批号 {values['lot']}"
-    plan.lots.append(NewStock(stock.NewLot(item=item.code, depot=depot.code, received_on=today, expires_on=expires,
+    plan.lots.append(NewStock(stock.NewLot(item=item.code, depot=depot.code, received_on=received, expires_on=expires,
                                            code=lot_code, storage_mode=mode,
                                            partner=partner if mode != "physical" else None, source="purchase",
                                            unit_price_cents=price), quantity, note[:500]))
@@ -468,7 +499,9 @@ def report(plans: list[FilePlan]) -> dict:
                                 "lots": [{"code": n.lot.code, "item": n.lot.item, "depot": n.lot.depot,
                                           "quantity": n.quantity,
                                           "expires_on": n.lot.expires_on.isoformat() if n.lot.expires_on else None}
-                                         for n in sh.lots]},
+                                         for n in sh.lots],
+                                "shelters": [{"code": x.code, "name": x.name, "town": x.town} for x in sh.shelters]},
+                    "changes": [{"kind": c.kind, "code": c.code, "changes": c.changes} for c in sh.changes],
                     "rejected": sh.rejected} for sh in p.sheets]} for p in plans]}
 
 
@@ -514,9 +547,9 @@ def commit(engine, files, actor: Actor, depot: str | None = None, now: datetime 
                     add_depot(uow, f)
                 for f in sh.items:
                     add_item(uow, f)
-                for new in sh.lots:
-                    ctx = stock.Context(actor=actor, now=now, today=today, reference=p.reference, note=new.note)
-                    stock.receive_in(uow, ctx, new.quantity, new_lot=new.lot)
+                master.apply(uow, sh)
+                ctx = stock.Context(actor=actor, now=now, today=today, reference=p.reference)
+                stock.receive_new_lots(uow, ctx, [(new.lot, new.quantity, new.note) for new in sh.lots])
                 counts["depots"] += len(sh.depots)
                 counts["items"] += len(sh.items)
                 counts["lots"] += len(sh.lots)

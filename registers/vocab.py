@@ -59,7 +59,14 @@ ERROR_MESSAGES = {
     "import_expired": _l("The stock expired on %(date)s; expired stock is not taken in."),
     "import_row_imported": _l("This row is already in stock as lot %(lot)s."),
     "import_lot_differs": _l("Lot %(lot)s exists with other values than this row."),
-    "import_shelters_not_yet": _l("Shelter sheets are not imported yet."),
+    "import_town_unknown": _l("No town station is named %(town)s. Closest: %(candidates)s."),
+    "import_shelter_town_missing": _l("Give the town of shelter %(shelter)s (所属乡镇)."),
+    "import_shelter_place_missing": _l("Give the latitude and longitude of shelter %(shelter)s."),
+    "import_shelter_code_taken": _l("Code %(code)s is already a depot's."),
+    "import_lot_balance_differs": _l("Lot %(lot)s holds %(held)s, not %(quantity)s: an import never changes the "
+                                     "balance of a lot in stock; count the lot (盘点) instead."),
+    "import_received_bad": _l("The received date %(received)s is after today or after the expiry date "
+                              "(%(expires)s)."),
 }
 
 FIELD_NAMES = {
@@ -86,6 +93,10 @@ FIELD_NAMES = {
     "lat": _l("Latitude"),
     "lon": _l("Longitude"),
     "unit_price": _l("Unit price"),
+    "lot_code": _l("Lot code"),
+    "received_on": _l("Received on"),
+    "town": _l("Town"),
+    "name_en": _l("English name"),
     "note": _l("Note"),
 }
 

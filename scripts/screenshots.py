@@ -59,7 +59,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="reliefdepot-shots-") as tmp:
         url = f"sqlite:///{os.path.join(tmp, 'demo.db')}"
         upgrade(url)
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": os.urandom(16).hex(), "BASE_URL": "http://127.0.0.1"})
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": os.urandom(16).hex(), "BASE_URL": "http://127.0.0.1",
+                          "DEMO": True})
         engine = app.extensions["engine"]
         now = clock.now()
         load_demo(engine, clock.local_today(now, app.config["TIMEZONE"]), now)

@@ -103,12 +103,20 @@ def db_url(request, tmp_path):
     return url
 
 
+# The security rules that tests not about them would trip over by moving the clock hours or months ahead, or by
+# many wrong logins from one address: relaxed here. The tests of these rules (tests/integration/
+# test_security_login.py, the lock in tests/browser/test_browser_people.py) run with the real defaults.
+LENIENT_SECURITY = {"LOGIN_MAX_FAILURES": 10_000, "LOGIN_ADDRESS_MAX_FAILURES": 10_000,
+                    "SESSION_IDLE_MINUTES": 10 * 365 * 24 * 60, "SESSION_LIFETIME_HOURS": 10 * 365 * 24,
+                    "PASSWORD_MAX_AGE_DAYS": 0}
+
+
 @pytest.fixture
 def app(db_url, tmp_path):
     from app import create_app
 
     app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret",
-                      "BASE_URL": "http://testserver"})
+                      "BASE_URL": "http://testserver", **LENIENT_SECURITY})
     yield app
     app.extensions["engine"].dispose()
 

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from accounts.models import User
 from common.actor import ADMIN, Actor
+from accounts.security import append_event
 from common.db import UnitOfWork
 from common.errors import DomainError, Forbidden, IdempotencyKeyReused, InvalidInput, NotFound
 from inventory import ledger, services
@@ -195,6 +196,8 @@ def approve(engine, actor: Actor, now: datetime, today: date, request_id: int, d
         req.status, req.decided_by, req.decided_at = "approved", actor.user_id, now
         req.document_no, req.movement_id = document_no, entries[0]["id"]
         answer = _save(uow, req)
+        append_event(uow.session, engine, "approval", username=actor.username, at=now,
+                     detail=f"write-off {reference_of(req.id)} approved: {lot_code} × {req.quantity}, {document_no}")
         uow.commit()
         return {**answer, "entries": entries}
 
@@ -210,6 +213,8 @@ def reject(engine, actor: Actor, now: datetime, request_id: int, reason: str) ->
             raise InvalidInput("the reason is at most 500 characters", field="reason")
         req.status, req.decided_by, req.decided_at, req.decision_note = "rejected", actor.user_id, now, reason
         answer = _save(uow, req)
+        append_event(uow.session, engine, "approval", "refused", username=actor.username, at=now,
+                     detail=f"write-off {reference_of(req.id)} rejected")
         uow.commit()
         return answer
 

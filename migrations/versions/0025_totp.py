@@ -1,7 +1,7 @@
 """second factor (TOTP)
 
 Revision ID: 0025
-Revises: 0022 (0021 on branch sechttp before it merged main)
+Revises: 0026 (0021 as assigned; re-chained when branch sechttp merged main)
 Create Date: 2026-12-05 23:00:00
 
 The second factor of a login (``accounts.totp``): a user's TOTP secret (``user_totp``) and their one-time
@@ -17,7 +17,7 @@ import common.db
 
 
 revision: str = '0025'
-down_revision: Union[str, None] = '0022'
+down_revision: Union[str, None] = '0026'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -78,12 +78,6 @@
     L.control.scale({ imperial: false }).addTo(map);
     var points = [], focus = [];  // focus: what an incident's map is fitted to (its sites, lines and orders)
 
-    (data.routes || []).forEach(function (r) {  // vehicle routes, once the transport package gives them
-      if (!r.points || r.points.length < 2) return;
-      L.polyline(r.points, { className: "map-route", color: "#5b2a86", weight: 3 }).addTo(map)
-        .bindPopup(popup(messages.route, r.plate, [[messages.orderState, r.state || ""]]));
-      points = points.concat(r.points);
-    });
     data.lines.forEach(function (ln) {
       L.polyline(ln.path, { className: "map-line planned", color: "#0b5cad", weight: 7, opacity: 0.3 })
         .addTo(map).bindPopup(popup(messages.line, ln.from + " → " + ln.to, [
@@ -102,6 +96,16 @@
         ], [links.order && links.order + encodeURIComponent(o.code), messages.openOrder]));
       points = points.concat(o.path);
       if (data.filters.incident) focus = focus.concat(o.path);
+    });
+    (data.routes || []).forEach(function (r) {  // vehicle routes (transport.routes_view), drawn over the lines so that a click finds them
+      if (!r.points || r.points.length < 2) return;
+      L.polyline(r.points, { className: "map-route", color: "#5b2a86", weight: 3 }).addTo(map)
+        .bindPopup(popup(messages.route, r.plate, [
+          [messages.orderState, messages.routeState[r.state] || r.state],
+          [messages.routeStops, r.stops.join("、")],
+        ]));
+      points = points.concat(r.points);
+      if (data.filters.incident) focus = focus.concat(r.points);
     });
     data.shelters.forEach(function (s) {
       L.circleMarker(s.at, { className: "map-shelter", radius: 5, color: "#0b5cad", weight: 2, fillColor: "#ffffff", fillOpacity: 1 })

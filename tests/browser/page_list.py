@@ -27,6 +27,9 @@ def load_demo(engine, today: date, now: datetime) -> None:
     with UnitOfWork(engine) as uow:
         load_demo_in(uow, today)
         load_dispatch_demo_in(uow)
+        from transport.demo import load_vehicles_in
+
+        load_vehicles_in(uow, now)
         uow.commit()
     with Session(engine) as s:
         actors = {u.username: actor_for(s, u) for u in s.exec(select(User)).all()}
@@ -41,6 +44,10 @@ def load_demo(engine, today: date, now: datetime) -> None:
     plan_id = plan.get("id") or plan.get("plan_id")
     if plan_id:
         orders.approve_plan(engine, actors["dispatcher"], now, incident_id=incident_id, plan_id=plan_id)
+    from transport import fleet, incident_routes
+
+    fleet.call_in(engine, actors["dispatcher"], incident_id, ["鲁H10001", "鲁H10002", "鲁H20001"], now)
+    incident_routes.plan(engine, actors["dispatcher"], incident_id, now, time_limit_seconds=1)
     counts.start(engine, actors["keeper"], now, depot="T01")
     from receiving import service as receiving
 
@@ -92,6 +99,7 @@ def page_paths(app, engine) -> list[str]:
         first["item"] = one("select min(code) from item")
         first["delivery"] = one("select min(id) from delivery")
         first["donation"] = one("select min(id) from donation")
+        first["vehicle"] = one("select min(plate) from vehicle")
         first["import"] = one("select min(token) from import_job")
     instances = {
         "/depots/<code>": first["depot"] and f"/depots/{first['depot']}",
@@ -113,6 +121,8 @@ def page_paths(app, engine) -> list[str]:
         "/admin/items/<code>": first["item"] and f"/admin/items/{first['item']}",
         "/deliveries/<int:delivery_id>": first["delivery"] and f"/deliveries/{first['delivery']}",
         "/donations/<int:donation_id>": first["donation"] and f"/donations/{first['donation']}",
+        "/admin/vehicles/<plate>": first["vehicle"] and f"/admin/vehicles/{first['vehicle']}",
+        "/incidents/<int:incident_id>/routes": first["incident"] and f"/incidents/{first['incident']}/routes",
         "/admin/imports/<token>": first["import"] and f"/admin/imports/{first['import']}",
         "/admin/imports/<token>/status": None,  # JSON, polled by the import page
     }

@@ -33,6 +33,17 @@ def map_server(app, engine, county):
     server.server_close()
 
 
+def plan_a_route(engine, county, mapped, monkeypatch):
+    """A truck at C1 called in for the incident and its route planned (by the plain planner of the storage tests)."""
+    from tests.integration.transport_helpers import add_vehicle, greedy_plan
+    from transport import fleet, incident_routes
+
+    monkeypatch.setattr(incident_routes, "default_planner", lambda: greedy_plan)
+    add_vehicle(engine, county, "鲁A11111")
+    fleet.call_in(engine, county.dispatcher, mapped.incident, ["鲁A11111"], NOW)
+    incident_routes.plan(engine, county.dispatcher, mapped.incident, NOW)
+
+
 def outside_requests(page, base):
     """Every request the page makes to anywhere but the app."""
     seen = []
@@ -41,7 +52,8 @@ def outside_requests(page, base):
     return seen
 
 
-def test_with_no_tile_server_the_map_draws_depots_sites_and_lines_on_a_plain_background(map_server, desktop, phone):
+def test_with_no_tile_server_the_map_draws_depots_sites_and_lines_on_a_plain_background(map_server, desktop, phone,
+                                                                                      engine, county, monkeypatch):
     base, mapped = map_server
     page = desktop
     outside = outside_requests(page, base)
@@ -67,12 +79,20 @@ def test_with_no_tile_server_the_map_draws_depots_sites_and_lines_on_a_plain_bac
     expect(popup).to_contain_text("储备达标")
     popup.get_by_role("link", name="打开库点").click()
     expect(page).to_have_url(f"{base}/depots/C1")
-    # an order in transit leads to the order
     page.goto(f"{base}/incidents/{mapped.incident}/map")
     expect(page.locator("#map[data-state=ready]")).to_be_visible()
+    # an order in transit leads to the order
     page.locator("#map path.map-line.transit").first.click(force=True)
     link = page.locator(".leaflet-popup-content a.map-popup-link")
     expect(link).to_have_attribute("href", re.compile(r"^/orders/DO-"))
+    # a truck called in and its route planned: the incident's map draws it, its popup names the truck
+    plan_a_route(engine, county, mapped, monkeypatch)
+    page.goto(f"{base}/incidents/{mapped.incident}/map")
+    expect(page.locator("#map[data-state=ready]")).to_be_visible()
+    expect(page.locator("#map path.map-route")).to_have_count(1)
+    page.locator("#map path.map-route").click(force=True)
+    expect(page.locator(".leaflet-popup-content")).to_contain_text("鲁A11111")
+    expect(page.locator(".leaflet-popup-content")).to_contain_text("计划")
     assert outside == []
 
     # a keeper on a phone: their depots and the order leaving their town, no incident
@@ -136,9 +156,11 @@ def tile_server():
     server.close()
 
 
-def test_with_a_tile_server_set_by_an_administrator_the_map_loads_its_tiles(map_server, tile_server, desktop):
-    base, _ = map_server
+def test_with_a_tile_server_set_by_an_administrator_the_map_loads_its_tiles(map_server, tile_server, desktop, engine,
+                                                                           county, monkeypatch):
+    base, mapped = map_server
     page = desktop
+    plan_a_route(engine, county, mapped, monkeypatch)
     log_in(page, base, "admin", "admin-pass")
     page.goto(f"{base}/admin/map-tiles")
     page.fill("#url", "tiles.example.cn/{z}/{x}/{y}.png")
@@ -157,6 +179,7 @@ def test_with_a_tile_server_set_by_an_administrator_the_map_loads_its_tiles(map_
     assert loaded.count() >= 4
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("县测绘院测试瓦片")
     expect(page.locator("#map path.map-depot")).to_have_count(5)  # drawn over the tiles
+    expect(page.locator("#map path.map-route")).to_have_count(1)
     asked = [TILE.match(p) for p in tile_server.requests]
     assert asked and all(asked), tile_server.requests
     assert {int(m.group(1)) for m in asked} <= set(range(5, 14))  # the zoom fitted to the county

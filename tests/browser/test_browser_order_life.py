@@ -33,6 +33,7 @@ def demo_server(app, runner, engine):
     from common.actor import KEEPER
     from common.db import UnitOfWork
 
+    app.config["DEMO"] = True  # served as `make run` serves the demo: its accounts log in with their demo passwords
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     with UnitOfWork(engine) as uow:

@@ -48,8 +48,8 @@ def test_an_administrator_creates_a_keeper_who_must_change_the_password(live_ser
     keeper.goto(live_server + "/depots/T2")  # every page sends them back until they change it
     expect(keeper).to_have_url(re.compile(r"/account/password"))
     keeper.get_by_label("当前密码").fill(password)
-    keeper.get_by_label("新密码", exact=True).fill("zhao-own-2026")
-    keeper.get_by_label("再次输入新密码").fill("zhao-own-2026")
+    keeper.get_by_label("新密码", exact=True).fill("Own-pass-2026")
+    keeper.get_by_label("再次输入新密码").fill("Own-pass-2026")
     keeper.get_by_role("button", name="修改密码").click()
     expect(keeper.get_by_role("status").first).to_contain_text("密码已修改")
     keeper.goto(live_server + "/depots/T2")
@@ -58,3 +58,35 @@ def test_an_administrator_creates_a_keeper_who_must_change_the_password(live_ser
 
     page.goto(live_server + "/admin/users/zhao")
     expect(page.locator("#changes")).to_contain_text("T2")
+
+
+def test_failed_logins_lock_the_account_with_the_same_message_and_an_administrator_unlocks_it(live_server, desktop,
+                                                                                              phone, app):
+    # this test is about the rule: the defaults of app.py, not the suite's lenient settings (tests/conftest.py)
+    app.config.update(LOGIN_MAX_FAILURES=5, LOGIN_ADDRESS_MAX_FAILURES=5, LOGIN_WINDOW_MINUTES=15, LOGIN_LOCK_MINUTES=15)
+    log_in(desktop, live_server, "admin", "admin-pass")  # before the failures: they lock this address too
+    phone.goto(live_server + "/login")
+    for attempt in range(6):
+        phone.get_by_label("用户名").fill("keeper2")
+        phone.get_by_label("密码").fill(f"guess-{attempt}")
+        phone.get_by_role("button", name="登录").click()
+        expect(phone.get_by_role("alert")).to_contain_text("用户名或密码错误，或失败次数过多：请稍后再试。")
+    phone.get_by_label("用户名").fill("keeper2")
+    phone.get_by_label("密码").fill("keeper2-pass")  # the right password: refused in the same words while locked
+    phone.get_by_role("button", name="登录").click()
+    expect(phone).to_have_url(re.compile(r"/login"))
+    expect(phone.get_by_role("alert")).to_contain_text("用户名或密码错误，或失败次数过多：请稍后再试。")
+
+    desktop.goto(live_server + "/admin/users")
+    locked = desktop.locator("#locked")
+    expect(locked.locator('tr[data-username="keeper2"]')).to_be_visible()
+    assert fits_the_screen(desktop)
+    locked.locator('tr[data-username="keeper2"]').get_by_role("button", name="解锁").click()
+    expect(desktop.get_by_role("status").first).to_contain_text("keeper2 已解锁")
+    desktop.locator('#locked tr[data-address]').get_by_role("button", name="解锁").click()
+    expect(desktop.locator("#locked")).to_have_count(0)
+
+    phone.get_by_label("用户名").fill("keeper2")
+    phone.get_by_label("密码").fill("keeper2-pass")
+    phone.get_by_role("button", name="登录").click()
+    expect(phone).not_to_have_url(re.compile(r"/login"))

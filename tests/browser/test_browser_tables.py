@@ -86,7 +86,7 @@ def demo_server(sqlite_template, tmp_path_factory, compiled_catalogs):
     path = tmp_path_factory.mktemp("tables") / "demo.db"
     shutil.copy(sqlite_template, path)
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test-secret",
-                      "BASE_URL": "http://testserver"})
+                      "BASE_URL": "http://testserver", "DEMO": True})
     engine = app.extensions["engine"]
     load_demo(engine, TODAY, NOW)
     paths = page_paths(app, engine)

@@ -18,7 +18,7 @@ NOW = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)
 # Words in Latin letters a Chinese page may show, and why.
 ALLOWED = {
     "ReliefDepot", "English",  # the product's name; the language switch names the other language in it
-    "API", "CSV", "XLSX", "PDF", "QR", "GBK", "UTF",  # formats and interfaces, written so in Chinese too
+    "API", "CSV", "XLSX", "PDF", "QR", "GBK", "UTF", "JSON",  # formats and interfaces, written so in Chinese too
     "Excel", "WPS",  # the spreadsheet programs an export is chosen for (GBK（旧版 Excel / WPS）)
     "admin", "dispatcher", "keeper", "keeper2", "auditor",  # the demo accounts' user names
     "kg", "ml", "m", "L", "h", "km",  # units of measure (物资名 瓶装饮用水（550ml×24）, 重量 kg)
@@ -33,10 +33,12 @@ CODE = re.compile(r"^[A-Z]{1,4}$|^[A-Z0-9-]*\d[A-Z0-9-]*$|^[0-9a-f]*\d[0-9a-f]*$
 PAGES = {
     "admin": ["/", "/admin/imports", "/admin/import-names", "/depots/C01", "/depots/T01", "/items", "/write-offs", "/incidents", "/admin/norms",
               "/admin/levels", "/admin/settings", "/audit/", "/audit/expiry", "/audit/rotation", "/audit/sufficiency",
-              "/audit/write-offs", "/orders", "/counts", "/transfer-requests", "/account/tokens"],
+              "/audit/write-offs", "/orders", "/counts", "/transfer-requests", "/account/tokens",
+              "/admin/vehicles", "/admin/vehicles/鲁H6A580"],
     "dispatcher": ["/", "/incidents", "/incidents/new", "/orders"],
     "keeper": ["/", "/depots/T01", "/scan", "/write-offs", "/write-offs/new", "/counts", "/orders", "/labels/depots/T01"],
-    "auditor": ["/", "/audit/", "/audit/ledger", "/audit/expiry", "/audit/sufficiency", "/audit/integrity"],
+    "auditor": ["/", "/audit/", "/audit/ledger", "/audit/expiry", "/audit/sufficiency", "/audit/integrity",
+                "/security-log"],
 }
 PASSWORDS = {"admin": "demo-admin-2026", "dispatcher": "demo-dispatch-2026", "keeper": "demo-keeper-2026",
              "auditor": "demo-audit-2026"}
@@ -80,7 +82,8 @@ def english_words(html: str) -> set[str]:
 
 
 @pytest.fixture
-def demo(runner, engine):
+def demo(app, runner, engine):
+    app.config["DEMO"] = True  # served as `make run` serves the demo: its accounts log in with their demo passwords
     assert runner.invoke(args=["demo"]).exit_code == 0
     from accounts.models import User
     from common.actor import Actor
@@ -102,7 +105,7 @@ def test_the_chinese_pages_show_no_english_words_for_any_role(client, demo):
         client._cookies.clear() if hasattr(client, "_cookies") else None
         assert login(client, role, PASSWORDS[role]).status_code == 302
         extra = [f"/lots/{demo['lot']}", f"/incidents/{demo['incident']}", f"/audit/stock-card?lot={demo['lot']}",
-                 f"/labels/lots/{demo['lot']}"] if role == "admin" else []
+                 f"/labels/lots/{demo['lot']}", f"/incidents/{demo['incident']}/routes"] if role == "admin" else []
         for path in pages + extra:
             r = client.get(path + ("&" if "?" in path else "?") + "lang=zh_Hans_CN")
             assert r.status_code == 200, (role, path, r.status_code)

@@ -77,6 +77,8 @@ def test_user_create_hashes_the_password_and_binds_depots(runner, engine, county
     assert bad.exit_code == 1 and "depots: no depot with code NOPE" in bad.output
     short = runner.invoke(args=["user", "create", "wu", "--role", "auditor"], input="short\nshort\n")
     assert short.exit_code == 1 and "at least 8" in short.output
+    simple = runner.invoke(args=["user", "create", "wu", "--role", "auditor"], input="onlyletters\nonlyletters\n")
+    assert simple.exit_code == 1 and "password: password must mix at least 3 of" in simple.output
 
 
 def test_passwords_are_hashed_with_scrypt_outside_the_test_suite(engine, monkeypatch):

@@ -150,3 +150,30 @@ def test_an_administrator_sets_the_tile_server_and_the_map_data_carries_it(app, 
     assert save_tiles(dispatcher, "", "").status_code == 403
     assert save_tiles(client, "", "").status_code == 302  # back to a plain background
     assert data(client)["tiles"] is None
+
+
+def test_the_map_draws_an_incidents_vehicle_routes_for_dispatchers_and_not_for_keepers(client, engine, county, mapped,
+                                                                                       monkeypatch):
+    from sqlmodel import Session
+
+    from tests.integration.transport_helpers import add_vehicle, greedy_plan
+    from transport import fleet, incident_routes
+    from transport.routes_view import routes_for_map
+
+    monkeypatch.setattr(incident_routes, "default_planner", lambda: greedy_plan)
+    add_vehicle(engine, county, "鲁A11111")
+    fleet.call_in(engine, county.dispatcher, mapped.incident, ["鲁A11111"], NOW)
+    planned = incident_routes.plan(engine, county.dispatcher, mapped.incident, NOW)
+    stops = [s["stop"] for v in planned["vehicles"] for s in v["stops"]]
+    assert stops  # the county depot's orders go on the truck
+    with Session(engine) as s:
+        expected = routes_for_map(s, mapped.incident)
+    login(client, "dispatcher", "dispatcher-pass")
+    for query in (f"?incident={mapped.incident}", ""):
+        routes = data(client, query)["routes"]
+        assert [r["plate"] for r in routes] == ["鲁A11111"]
+        assert routes[0]["stops"] == stops and routes[0]["points"] == expected[0]["points"]
+        assert len(routes[0]["points"]) >= 3  # out from C1, the stops, back
+    client.get("/logout")
+    login(client, "keeper", "keeper-pass")
+    assert data(client)["routes"] == []

@@ -82,7 +82,7 @@ def test_every_message_of_the_pages_has_a_chinese_translation():
     translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog
                   if m.id and m.string and all(m.string if isinstance(m.string, tuple) else [m.string])
                   and not m.fuzzy}
-    assert "Depot tree" in wanted and "Wrong username or password." in wanted
+    assert "Depot tree" in wanted and "Wrong username or password, or too many failed attempts: try again later." in wanted
     assert sorted(wanted - translated) == []
 
 
@@ -141,14 +141,14 @@ def test_a_login_without_the_csrf_token_is_rejected(client, county):
 def test_a_wrong_password_is_refused_with_a_message_in_chinese(client, county):
     r = client.post("/login", data={"username": "admin", "password": "wrong-pass", "csrf_token": csrf_token(client)})
     assert r.status_code == 401
-    assert "用户名或密码错误。" in text(r)
+    assert "用户名或密码错误，或失败次数过多：请稍后再试。" in text(r)
     assert client.get("/").status_code == 302
 
 
 def test_a_wrong_password_is_refused_in_english_on_an_english_page(client, county):
     client.get("/login?lang=en")
     r = client.post("/login", data={"username": "admin", "password": "wrong-pass", "csrf_token": csrf_token(client)})
-    assert r.status_code == 401 and "Wrong username or password." in text(r)
+    assert r.status_code == 401 and "Wrong username or password, or too many failed attempts" in text(r)
 
 
 def test_an_empty_login_form_names_the_missing_fields(client, county):
