@@ -69,6 +69,12 @@ def test_enrolment_then_every_login_asks_for_a_fresh_code_or_a_recovery_code_onc
     password_step(client)
     r = client.post("/login/code", data={"code": codes[0], "csrf_token": csrf_token(client, "/login/code")})
     assert r.status_code == 401  # each recovery code works once
+    with engine.connect() as c:  # each step is in the security log (accounts.security)
+        events = c.execute(sa.text("select outcome, detail from security_event where kind = 'second_factor' "
+                                   "and username = 'keeper' order by id")).all()
+    assert [tuple(e) for e in events] == [("success", "enrolled"), ("failure", "page: code"), ("failure", "page: code"),
+                                          ("success", "page: code"), ("success", "page: recovery code"),
+                                          ("failure", "page: code")]
 
 
 def test_five_wrong_codes_send_the_user_back_to_the_password(client, engine, county):
@@ -122,6 +128,8 @@ def test_an_administrator_resets_a_lost_phone_and_the_change_log_says_so(client,
         assert c.execute(sa.text("select action from admin_change where subject = 'keeper'")).scalars().all() == [
             "totp_reset"]
         assert c.execute(sa.text("select count(*) from totp_recovery_code")).scalar_one() == 0
+        assert c.execute(sa.text("select username, detail from security_event where kind = 'second_factor' "
+                                 "order by id desc limit 1")).one() == ("admin", "reset for keeper")
     other = client.application.test_client()
     r = login(other, "keeper", "keeper-pass")
     assert r.status_code == 302 and not r.headers["Location"].endswith("/login/code")
