@@ -14,7 +14,7 @@ from common.http import register_error_handlers
 from common.inputs import register_input_checks
 from common.limits import IdConverter
 from common.secret_files import kept_file
-from common import serving
+from common import body_limits, security_headers, serving
 
 LOCALES = ("zh_Hans_CN", "en")
 
@@ -38,6 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     _init_pages(app)
     register_input_checks(app)
     register_error_handlers(app)
+    security_headers.register(app)
+    body_limits.register(app)
     _init_cli(app)
     _warn_demo_passwords(app)
     return app
@@ -75,9 +77,11 @@ def _settings(instance_path: str) -> dict:
         # The address labels carry: BASE_URL, else where `make run` serves (HOST, PORT, HTTPS; common/serving.py).
         "BASE_URL": serving.base_url(env),
         "TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
-        # The largest request body (bytes): a bigger one is refused with 413 before it is read. 8 MiB holds
-        # a travel-times CSV of 200,000 rows (the importer's maximum).
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 8 * 1024 * 1024),
+        # The largest request body (bytes): a bigger one is refused with 413 before it is read. 1 MiB for
+        # every request; MAX_UPLOAD_LENGTH for the imports and photos of common/body_limits.py (8 MiB holds a
+        # travel-times CSV of 200,000 rows, the importer's maximum).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 1024 * 1024),
+        "MAX_UPLOAD_LENGTH": int(env.get("MAX_UPLOAD_LENGTH") or 8 * 1024 * 1024),
         # Report exports run in the background (audit/jobs.py): their files, and how long they are kept.
         "EXPORT_FOLDER": env.get("EXPORT_FOLDER") or str(Path(instance_path) / "exports"),
         "EXPORT_KEEP_HOURS": float(env.get("EXPORT_KEEP_HOURS") or 24),
@@ -86,6 +90,9 @@ def _settings(instance_path: str) -> dict:
         "PDF_MAX_ROWS": int(env.get("PDF_MAX_ROWS") or 100_000),  # lines a report PDF may hold
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Served over HTTPS (HTTPS=1, or SESSION_COOKIE_SECURE=1 behind a TLS proxy): the session and language
+        # cookies are Secure, and answers carry Strict-Transport-Security (common/security_headers.py).
+        "HTTPS": serving.https(env) or env.get("SESSION_COOKIE_SECURE", "") == "1",
         # Security (README, "Security"): logins, passwords and sessions (accounts/security.py). A browser login
         # ends after SESSION_IDLE_MINUTES without a request and SESSION_LIFETIME_HOURS after it began (no
         # "remember me"); a keeper's phone sends queued scans with its device token, revocable at /account/tokens.
@@ -108,7 +115,7 @@ def _settings(instance_path: str) -> dict:
         # The demo (`make run`, DEMO=1): the demo accounts log in with their published passwords. Anywhere else
         # those passwords are refused and the start says so loudly.
         "DEMO": env.get("DEMO", "") == "1",
-        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "") == "1",
+        "SESSION_COOKIE_SECURE": serving.https(env) or env.get("SESSION_COOKIE_SECURE", "") == "1",
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "Asia/Shanghai"),
         "API_TITLE": "ReliefDepot API",
@@ -171,7 +178,8 @@ def _init_babel(app: Flask) -> None:
     def remember_language(response):
         lang = request.args.get("lang")
         if lang in LOCALES:
-            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                                secure=app.config["SESSION_COOKIE_SECURE"])
         return response
 
     _init_formats(app)
@@ -256,6 +264,7 @@ def _init_pages(app: Flask) -> None:
     from registers import downloads  # noqa: F401 (the register template and export, on the same blueprint)
     from registers import views as register_views  # noqa: F401 (the import page, on the administrators' blueprint)
     from accounts.views import bp as accounts_pages
+    from accounts import totp_views  # noqa: F401 (the second factor's pages, on the accounts blueprint)
     from accounts.security_views import bp as security_log_pages
     from audit.views import bp as audit_pages
     from counts.views import bp as count_pages
@@ -304,6 +313,11 @@ def _init_cli(app: Flask) -> None:
     from registers.cli import import_registers
 
     app.cli.add_command(import_registers)
+    from backups.cli import backup, restore
+
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
+
     from registers.export_cli import export_registers
 
     app.cli.add_command(export_registers)

@@ -264,7 +264,8 @@ def get_user(engine, actor: Actor, username: str) -> dict:
         user = _user(s, username)
         return {"username": user.username, "display_name": user.display_name, "role": user.role,
                 "active": user.active, "must_change_password": user.must_change_password,
-                "created_at": user.created_at, "depots": sorted(_bound(s, user.id)), "is_self": user.id == actor.user_id}
+                "created_at": user.created_at, "depots": sorted(_bound(s, user.id)), "is_self": user.id == actor.user_id,
+                "id": user.id}
 
 
 def recent_changes(engine, actor: Actor, kind: str | None = None, subject: str | None = None,

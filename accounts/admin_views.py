@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from accounts import admin, security
+from accounts import admin, security, totp
 from accounts.auth import login_required_page, require_actor
 from accounts.vocab import CHANGE_ACTIONS, ERROR_MESSAGES
 from common.actor import ADMIN, KEEPER, ROLES, Actor
@@ -149,7 +149,7 @@ def _user_page(actor: Actor, shown: dict, form=None, *, password: str | None = N
     form = form or UserEditForm(formdata=None, display_name=shown["display_name"], role=shown["role"],
                                 depots=", ".join(shown["depots"]))
     return render_template("admin_user.html", shown=shown, form=form, action_form=ActionForm(formdata=None),
-                           password=password,
+                           password=password, totp_state=totp.status(engine(), shown["id"]),
                            changes=admin.recent_changes(engine(), actor, "user", shown["username"])), status
 
 
@@ -186,3 +186,37 @@ def reset_password(username: str):
         return redirect(url_for(".user", username=username))
     password = admin.reset_password(engine(), actor, username, now=request_now())
     return _user_page(actor, admin.get_user(engine(), actor, username), password=password)
+
+
+@bp.route("/admin/users/<username>/reset-totp", methods=["POST"])
+@login_required_page
+def reset_totp(username: str):
+    """A user's two-step verification turned off (a lost phone): logged in the change log; their logins end."""
+    actor = _admin()
+    if not ActionForm().validate():
+        flash(_("The form has expired; try again."), "error")
+    elif totp.reset(engine(), actor, username, request_now()):
+        flash(_("The two-step verification of %(username)s is reset; their logins have ended. They set it up "
+                "again at their next login if their role requires it.", username=username), "success")
+    else:
+        flash(_("%(username)s has no two-step verification to reset.", username=username), "info")
+    return redirect(url_for(".user", username=username))
+
+
+@bp.route("/admin/security", methods=["GET", "POST"])
+@login_required_page
+def security_settings():
+    """Which roles must use two-step verification (TOTP) to log in."""
+    actor = _admin()
+    eng = engine()
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate():
+            flash(_("The form has expired; try again."), "error")
+        else:
+            totp.set_required_roles(eng, actor, [r for r in request.form.getlist("roles") if r in ROLES])
+            flash(_("Saved. A user of a chosen role without two-step verification is asked to set it up at their "
+                    "next login."), "success")
+        return redirect(url_for(".security_settings"))
+    return render_template("admin_security.html", roles=[(r, label("role", r)) for r in ROLES],
+                           required=totp.required_roles(eng), action_form=ActionForm(formdata=None))

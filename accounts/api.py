@@ -2,8 +2,8 @@
 from flask import g
 from marshmallow import Schema, fields, validate
 
-from accounts import services
-from accounts.auth import bearer_token, require_actor
+from accounts import services, totp
+from accounts.auth import NotAuthenticated, bearer_token, require_actor
 from common.api import Blueprint
 from common.errors import Forbidden, InvalidInput
 from common.web import engine, request_now
@@ -16,6 +16,9 @@ class TokenRequest(Schema):
     password = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     name = fields.Str(load_default="api", validate=validate.Length(min=1, max=100),
                       metadata={"description": "what the token is for, e.g. the phone's name"})
+    totp = fields.Str(load_default=None, validate=validate.Length(max=32),
+                      metadata={"description": "the 6-digit code of the authenticator app (or a recovery code); "
+                                               "required when the account has two-step verification"})
 
 
 class TokenSchema(Schema):
@@ -34,17 +37,32 @@ class MeSchema(Schema):
 @blp.response(201, TokenSchema)
 @blp.errors(403)
 def create_token(data):
-    """Exchange a username and password for a bearer token
+    """Exchange a username and password (and a TOTP code, where the account has one) for a bearer token
 
     Repeated failures lock the account and the source address for a while, as on the login page; the answer
     (401) is the same for an unknown user, a wrong password and a lock. A password that must be changed first
-    (new, reset or too old) is answered 403 until it is changed on the change-password page."""
+    (new, reset or too old) is answered 403 until it is changed on the change-password page.
+
+    401 with `field` `totp` when the account has two-step verification and the code is missing, wrong or
+    already used; 403 (`message_code` `totp_enrolment_required`) when the account's role requires two-step
+    verification that the user has not set up yet (on the page /account/totp)."""
     from accounts.auth import PasswordChangeRequired
     from accounts.views import login_with_password
 
     actor = login_with_password(data["username"], data["password"], via="token")
     if actor.must_change_password:
         raise PasswordChangeRequired()
+    need = totp.after_password(engine(), actor)
+    if need == "enrol":
+        raise Forbidden("this account's role requires two-step verification: set it up at /account/totp first",
+                        field="totp", message_code="totp_enrolment_required")
+    if need == "code":
+        if not data.get("totp"):
+            raise NotAuthenticated("this account has two-step verification: send the app's code as totp",
+                                   field="totp", message_code="totp_missing")
+        if not totp.check_and_record(engine(), actor, data["totp"], request_now(), via="token"):
+            raise NotAuthenticated("the totp code is wrong or was already used", field="totp",
+                                   message_code="totp_wrong")
     return {"token": services.issue_token(engine(), actor.user_id, data["name"])}
 
 

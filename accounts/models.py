@@ -71,6 +71,31 @@ class AdminChange(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=500)
 
 
+class UserTotp(SQLModel, table=True):
+    """A user's second factor (TOTP, RFC 6238): the shared secret (base32) an authenticator app holds. Until
+    ``confirmed_at`` the enrolment is only begun and the login does not ask for a code."""
+
+    __tablename__ = "user_totp"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    secret: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The 30-second step of the last code accepted: a code is good once (no replay within its window).
+    last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class TotpRecoveryCode(SQLModel, table=True):
+    """One of a user's one-time recovery codes (a lost phone): only a SHA-256 of it is stored."""
+
+    __tablename__ = "totp_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class PasswordHistory(SQLModel, table=True):
     """A user's earlier password hashes: a new password may not be one of the last few (accounts.security)."""
 

@@ -37,7 +37,7 @@ CHAIN_LOCK = 7_215_000_015  # the PostgreSQL advisory lock that serialises the s
 # kinds of security events (the page's filter; accounts.vocab names them)
 KINDS = ("login", "logout", "timeout", "lock", "unlock", "password_change", "password_reset", "role_change",
          "depot_binding", "account", "token_create", "token_revoke", "rule_change", "approval", "export",
-         "pruned")
+         "pruned", "second_factor")
 OUTCOMES = ("success", "failure", "refused", "locked")
 
 

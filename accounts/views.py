@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from accounts import admin, security, services
+from accounts import admin, security, services, totp
 from accounts.auth import SessionUser, bearer_token, end_stale_session, login_required_page, require_actor, start_session
 from common.actor import ADMIN
 from common.errors import DomainError
@@ -42,14 +42,29 @@ def login():
             flash(_("Wrong username or password, or too many failed attempts: try again later."), "error")
             status = 401
         else:
-            login_user(SessionUser(actor, services.session_id(engine(), actor)))
-            start_session(actor)
-            if actor.must_change_password:
-                return redirect(url_for("accounts.change_password", next=_safe_next(request.args.get("next"))))
-            return redirect(_safe_next(request.args.get("next")))
+            need = totp.after_password(engine(), actor)
+            if need == "code":  # the second factor before the login (accounts/totp_views.py)
+                session["totp_pending"] = {"user_id": actor.user_id, "next": _safe_next(request.args.get("next")),
+                                           "since": request_now().isoformat(), "tries": 0}
+                return redirect(url_for("accounts.login_code"))
+            return finish_login(actor, _safe_next(request.args.get("next")), enrol=need == "enrol")
     elif request.method == "POST":
         status = 422
     return render_template("login.html", form=form), status
+
+
+def finish_login(actor, next_url: str, enrol: bool = False):
+    """The session begins: after the password, or after the password and the second factor."""
+    session.pop("totp_pending", None)
+    login_user(SessionUser(actor, services.session_id(engine(), actor)))
+    start_session(actor)
+    if enrol:  # the role requires a second factor the user has not set up: every page sends them to set it up
+        session["totp_enrol"] = True
+    if actor.must_change_password:
+        return redirect(url_for("accounts.change_password", next=next_url))
+    if enrol:
+        return redirect(url_for("accounts.totp_setup", next=next_url))
+    return redirect(next_url)
 
 
 def login_with_password(username: str, password: str, via: str):
@@ -64,6 +79,8 @@ def login_with_password(username: str, password: str, via: str):
 
 # What a user whose password was reset may still open before changing it.
 OPEN_WHILE_MUST_CHANGE = {"accounts.change_password", "accounts.logout", "accounts.login", "static"}
+# ... and one whose role requires a second factor they have not set up yet.
+OPEN_WHILE_ENROLLING = OPEN_WHILE_MUST_CHANGE | {"accounts.totp_setup"}
 
 
 bp.before_app_request(end_stale_session)  # first: a stale login ends before anything reads it
@@ -78,6 +95,9 @@ def _must_change_password():
         return None
     if current_user.is_authenticated and current_user.actor.must_change_password:
         return redirect(url_for("accounts.change_password", next=request.full_path.rstrip("?")))
+    if (session.get("totp_enrol") and current_user.is_authenticated
+            and request.endpoint not in OPEN_WHILE_ENROLLING):
+        return redirect(url_for("accounts.totp_setup", next=request.full_path.rstrip("?")))
     return None
 
 
@@ -118,6 +138,7 @@ def logout():
         if session.get("sid"):
             security.close_session(engine(), session.pop("sid"), request_now())
     logout_user()
+    session.pop("totp_enrol", None)
     return redirect(url_for("accounts.login"))
 
 

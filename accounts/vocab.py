@@ -12,6 +12,7 @@ CHANGE_ACTIONS = {
     "user.deactivated": _l("Deactivated"),
     "user.reactivated": _l("Reactivated"),
     "user.password_reset": _l("Password reset"),
+    "user.totp_reset": _l("Two-step verification reset"),
     "user.unlocked": _l("Unlocked after failed logins"),
     "depot.created": _l("Depot added"),
     "depot.renamed": _l("Depot renamed"),
@@ -47,6 +48,11 @@ ERROR_MESSAGES = {
     "display_name_too_long": _l("The display name is at most %(max)s characters."),
     "cannot_demote_self": _l("You cannot take the administrator role from yourself."),
     "cannot_deactivate_self": _l("You cannot deactivate your own account."),
+    "totp_already_on": _l("Two-step verification is already on; an administrator resets it if the phone is lost."),
+    "totp_not_begun": _l("Set up two-step verification first."),
+    "totp_enrolment_required": _l("Your role must use two-step verification. Set it up before you go on."),
+    "totp_missing": _l("This account has two-step verification: give the code of the authenticator app."),
+    "totp_wrong": _l("The code does not match: check the phone's clock and type the code the app shows now."),
 }
 
 # kinds and outcomes of the security log (accounts.security)
@@ -67,6 +73,7 @@ SECURITY_KINDS = {
     "approval": _l("Approval"),
     "export": _l("Export"),
     "pruned": _l("Old entries removed"),
+    "second_factor": _l("Two-step verification"),
 }
 SECURITY_OUTCOMES = {
     "success": _l("Succeeded"),

@@ -67,6 +67,7 @@ NOT_PAGES = {
     "labels.scan_depot": "a redirect to the depot page",
     "labels.scan_order": "a redirect to the order page",
     "accounts.login": "measured as the login form, not logged in",
+    "accounts.login_code": "the second factor's form, shown only between the password and the code",
     "receiving.delivery": "one delivery's lines (at most 200, one query): the bench counties are loaded without "
                           "deliveries; the list and the form are measured",
     "donations.acknowledgement": "a PDF",
@@ -139,6 +140,8 @@ def pages(c: Context) -> list[tuple[str, str, str]]:
         ("scan.page", "keeper", "/scan"),
         ("accounts.tokens", "admin", "/account/tokens"),
         ("accounts.change_password", "keeper", "/account/password"),
+        ("accounts.totp_setup", "keeper", "/account/totp"),
+        ("people.security_settings", "admin", "/admin/security"),
         ("people.users", "admin", "/admin/users"),
         ("security_log.events", "auditor", "/security-log"),
         ("people.user", "admin", "/admin/users/keeper"),

@@ -92,7 +92,7 @@ def _imports_page(actor, form, problem, status):
 
 
 def _too_large() -> str:
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    limit = request.max_content_length or 0  # MAX_UPLOAD_LENGTH here (common/body_limits.py)
     return _("The files are too large: at most %(max)s MB in one upload. Upload them one at a time, or split "
              "the register.", max=f"{limit / (1024 * 1024):g}")
 

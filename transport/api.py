@@ -1,5 +1,5 @@
 """JSON API of the route planner under /api/v1: ``POST /routing/solve`` (a thin edge over plan_routes)."""
-from flask import current_app, request
+from flask import request
 from marshmallow import INCLUDE, Schema, fields
 
 from accounts.auth import require_actor
@@ -98,7 +98,7 @@ def solve():
     The body is the problem document itself (see the routing contract). A document that breaks the rules
     is a 422 naming every broken rule in `fields` (path → reason, e.g. `stops[3].load`)."""
     require_actor().require_role(ADMIN, DISPATCHER)
-    request.max_content_length = min(current_app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY_BYTES, MAX_BODY_BYTES)
+    request.max_content_length = min(request.max_content_length or MAX_BODY_BYTES, MAX_BODY_BYTES)
     doc = request.get_json(silent=True)
     if doc is None:
         raise InvalidInput("the body must be a routing-problem/1 JSON document", field="body")

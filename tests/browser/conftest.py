@@ -82,16 +82,39 @@ def browser():
         chromium.close()
 
 
+# Every page of a watched context reports what the Content-Security-Policy refused (common/security_headers.py)
+# to the console; Chromium also logs its own "Refused to …" line there.
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) => console.error(
+  "CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber));"""
+
+
+def watch_csp(context) -> list[str]:
+    """The list that fills with every CSP violation any page of ``context`` (and its workers) reports."""
+    violations: list[str] = []
+    context.add_init_script(CSP_LISTENER)
+
+    def seen(message):
+        if "Content Security Policy" in message.text or "CSP violation" in message.text:
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    context.on("console", seen)
+    return violations
+
+
 @pytest.fixture
 def phone(browser):
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                   locale="zh-CN")
+    violations = watch_csp(context)
     yield context.new_page()
     context.close()
+    assert not violations, "the Content-Security-Policy was broken:\n" + "\n".join(violations)
 
 
 @pytest.fixture
 def desktop(browser):
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    violations = watch_csp(context)
     yield context.new_page()
     context.close()
+    assert not violations, "the Content-Security-Policy was broken:\n" + "\n".join(violations)

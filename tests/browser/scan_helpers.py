@@ -7,6 +7,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
+# Resolves once a service worker controls the page. (page.wait_for_function evaluates its string with eval,
+# which the Content-Security-Policy refuses; page.evaluate is not subject to it.)
+SW_CONTROLS = """() => navigator.serviceWorker.controller ? true : new Promise((resolve) =>
+  navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true)))"""
+
 
 class RequestLog:
     """WSGI middleware: (method, path) of every request the server answered, to prove what it did not see."""
@@ -48,7 +53,7 @@ def log_in(page: Page, base: str, username: str, password: str, then: str = "/sc
 
 def ready(page: Page) -> None:
     """The page's script started, has its device token and (for a keeper) the lots for offline use."""
-    page.wait_for_function("document.body.dataset.scanReady === '1'")
+    expect(page.locator("body")).to_have_attribute("data-scan-ready", "1", timeout=30000)
     expect(page.locator("#token-state")).to_contain_text("设备令牌")
     expect(page.locator("#token-state")).not_to_contain_text("还没有")
 

@@ -8,6 +8,7 @@ import threading
 import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
+from tests.browser.conftest import watch_csp
 
 pytestmark = pytest.mark.browser
 
@@ -85,6 +86,7 @@ def test_an_export_survives_the_page_being_closed_and_is_downloaded_from_the_pag
 
     monkeypatch.setattr(jobs._Progress, "__call__", held)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    csp_violations = watch_csp(context)
     page = context.new_page()
     log_in(page, live_server, "auditor", "auditor-pass")
     page.goto(live_server + "/audit/ledger?depot=T1")
@@ -115,3 +117,4 @@ def test_an_export_survives_the_page_being_closed_and_is_downloaded_from_the_pag
     lines = list(csv.reader(io.StringIO(text)))
     assert lines[0][:2] == ["行号", "时间"] and [r[8] for r in lines[1:]] == ["入库", "入库", "入库", "出库", "调出"]
     context.close()
+    assert csp_violations == []  # the export progress keeps to the Content-Security-Policy

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from labels import printing
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, NOW, PHONE, TODAY
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, NOW, PHONE, TODAY, watch_csp
 from tests.browser.scan_helpers import log_in, ready, scan_server  # noqa: F401 (fixture)
 from tests.integration.helpers import lot_quantity
 
@@ -45,6 +45,7 @@ def test_a_keeper_scans_a_printed_label_with_the_camera_and_records_a_count(came
     base, requests = scan_server
     context = camera_browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN",
                                          permissions=["camera"])
+    csp_violations = watch_csp(context)  # the decoder's WebAssembly, the camera and the service worker keep to it
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -73,3 +74,4 @@ def test_a_keeper_scans_a_printed_label_with_the_camera_and_records_a_count(came
     expect(rows.last.locator("td.balance")).to_have_text("48")
     context.close()
     assert errors == []
+    assert csp_violations == []

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from counts import services as counts
 from inventory import services
 from tests.browser.conftest import DESKTOP, NOW, PHONE, TODAY
-from tests.browser.scan_helpers import log_in, ready, scan, scan_server  # noqa: F401 (fixture)
+from tests.browser.scan_helpers import SW_CONTROLS, log_in, ready, scan, scan_server  # noqa: F401 (fixture)
 from tests.browser.test_browser_pages import fits_the_screen
 from tests.integration.helpers import ledger_lines, lot_quantity
 
@@ -107,7 +107,7 @@ def test_a_count_queued_offline_reaches_the_session_when_back_online(browser, sc
                                                                       open_count):
     base, requests = scan_server
     context, page, errors = keeper_page(browser, base)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.evaluate(SW_CONTROLS)
     scan(page, "LOT-WATER-T1")  # online: the session of T1 is kept on the phone
     expect(page.locator("#count-session")).to_contain_text("已盘 0 / 3")
     page.get_by_label("连续盘点").check()
@@ -122,7 +122,7 @@ def test_a_count_queued_offline_reaches_the_session_when_back_online(browser, sc
     expect(page.locator("#lot-quantity")).to_have_text("3 台")  # the books change only at the close
     assert line(engine, county, open_count, "LOT-PUMP-T1")["state"] == "missing"
     page.reload()  # offline: from the service worker, the count still waiting
-    page.wait_for_function("document.body.dataset.scanReady === '1'")
+    expect(page.locator("body")).to_have_attribute("data-scan-ready", "1", timeout=30000)
     expect(page.locator("#outbox li")).to_have_count(1)
 
     context.set_offline(False)  # the page hears `online` and sends
@@ -202,4 +202,4 @@ def test_the_scanning_page_with_an_open_count_fits_the_screen_in_both_languages(
 
 
 def ready_in_any_language(page):
-    page.wait_for_function("document.body.dataset.scanReady === '1'")
+    expect(page.locator("body")).to_have_attribute("data-scan-ready", "1", timeout=30000)

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from inventory import services
 from inventory.models import Movement
 from tests.browser.conftest import NOW, PHONE, TODAY
-from tests.browser.scan_helpers import log_in, ready, scan, scan_server  # noqa: F401 (fixture)
+from tests.browser.scan_helpers import SW_CONTROLS, log_in, ready, scan, scan_server  # noqa: F401 (fixture)
 from tests.integration.helpers import lot_quantity
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def keeper(browser, scan_server):
     log_in(page, base, "keeper", "keeper-pass")
     ready(page)
     # the service worker controls the page and the keeper's lots are on the phone
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.evaluate(SW_CONTROLS)
     expect(page.locator("#lots-asof")).to_contain_text("4 个批次")
     yield page, context, requests
     context.close()
@@ -66,7 +66,7 @@ def test_actions_recorded_offline_survive_a_reload_and_reach_the_server_once(kee
 
     pages_served = requests.count("GET", "/scan")
     page.reload()  # offline: the service worker answers
-    page.wait_for_function("document.body.dataset.scanReady === '1'")
+    expect(page.locator("body")).to_have_attribute("data-scan-ready", "1", timeout=30000)
     assert requests.count("GET", "/scan") == pages_served, "the page came from the server, not the service worker"
     expect(page.locator("#outbox li")).to_have_count(3)
     scan(page, "LOT-WATER-T1")

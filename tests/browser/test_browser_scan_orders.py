@@ -202,7 +202,7 @@ def test_the_orders_list_and_an_open_order_read_on_a_phone_and_a_desktop(browser
         context, page, errors = phone(browser, base, "keeper_c1", viewport=viewport)
         if lang:
             page.goto(base + "/scan" + lang)
-            page.wait_for_function("document.body.dataset.scanReady === '1'")
+            expect(page.locator("body")).to_have_attribute("data-scan-ready", "1", timeout=30000)
         scan(page, approved.code(2))
         expect(page.locator("#order-code")).to_have_text(approved.code(2))
         expect(page.locator("#order-what")).to_have_text(

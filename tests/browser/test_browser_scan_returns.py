@@ -179,7 +179,7 @@ def test_the_returns_mode_reads_on_a_phone_and_a_desktop(browser, scan_server, d
         context, page, errors = phone(browser, base, "keeper_c1", viewport=viewport)
         if locale == "en":
             page.goto(base + "/scan?lang=en")
-            page.wait_for_function("document.body.dataset.scanReady === '1'")
+            expect(page.locator("body")).to_have_attribute("data-scan-ready", "1", timeout=30000)
         page.locator("#returns-mode").check()
         expect(page.locator("#returns-incident option")).to_have_count(1)
         page.locator("#returns-site").select_option("S-1")

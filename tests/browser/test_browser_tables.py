@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import DESKTOP, NOW, PHONE, TODAY
+from tests.browser.conftest import DESKTOP, NOW, PHONE, TODAY, watch_csp
 from tests.browser.page_list import load_demo, page_paths
 
 pytestmark = pytest.mark.browser
@@ -106,6 +106,7 @@ def open_page(browser, viewport, base):
     phone = viewport == PHONE
     context = browser.new_context(viewport=viewport, device_scale_factor=2 if phone else 1, is_mobile=phone,
                                   has_touch=phone, locale="zh-CN")
+    context.csp_violations = watch_csp(context)
     page = context.new_page()
     page.goto(base + "/login")
     page.fill("input[name=username]", "admin")
@@ -140,6 +141,8 @@ def test_no_code_number_or_date_wraps_in_a_table_cell_on_any_page(browser, demo_
     finally:
         context.close()
     assert not problems, f"{len(problems)} problems at {size} in {lang}:\n" + "\n".join(dict.fromkeys(problems))
+    assert not context.csp_violations, "every page keeps to its Content-Security-Policy:\n" + "\n".join(
+        dict.fromkeys(context.csp_violations))
     assert tables > 40 and measured > 2000, (tables, measured)  # the pages did have tables with figures in them
 
 

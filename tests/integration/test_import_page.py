@@ -142,7 +142,7 @@ def test_bad_files_fail_with_a_message_and_write_nothing(client, engine, county)
         assert words in page, name
         assert client.get("/admin/imports").status_code == 200
     assert _upload(client, []).status_code == 422  # no file at all
-    client.application.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    client.application.config["MAX_UPLOAD_LENGTH"] = 64 * 1024  # the import page's limit (common/body_limits.py)
     response = _upload(client, [("big.csv", b"a,b\n" * 40_000)])
     assert response.status_code == 413 and "文件过大：一次上传最多 0.0625 MB" in response.get_data(as_text=True)
     visitor = client.application.test_client()  # not logged in: the app's own answer
