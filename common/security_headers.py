@@ -30,7 +30,12 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def policy(endpoint: str | None, nonce: str | None) -> str:
+def allow_images_from(origin: str) -> None:
+    """Lets this answer's page load images from ``origin`` too (the map's tile server, set by an administrator)."""
+    g.csp_image_origins = [*g.get("csp_image_origins", []), origin]
+
+
+def policy(endpoint: str | None, nonce: str | None, image_origins: list[str] | tuple = ()) -> str:
     if endpoint in DOCS_ENDPOINTS:
         script = style = "'self' 'unsafe-inline'"
     else:
@@ -41,7 +46,7 @@ def policy(endpoint: str | None, nonce: str | None) -> str:
         "default-src 'self'",
         f"script-src {script}",
         f"style-src {style}",
-        "img-src 'self' data: blob:",
+        " ".join(["img-src 'self' data: blob:", *image_origins]),
         "media-src 'self' blob: mediastream:",
         "font-src 'self'",
         "connect-src 'self'",
@@ -54,9 +59,9 @@ def policy(endpoint: str | None, nonce: str | None) -> str:
     ))
 
 
-def headers(endpoint: str | None, nonce: str | None, https: bool) -> dict[str, str]:
+def headers(endpoint: str | None, nonce: str | None, https: bool, image_origins=()) -> dict[str, str]:
     answer = {
-        "Content-Security-Policy": policy(endpoint, nonce),
+        "Content-Security-Policy": policy(endpoint, nonce, image_origins),
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
         "Referrer-Policy": "same-origin",
@@ -74,6 +79,6 @@ def register(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         https = bool(app.config.get("HTTPS")) or request.is_secure
-        for name, value in headers(request.endpoint, g.get("csp_nonce"), https).items():
+        for name, value in headers(request.endpoint, g.get("csp_nonce"), https, g.get("csp_image_origins", ())).items():
             response.headers.setdefault(name, value)
         return response

@@ -2,7 +2,8 @@
 (the same map on one incident), their data /map/data.json (the page script static/js/map.js fetches it; the
 same permissions as the pages), Leaflet's files under /static/vendor/leaflet/ and the administrator's tile
 server setting /admin/map-tiles. No inline script: the page passes what the script needs in data- attributes."""
-from urllib.parse import urlencode
+import re
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -13,6 +14,7 @@ from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN
 from common.errors import DomainError
 from common.http import error_body, translated_message
+from common.security_headers import allow_images_from
 from common.web import engine, request_today
 from dispatch.vocab import dispatch_label
 from inventory import queries, vocab as inventory_vocab
@@ -68,6 +70,11 @@ def incident_map(incident_id: int):
 
 def _page(actor, filters: dict, incident: dict | None):
     eng = engine()
+    tile_url = tiles.read(eng).url
+    if tile_url:  # the page's policy lets its tiles in (common/security_headers.py)
+        parts = urlsplit(tile_url)
+        if re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", parts.netloc):  # nothing that could end the directive
+            allow_images_from(f"{parts.scheme}://{parts.netloc}")
     query = {k: v for k, v in filters.items() if v is not None}
     items = queries.list_items(eng)
     sees_incidents = actor.role in service.INCIDENT_READERS
