@@ -144,12 +144,16 @@ def test_an_administrator_sets_the_tile_server_and_the_map_data_carries_it(app, 
     r = save_tiles(client, f"  {tianditu} ", "天地图 · 国家地理信息公共服务平台")
     assert r.status_code == 302
     assert data(client)["tiles"] == {"url": tianditu, "attribution": "天地图 · 国家地理信息公共服务平台"}
+    policy = client.get("/map").headers["Content-Security-Policy"]
+    assert "img-src 'self' data: blob: https://t0.tianditu.gov.cn;" in policy  # the page may load its tiles
+    assert "tianditu" not in client.get("/depots").headers["Content-Security-Policy"]  # only the map's pages
     dispatcher = app.test_client()
     login(dispatcher, "dispatcher", "dispatcher-pass")
     assert tianditu in text(dispatcher.get("/admin/map-tiles"))  # read, not changed
     assert save_tiles(dispatcher, "", "").status_code == 403
     assert save_tiles(client, "", "").status_code == 302  # back to a plain background
     assert data(client)["tiles"] is None
+    assert "img-src 'self' data: blob:;" in client.get("/map").headers["Content-Security-Policy"]
 
 
 def test_the_map_draws_an_incidents_vehicle_routes_for_dispatchers_and_not_for_keepers(client, engine, county, mapped,
