@@ -147,8 +147,10 @@ def test_on_a_phone_the_section_nav_reaches_every_section(live_server, dispatch_
     phone.goto(f"{live_server}/incidents/{incident_id}")
     nav = phone.get_by_role("navigation", name="本页各部分")
     links = nav.get_by_role("link")
-    targets = [href.lstrip("#") for href in links.evaluate_all("links => links.map(a => a.getAttribute('href'))")]
+    hrefs = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    targets = [href.lstrip("#") for href in hrefs if href.startswith("#")]
     assert targets == ["summary", "sites", "unmet", "depots", "plan-lines", "level", "orders", "downloads"]
+    assert f"/incidents/{incident_id}/map" in hrefs  # and the incident's map, a page of its own
     for target in reversed(targets):  # from the bottom up, so that each jump moves the page
         nav.locator(f'a[href="#{target}"]').click()
         expect(phone).to_have_url(re.compile(rf"#{target}$"))
