@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from accounts.auth import login_required_page, require_actor
+from accounts.security import record_security_event
 from common.actor import ADMIN, KEEPER
 from common.errors import DomainError, InvalidInput
 from common.web import engine, request_now, request_today
@@ -78,7 +79,10 @@ def donation(donation_id: int):
 @bp.route("/<int:donation_id>/acknowledgement.pdf")
 @login_required_page
 def acknowledgement(donation_id: int):
-    found = service.get(engine(), require_actor(), donation_id)
+    actor = require_actor()
+    found = service.get(engine(), actor, donation_id)
+    record_security_event(engine(), "export", username=actor.username, at=request_now(),
+                          detail=f"donation acknowledgement {found['number']} pdf")
     with force_locale("zh_Hans_CN"):  # the acknowledgement is Chinese whatever the page's language
         html = render_template("donation_pdf.html", d=found, font=waybill.font(), printed_on=request_today())
     body = waybill.pdf(html)

@@ -23,6 +23,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, TextAreaField
 
 from accounts.auth import login_required_page, require_actor
+from accounts.security import record_security_event
 from common.actor import ADMIN, AUDITOR, DISPATCHER, KEEPER, Actor
 from common.errors import DomainError, InvalidInput
 from common.http import translated_message
@@ -118,7 +119,10 @@ def label(code: str):
 @bp.route("/orders/<code>/waybill.pdf")
 @login_required_page
 def waybill_pdf(code: str):
-    doc = waybill.document(engine(), require_actor(), code, label_base())
+    actor = require_actor()
+    doc = waybill.document(engine(), actor, code, label_base())
+    record_security_event(engine(), "export", username=actor.username, at=request_now(),
+                          detail=f"waybill {doc['code']} pdf")
     with force_locale("zh_Hans_CN"):  # a waybill is Chinese whatever the page's language
         html = render_template("waybill_pdf.html", order=doc, font=waybill.font(), qr=waybill.qr_image(doc["qr_url"]),
                                printed_at=request_now())

@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from sqlmodel import Session, select
 
+from accounts.models import SecurityEvent
 from dispatch.models import Incident
 from donations import service
 from donations.models import Donation
@@ -130,6 +131,9 @@ def test_the_pages_record_once_and_the_acknowledgement_names_donor_number_and_it
         assert len(s.exec(select(Donation)).all()) == 1
     pdf = keeper.get("/donations/1/acknowledgement.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    with Session(engine) as s:  # a document leaving the system is in the security log
+        last = s.exec(select(SecurityEvent).order_by(SecurityEvent.id.desc())).first()
+        assert (last.kind, last.username, last.detail) == ("export", "keeper", "donation acknowledgement JZ-2026-0001 pdf")
     path = tmp_path / "ack.pdf"
     path.write_bytes(pdf.data)
     words = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout

@@ -263,6 +263,13 @@ def test_the_waybill_pdf_carries_the_code_places_lots_quantities_and_weights_in_
     code = under_way.code(2)
     r = client.get(f"/orders/{code}/waybill.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    from sqlmodel import Session, select
+
+    from accounts.models import SecurityEvent
+
+    with Session(client.application.extensions["engine"]) as s:  # a document leaving the system is in the security log
+        last = s.exec(select(SecurityEvent).order_by(SecurityEvent.id.desc())).first()
+        assert (last.kind, last.username, last.detail) == ("export", "keeper_c1", f"waybill {code} pdf")
     words = pdf_text(r.data, tmp_path)
     for expected in (code, "应急物资调拨单", "县级储备库（C1）", "玉龙村储备点（T1-V1）", "救灾帐篷", "瓶装饮用水",
                      "TENT-C1×30", "W-OLD×40", "W-NEW×10", "1350.0",  # 30 tents × 45 kg
