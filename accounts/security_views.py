@@ -13,6 +13,7 @@ from accounts.auth import login_required_page, require_actor
 from accounts.vocab import SECURITY_KINDS, SECURITY_OUTCOMES
 from common.actor import ADMIN, AUDITOR
 from common.errors import BadQuery, Forbidden
+from common.inputs import page_number
 from common.web import engine, request_now
 
 bp = Blueprint("security_log", __name__)
@@ -58,10 +59,7 @@ def events():
     f = _filters()
     if request.args.get("format") == "csv":
         return _csv(actor, f)
-    try:
-        page = max(int(request.args.get("page") or 1), 1)
-    except ValueError:
-        raise BadQuery("page must be a whole number", field="page") from None
+    page = page_number((request.args.get("page") or "").strip())
     rows, total = security.events(engine(), **_query(f), offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     return render_template("security_log.html", rows=rows, total=total, page=page, pages=pages, filters=f,

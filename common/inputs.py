@@ -10,10 +10,21 @@ pages alike.
 from flask import Flask, request
 from werkzeug.exceptions import BadRequest
 
-from common.errors import InvalidInput
+from common.errors import BadQuery, InvalidInput
 
 MAX_JSON_DEPTH = 64
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def page_number(raw: str, *, error: type[InvalidInput] = BadQuery, most: int = 999_999_999, **details) -> int:
+    """The page of a list a query asks for: "" is the first; anything but a whole number from 1 to ``most`` (in
+    ASCII digits, at most nine of them) raises ``error`` naming the field ``page`` (``details``: the caller's
+    message code and its parameters)."""
+    if not raw:
+        return 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not 1 <= int(raw) <= most:
+        raise error(f"page must be a whole number of 1 or more, got {raw!r}", field="page", **details)
+    return int(raw)
 
 
 def register_input_checks(app: Flask) -> None:

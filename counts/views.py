@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
 from common.errors import BadQuery, DomainError, InvalidInput
+from common.inputs import page_number
 from common.http import translated_message
 from accounts.security import record_security_event
 from common.web import engine, request_now, request_today
@@ -62,10 +63,8 @@ def read_filters(args) -> dict:
                            message_code="count_filter_too_long", params={"field": name, "max": MAX_FILTER})
         texts[name] = value or None
     raw = (args.get("page") or "").strip()
-    if raw and (not raw.isdigit() or len(raw) > 9 or int(raw) < 1):
-        raise BadQuery(f"page must be a whole number of 1 or more, got {raw!r}", field="page",
-                       message_code="count_filter_bad_page", params={"value": raw[:MAX_FILTER]})
-    return {"show": show, **texts, "page": int(raw) if raw else 1}
+    page = page_number(raw, message_code="count_filter_bad_page", params={"value": raw[:MAX_FILTER]})
+    return {"show": show, **texts, "page": page}
 
 
 def _lines_page(count_id: int, variance: bool) -> dict:

@@ -15,6 +15,7 @@ from accounts.auth import login_required_page, require_actor
 from accounts.security import record_security_event
 from common.actor import ADMIN, KEEPER
 from common.errors import DomainError, InvalidInput
+from common.inputs import page_number
 from common.web import engine, request_now, request_today
 from donations import service
 from donations.vocab import DONATION_KINDS, DONOR_KINDS, ERROR_MESSAGES, WENT
@@ -31,10 +32,7 @@ FORM_LINES = 6
 @login_required_page
 def index():
     actor = require_actor()
-    raw = request.args.get("page", "") or "1"
-    if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
-        raise InvalidInput(f"page must be a whole number of 1 or more, got {raw!r}", field="page")
-    page = int(raw)
+    page = page_number(request.args.get("page", ""), error=InvalidInput)
     found = service.list_donations(engine(), actor, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template("donations.html", donations=found["donations"], total=found["total"], page=page,
                            pages=max(1, math.ceil(found["total"] / PAGE_SIZE)), may_record=_may_record(actor))

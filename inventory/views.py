@@ -13,6 +13,7 @@ from flask_babel import get_locale, gettext as _
 from accounts.auth import current_actor, login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
 from common.errors import BadQuery, InvalidInput
+from common.inputs import page_number
 from common.http import translated_message
 from common.web import engine, request_now, request_today
 from inventory import queries, shelves, vocab
@@ -175,10 +176,7 @@ def _tree_args(args) -> dict:
                            message_code="tree_filter_too_long", params={"field": name, "max": TREE_MAX_TEXT})
         texts[name] = value or None
     raw = (args.get("page") or "").strip()
-    if raw and (not raw.isdigit() or len(raw) > 9 or int(raw) < 1):
-        raise BadQuery(f"page must be a whole number of 1 or more, got {raw!r}", field="page",
-                       message_code="tree_bad_page", params={"value": raw[:TREE_MAX_TEXT]})
-    return {**texts, "page": int(raw) if raw else 1}
+    return {**texts, "page": page_number(raw, message_code="tree_bad_page", params={"value": raw[:TREE_MAX_TEXT]})}
 
 
 def _lot_filters(args) -> dict:

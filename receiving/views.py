@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
 from common.errors import DomainError, InvalidInput
+from common.inputs import page_number
 from common.http import translated_message
 from common.web import engine, request_now, request_today
 from inventory.models import Depot, Item
@@ -36,10 +37,8 @@ _LINE_KEY = re.compile(r"item_(\d{1,3})")
 @login_required_page
 def index():
     actor = require_actor()
-    raw = request.args.get("page", "") or "1"
-    if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
-        raise InvalidInput(f"page must be a whole number of 1 or more, got {raw!r}", field="page")
-    page, depot = int(raw), request.args.get("depot") or None
+    page = page_number(request.args.get("page", ""), error=InvalidInput)
+    depot = request.args.get("depot") or None
     found = service.list_deliveries(engine(), actor, depot=depot, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template("deliveries.html", deliveries=found["deliveries"], total=found["total"], page=page, depot=depot,
                            pages=max(1, math.ceil(found["total"] / PAGE_SIZE)), may_receive=_may_receive(actor))

@@ -18,7 +18,8 @@ from wtforms.validators import Length, Optional
 from accounts.admin_views import _admin, bp
 from accounts.auth import current_actor, login_required_page
 from common.actor import ADMIN
-from common.errors import BadQuery, DomainError
+from common.errors import DomainError
+from common.inputs import page_number
 from common.http import translated_message
 from common.web import engine, request_now
 from registers import aliases, jobs
@@ -124,11 +125,8 @@ def import_job(token: str):
     actor = _admin()
     job = jobs.get(engine(), actor, token, request_now())
     shown = _report_view(job["report"])
-    raw = request.args.get("page", "").strip()
-    if raw and (not raw.isdigit() or int(raw) < 1):
-        raise BadQuery(f"page must be a whole number of 1 or more, got {raw!r}", field="page")
     pages = max(1, math.ceil(len(shown["rejected"]) / REJECTED_PER_PAGE))
-    page = min(int(raw or 1), pages)
+    page = min(page_number(request.args.get("page", "").strip()), pages)
     rows = shown["rejected"][(page - 1) * REJECTED_PER_PAGE: page * REJECTED_PER_PAGE]
     return render_template("admin_import.html", job=job, busy=job["status"] in BUSY, rejected=rows,
                            rejected_total=len(shown["rejected"]), page=page, pages=pages, names=shown["names"],

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from accounts.auth import login_required_page, require_actor
 from common.actor import ADMIN, KEEPER
 from common.errors import InvalidInput
+from common.inputs import page_number
 from common.web import engine, request_now, request_today
 from inventory import queries
 from inventory.models import WRITE_OFF_REQUEST_REASONS, WRITE_OFF_STATUSES
@@ -29,7 +30,7 @@ def index():
     if status is not None and status not in WRITE_OFF_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(WRITE_OFF_STATUSES)}, got {status!r}", field="status")
     mine = request.args.get("mine") == "1"
-    page = _page(request.args.get("page", ""))
+    page = page_number(request.args.get("page", "").strip(), error=InvalidInput, most=10 ** 6)
     found = service.list_requests(engine(), actor, status=status, lot=request.args.get("lot") or None, mine=mine,
                                   limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template("writeoffs.html", requests=found["requests"], total=found["total"], status=status,
@@ -103,10 +104,3 @@ def _back():
     return redirect(target)
 
 
-def _page(raw: str) -> int:
-    raw = raw.strip()
-    if not raw:
-        return 1
-    if not raw.isdigit() or not 1 <= int(raw) <= 10 ** 6:
-        raise InvalidInput(f"page must be a whole number of 1 or more, got {raw!r}", field="page")
-    return int(raw)

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import InvalidInput, TooMuchStock
+from common.errors import BadQuery, InvalidInput, TooMuchStock
+from common.inputs import page_number
 from common.limits import MAX_QUANTITY
 from inventory import ledger
 from inventory.codes import check_code
@@ -60,3 +61,15 @@ def test_a_default_transfer_lot_code_too_long_is_shortened_the_same_way_every_ti
     assert code.startswith(long_lot[:35] + "-") and check_code(code, max_length=48)
     assert default_destination_code(long_lot, "T01-V03") != code
     assert len(default_destination_code("x" * 48, "y" * 32)) == 48
+
+
+def test_a_page_number_is_a_whole_number_from_one_to_its_bound_and_anything_else_names_the_page():
+    assert page_number("") == 1 and page_number("3") == 3 and page_number("999999999") == 999_999_999
+    assert page_number("7", error=InvalidInput, most=10) == 7
+    for raw in ("0", "-1", "x", "1.5", " 2", "²", "١", "1000000000", "12", "0000000001"):
+        with pytest.raises(InvalidInput) as caught:
+            page_number(raw, most=10 if raw == "12" else 999_999_999, message_code="tree_bad_page")
+        assert caught.value.field == "page" and type(caught.value) is BadQuery, raw
+    with pytest.raises(InvalidInput) as caught:
+        page_number("0", error=InvalidInput)
+    assert type(caught.value) is InvalidInput
