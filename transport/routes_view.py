@@ -8,8 +8,9 @@ from orders.models import TransferOrder
 from transport.models import IncidentVehicle, RouteStop, Vehicle
 
 
-def routes_for_map(session: Session, incident_id: int | None = None) -> list[dict]:
-    """One entry per vehicle route (of one incident, or of every incident): {"incident", "plate", "state",
+def routes_for_map(session: Session, incident_id: int | None = None, *, incident_ids: list[int] | None = None
+                   ) -> list[dict]:
+    """One entry per vehicle route (of one incident, of the incidents listed, or of every incident): {"incident", "plate", "state",
     "points": [[lat, lon], …] from the start depot through the stops in order and back, "labels": a label per
     point (depot or site code and name; a stop's label names its truckload), "stops": the truckloads in order
     (order code, or ``<code>/<n>`` for a part of a split order)}. ``state``: ``planned`` (nothing
@@ -18,6 +19,8 @@ def routes_for_map(session: Session, incident_id: int | None = None) -> list[dic
     query = select(IncidentVehicle, Vehicle).join(Vehicle, Vehicle.id == IncidentVehicle.vehicle_id)
     if incident_id is not None:
         query = query.where(IncidentVehicle.incident_id == incident_id)
+    if incident_ids is not None:
+        query = query.where(IncidentVehicle.incident_id.in_(incident_ids))
     called = session.exec(query.order_by(IncidentVehicle.incident_id, Vehicle.plate)).all()
     if not called:
         return []
