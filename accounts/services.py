@@ -12,7 +12,7 @@ from accounts.models import ApiToken, KeeperDepot, User
 from accounts.security import append_event, password_expired
 from common import clock
 from common.actor import ADMIN, KEEPER, ROLES, Actor
-from common.db import WRITES, UnitOfWork, UTCDateTime, utcnow
+from common.db import WRITES, UnitOfWork, UTCDateTime, one_statement_reads, utcnow
 from common.errors import Forbidden, InvalidInput, NotFound
 from inventory.models import Depot
 
@@ -186,7 +186,7 @@ def actor_for_token(engine, token: str, now: datetime | None = None) -> Actor | 
 
     Marks the token used (``last_used_at``) when its mark is more than an hour old: one SELECT on most
     requests, a short UPDATE of its own at most once an hour per token."""
-    with engine.connect() as conn:
+    with one_statement_reads(engine) as conn:
         rows = conn.execute(_TOKEN_ACTOR, {"token_hash": _hash_token(token)}).all()
     if not rows:
         return None

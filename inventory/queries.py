@@ -1,5 +1,6 @@
 """Read side of the inventory: lists, trees, rollups and stock cards, scoped to who is asking."""
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -7,6 +8,7 @@ from sqlmodel import Session, select
 
 from accounts.models import User
 from common.actor import Actor
+from common.db import one_statement_reads
 from common.errors import BadQuery, InvalidInput, NotFound
 from inventory import fefo, shelves
 from inventory.ledger import KINDS, is_expired
@@ -311,13 +313,45 @@ def list_lots(engine, actor: Actor, today: date, *, depot: str | None = None, su
 
 def get_lot(engine, actor: Actor, code: str, today: date) -> dict:
     """One lot, with the lot of the same item at the same depot that should leave first (first-expiry-
-    first-out, ``inventory.fefo``) and whether taking this one passes over it."""
-    with Session(engine) as s:
-        lot, item, depot = _lot_row(s, code)
-        actor.require_read_depot(depot.id, depot.code)
-        first = first_out_lot(s, lot.item_id, lot.depot_id, today)
-        return {**lot_dict(lot, item, depot, today), "first_out": first_out_dict(first),
-                "out_of_order": fefo.out_of_order(lot, first)}
+    first-out, ``inventory.fefo``) and whether taking this one passes over it.
+
+    The scanning page asks this after every scan: one prepared statement reads the lot, its item, its
+    depot and the usable lots it competes with, as plain rows (no ORM objects, no statement built per
+    request, one round trip)."""
+    with one_statement_reads(engine) as conn:
+        rows = conn.execute(_LOT_AND_RIVALS, {"code": code, "today": today}).all()
+    if not rows:
+        raise NotFound(f"no lot with code {code}", field="lot")
+    lot = rows[0]
+    actor.require_read_depot(lot.depot_id, lot.depot_code)
+    rivals = [fefo.Available(r.rival_code, r.rival_quantity, r.rival_expires_on, r.rival_received_on)
+              for r in rows if r.rival_code is not None]
+    first = fefo.first_out(rivals, today)
+    first_shelf = next((r.rival_shelf for r in rows if first is not None and r.rival_code == first.code), None)
+    item = SimpleNamespace(code=lot.item_code, name_zh=lot.item_name_zh, name_en=lot.item_name_en,
+                           category=lot.item_category, unit=lot.item_unit)
+    depot = SimpleNamespace(code=lot.depot_code, name=lot.depot_name)
+    return {**lot_dict(lot, item, depot, today),
+            "first_out": None if first is None else {**first._asdict(), "shelf": first_shelf},
+            "out_of_order": fefo.out_of_order(lot, first)}
+
+
+_LOTS, _ITEMS, _DEPOTS = Lot.__table__, Item.__table__, Depot.__table__
+_RIVALS = _LOTS.alias("rival")
+_LOT_AND_RIVALS = (
+    sa.select(_LOTS, _ITEMS.c.code.label("item_code"), _ITEMS.c.name_zh.label("item_name_zh"),
+              _ITEMS.c.name_en.label("item_name_en"), _ITEMS.c.category.label("item_category"),
+              _ITEMS.c.unit.label("item_unit"), _DEPOTS.c.code.label("depot_code"), _DEPOTS.c.name.label("depot_name"),
+              _RIVALS.c.code.label("rival_code"), _RIVALS.c.quantity.label("rival_quantity"),
+              _RIVALS.c.expires_on.label("rival_expires_on"), _RIVALS.c.received_on.label("rival_received_on"),
+              _RIVALS.c.shelf.label("rival_shelf"))
+    .select_from(
+        _LOTS.join(_ITEMS, _ITEMS.c.id == _LOTS.c.item_id).join(_DEPOTS, _DEPOTS.c.id == _LOTS.c.depot_id)
+        .outerjoin(_RIVALS, sa.and_(
+            _RIVALS.c.item_id == _LOTS.c.item_id, _RIVALS.c.depot_id == _LOTS.c.depot_id, _RIVALS.c.quantity > 0,
+            sa.or_(_RIVALS.c.expires_on.is_(None), _RIVALS.c.expires_on >= sa.bindparam("today", type_=sa.Date)))))
+    .where(_LOTS.c.code == sa.bindparam("code"))
+)
 
 
 def first_out_lot(s: Session, item_id: int, depot_id: int, today: date) -> Lot | None:
