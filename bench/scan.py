@@ -63,6 +63,9 @@ ROUNDS = 5
 TURN_SECONDS = 3.0
 SINGLE_ROUNDS = 3  # the same with one connection
 SINGLE_TURN_SECONDS = 2.0
+CROWD = 50  # phones at once on PostgreSQL, the production database: four clients to every server thread
+CROWD_ROUNDS = 3
+LOOKUP_GOAL = 0.3  # issue #14: a lookup at 0.3× or more of the bare endpoint's throughput at 12 connections
 WARMUP_SECONDS = 1.0
 
 BARE, LOOKUP, RECORD = "bare", "lookup", "record"
@@ -270,7 +273,7 @@ class Load:
             self.scripts[endpoint] = path
         self.turns = 0
         self.record_answers = 0  # record requests wrk counted as answered, warm-ups included
-        self.record_turns = 0
+        self.in_flight = 0  # requests a record turn may have sent unanswered: one per connection and turn
 
     def turn(self, endpoint: str, seconds: int, connections: int) -> dict:
         self.turns += 1
@@ -299,7 +302,7 @@ class Load:
                                f"{self.server.log_tail()}")
         if endpoint == RECORD:
             self.record_answers += requests
-            self.record_turns += 1
+            self.in_flight += connections
         seconds_run = duration_us / 1e6
         return {"rate": requests / seconds_run, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "requests": requests,
                 "client_cpu": (cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime)
@@ -323,7 +326,7 @@ class Load:
 # ---------------------------------------------------------------- one database
 
 
-def _check(url: str, load: Load, connections: int) -> dict:
+def _check(url: str, load: Load) -> dict:
     """The record turns wrote what they were answered, no more than in-flight requests beyond, and
     every lot's hash chain still verifies."""
     from common.db import make_engine
@@ -336,7 +339,7 @@ def _check(url: str, load: Load, connections: int) -> dict:
             lines = c.execute(sa.text("select count(*) from movement where idempotency_key like :p"),
                               {"p": f"{KEY_PREFIX}-%"}).scalar_one()
             negative = c.execute(sa.text("select count(*) from lot where quantity < 0")).scalar_one()
-        slack = connections * load.record_turns
+        slack = load.in_flight
         if not load.record_answers <= lines <= load.record_answers + slack or negative:
             raise AssertionError(f"{load.name}: {load.record_answers} record answers but {lines} ledger lines "
                                  f"(at most {slack} more expected), {negative} negative lots")
@@ -363,12 +366,13 @@ def _measure(name: str, url: str) -> dict:
                 f"{ROUNDS} rounds × {_seconds(TURN_SECONDS)} s per endpoint, {CONNECTIONS} connections")
             loaded = load.rounds(ROUNDS, _seconds(TURN_SECONDS), CONNECTIONS)
             single = load.rounds(SINGLE_ROUNDS, _seconds(SINGLE_TURN_SECONDS), 1)
+            crowd = load.rounds(CROWD_ROUNDS, _seconds(TURN_SECONDS), CROWD) if name == "postgresql" else None
             settings = server.settings
-        checks = _check(url, load, CONNECTIONS)
+        checks = _check(url, load)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {"version": _version(name, url), "prepared": prepared, "loaded": loaded, "single": single,
-            "settings": settings, "checks": checks}
+            "crowd": crowd, "settings": settings, "checks": checks}
 
 
 def _version(name: str, url: str) -> str:
@@ -407,6 +411,7 @@ def _rows(label: str, results: dict[str, list[dict]]) -> list[list[str]]:
         rows.append([label, title, f"{median([t['rate'] for t in turns]):,.0f}",
                      f"{median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})",
                      f"{median([t['p50_ms'] for t in turns]):.1f}", f"{median([t['p95_ms'] for t in turns]):.1f}",
+                     f"{median([t['p99_ms'] for t in turns]):.1f}",
                      f"{median([t['server_cpu_ms'] for t in turns]):.2f}",
                      f"{100 * median([t['client_cpu'] for t in turns]):.0f} %"])
     return rows
@@ -432,12 +437,13 @@ def _section(results: dict, problems: dict) -> str:
         f"{MIN_QUANTITY}+ units at the keeper's depots, records cycling receive 1 / issue 1 / count",
         f"- Load: wrk, 1 thread, keep-alive, closed loop; {CONNECTIONS} connections: {ROUNDS} rounds of a "
         f"{_seconds(TURN_SECONDS)} s turn per endpoint; 1 connection: {SINGLE_ROUNDS} rounds of "
-        f"{_seconds(SINGLE_TURN_SECONDS)} s; order rotated every round, after a {_seconds(WARMUP_SECONDS)} s "
+        f"{_seconds(SINGLE_TURN_SECONDS)} s; on PostgreSQL also {CROWD} connections: {CROWD_ROUNDS} rounds of "
+        f"{_seconds(TURN_SECONDS)} s; order rotated every round, after a {_seconds(WARMUP_SECONDS)} s "
         "untimed turn each" + (f" (BENCH_SCALE={SCALE:g})" if SCALE != 1 else ""),
         "",
     ]
     header = ["Database, clients", "Endpoint", "requests/s (median)", "÷ bare: median (min–max of rounds)",
-              "p50 ms", "p95 ms", "server CPU ms / request", "wrk CPU (one core = 100 %)"]
+              "p50 ms", "p95 ms", "p99 ms", "server CPU ms / request", "wrk CPU (one core = 100 %)"]
     rows = []
     for name, label in labels.items():
         if name in results:
@@ -445,7 +451,17 @@ def _section(results: dict, problems: dict) -> str:
     for name, label in labels.items():
         if name in results:
             rows += _rows(f"{label}, 1 connection", results[name]["single"])
+    if results.get("postgresql", {}).get("crowd"):
+        rows += _rows(f"PostgreSQL, {CROWD} connections", results["postgresql"]["crowd"])
     out.append(markdown_table(header, rows, text_columns=2))
+    goal = []
+    for name, label in labels.items():
+        if name in results:
+            ratio = median(paired_ratios([t["rate"] for t in results[name]["loaded"][LOOKUP]],
+                                         [t["rate"] for t in results[name]["loaded"][BARE]]))
+            goal.append(f"{label} {ratio:.2f}× ({'met' if ratio >= LOOKUP_GOAL else 'NOT met'})")
+    out += ["", f"Goal: a lookup at {LOOKUP_GOAL}× or more of the bare endpoint at {CONNECTIONS} connections — "
+            + ", ".join(goal) + "."]
     checks = "; ".join(
         f"{labels[n]}: {r['checks']['answers']:,} records answered, {r['checks']['lines']:,} ledger lines written, "
         f"{r['checks']['verified']:,} lines verified" for n, r in results.items())
@@ -460,7 +476,9 @@ def _section(results: dict, problems: dict) -> str:
         "on top of what gunicorn and Flask cost for any request on this server; compare ratios between runs, "
         f"not rates. Latencies are wrk's, closed loop: with {CONNECTIONS} connections each waits for its answer "
         "before sending again, so p50 is roughly connections ÷ throughput — what a keeper waits while that many "
-        "phones keep a saturated server busy; the 1-connection rows are a phone alone on the server. On SQLite "
+        "phones keep a saturated server busy; the 1-connection rows are a phone alone on the server; with "
+        f"{CROWD} connections the phones beyond the server's {CONNECTIONS} threads wait their turn in its queue, "
+        "and p99 says how long the unluckiest wait. On SQLite "
         "every write transaction queues for the database's one write lock across the workers, waiting in "
         "SQLite's busy handler (it sleeps and tries again), and each commit waits for the disk: the loaded "
         "SQLite rows swing most with what else the machine writes (their p95 first); PostgreSQL locks only "

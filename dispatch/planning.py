@@ -4,15 +4,16 @@ The problem carries only what the response level allows: stock of county depots,
 transfer stations (village points hold their own villages' stock, already taken off the needs),
 reserve floors less the share the level may draw, and routes the tier rules and time target permit.
 """
-import json
 import math
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlmodel import Session, select
 
 from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
 from common.db import UnitOfWork
+from common.gc_pause import cycle_collection_paused
 from common.errors import DomainError, NotFound
 from dispatch import allocator
 from dispatch.incidents import _incident, needs, resolve_sites
@@ -43,15 +44,16 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
     item_codes = sorted({line["item"] for line in demand})
     items = session.exec(select(Item).where(Item.code.in_(item_codes)).order_by(Item.code)).all()
     item_ids = {i.id: i.code for i in items}
-    # Plain rows, not ORM objects: a city holds tens of thousands of lots of the needed items, and building an
-    # object for each cost 25 times the solve (docs/benchmarks.md, "Planning from the database").
-    depots = session.exec(select(*_DEPOT_COLUMNS).where(Depot.tier != "village").order_by(Depot.code)).all()
+    # Plain rows on the connection, not ORM objects nor ORM-loaded rows: a city holds tens of thousands of lots of
+    # the needed items, and building an object for each cost 25 times the solve (docs/benchmarks.md).
+    conn = session.connection()
+    depots = conn.execute(select(*_DEPOT_COLUMNS).where(Depot.tier != "village").order_by(Depot.code)).all()
     depot_ids = {d.id for d in depots}
     codes = {d.id: d.code for d in depots}
     parents = {d.parent_id for d in depots if d.parent_id is not None} - depot_ids
     if parents:
-        codes.update(session.exec(select(Depot.id, Depot.code).where(Depot.id.in_(parents))).all())
-    lots = session.exec(select(Lot.code, Lot.depot_id, Lot.item_id, Lot.quantity, Lot.expires_on)
+        codes.update(conn.execute(select(Depot.id, Depot.code).where(Depot.id.in_(parents))).all())
+    lots = conn.execute(select(Lot.code, Lot.depot_id, Lot.item_id, Lot.quantity, Lot.expires_on)
                         .join(Depot, Depot.id == Lot.depot_id)
                         .where(Depot.tier != "village", Lot.item_id.in_(item_ids), Lot.quantity > 0,
                                Lot.storage_mode.in_(SUPPLYING_MODES)).order_by(Lot.code)).all()
@@ -128,7 +130,7 @@ def _may_supply(depot: Depot, site, rule: LevelRule) -> bool:
 
 def plan_incident(engine, actor: Actor, incident_id: int, now: datetime, tz: str) -> dict:
     actor.require_role(ADMIN, DISPATCHER)
-    with UnitOfWork(engine) as uow:
+    with cycle_collection_paused(), UnitOfWork(engine) as uow:
         incident = _incident(uow.session, incident_id)
         doc, version_id = build_problem(uow.session, incident, now, tz)
         if not doc["demand"]:
@@ -140,8 +142,9 @@ def plan_incident(engine, actor: Actor, incident_id: int, now: datetime, tz: str
             raise NothingToPlan("no depot holds usable stock of any needed item: nothing can be sent", field="stock",
                                 message_code="nothing_to_plan_no_stock")
         plan = allocator.solve(problem)
-        row = Plan(incident_id=incident.id, norm_version_id=version_id, problem=json.dumps(doc, ensure_ascii=False),
-                   plan=json.dumps(plan, ensure_ascii=False), objective=plan["objective"], created_by=actor.user_id,
+        # orjson: a city's problem is 1.6 MB of JSON, which the standard library took 6 times longer to write
+        row = Plan(incident_id=incident.id, norm_version_id=version_id, problem=orjson.dumps(doc).decode(),
+                   plan=orjson.dumps(plan).decode(), objective=plan["objective"], created_by=actor.user_id,
                    created_at=now)
         uow.session.add(row)
         uow.commit()
@@ -156,7 +159,7 @@ def latest_plan(engine, actor: Actor, incident_id: int) -> dict:
         if row is None:
             raise NotFound(f"incident {incident_id} has no plan yet", field="incident", message_code="plan_none_yet",
                            params={"incident": incident_id})
-        return _answer(s, row, json.loads(row.problem), json.loads(row.plan))
+        return _answer(s, row, orjson.loads(row.problem), orjson.loads(row.plan))
 
 
 def planned_problem(engine, actor: Actor, incident_id: int, now: datetime, tz: str) -> dict:
@@ -166,7 +169,7 @@ def planned_problem(engine, actor: Actor, incident_id: int, now: datetime, tz: s
         incident = _incident(s, incident_id)
         row = s.exec(select(Plan).where(Plan.incident_id == incident_id).order_by(Plan.id.desc())).first()
         if row is not None:
-            return json.loads(row.problem)
+            return orjson.loads(row.problem)
         return build_problem(s, incident, now, tz)[0]
 
 
