@@ -14,6 +14,7 @@ from common.http import register_error_handlers
 from common.inputs import register_input_checks
 from common.limits import IdConverter
 from common.secret_files import kept_file
+from common.web import register_request_reads
 from common import body_limits, security_headers, serving
 
 LOCALES = ("zh_Hans_CN", "en")
@@ -31,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
+    register_request_reads(app)  # first: the token check of every API request reads through it
     _init_ledger_keys(app)
     _init_auth(app)
     _init_babel(app)

@@ -1,4 +1,7 @@
 """Engine set-up and the unit of work: the only place that commits."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -62,16 +65,42 @@ def _sqlite_writes_take_the_lock_up_front(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
 
 
-def one_statement_reads(engine: sa.Engine) -> sa.Connection:
-    """A connection for a request that reads with one statement (a token check, a scanned lot).
+_REQUEST_READS: ContextVar[dict | None] = ContextVar("reliefdepot_request_reads", default=None)
 
-    On PostgreSQL it runs in autocommit: the statement is its own snapshot, and the BEGIN and ROLLBACK
-    round trips a transaction adds (two of the four a checkout costs) are left out. SQLite keeps the
-    usual deferred BEGIN (its isolation reset on return would undo the set-up above)."""
-    conn = engine.connect()
-    if engine.dialect.name == "postgresql":
-        conn.execution_options(isolation_level="AUTOCOMMIT")
-    return conn
+
+@contextmanager
+def one_statement_reads(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection for reads of one statement each (a token check, a scanned lot).
+
+    On PostgreSQL it runs in autocommit: each statement is its own snapshot, and the BEGIN and ROLLBACK round
+    trips a transaction adds are left out; inside a request (``hold_request_reads``) the request's statements
+    share one such connection, so the scanning page's lookup checks out and pings one connection, not two.
+    SQLite keeps a connection of its own per use with the usual deferred BEGIN (its isolation reset on return
+    would undo the set-up above, and a connection kept open would keep its first snapshot)."""
+    held = _REQUEST_READS.get()
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as conn:
+            yield conn
+    elif held is None:
+        with engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        conn = held.get(engine)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = held[engine] = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+def hold_request_reads() -> Token:
+    """From now until ``release_request_reads``, ``one_statement_reads`` shares a connection per engine."""
+    return _REQUEST_READS.set({})
+
+
+def release_request_reads(token: Token) -> None:
+    held = _REQUEST_READS.get() or {}
+    _REQUEST_READS.reset(token)
+    for conn in held.values():
+        conn.close()
 
 
 class UnitOfWork:
