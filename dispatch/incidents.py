@@ -30,8 +30,13 @@ class Site:
 
 
 def resolve_sites(session: Session, codes: list[str]) -> dict[str, Site]:
-    depots = {d.code: d for d in session.exec(select(Depot).where(Depot.code.in_(codes))).all()}
-    shelters = {s.code: s for s in session.exec(select(Shelter).where(Shelter.code.in_(codes))).all()}
+    conn = session.connection()  # plain rows: planning a city resolves its sites twice
+    depots = {d.code: d for d in conn.execute(
+        select(Depot.code, Depot.name, Depot.lat, Depot.lon, Depot.parent_id, Depot.tier, Depot.id)
+        .where(Depot.code.in_(codes))).all()}
+    shelters = {s.code: s for s in conn.execute(
+        select(Shelter.code, Shelter.name, Shelter.lat, Shelter.lon, Shelter.town_id)
+        .where(Shelter.code.in_(codes))).all()}
     sites = {}
     for code in codes:
         if code in depots:

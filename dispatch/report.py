@@ -68,9 +68,12 @@ def _outflows(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float) -> li
         load[1] += t["quantity"] * item.get("volume_m3", 0.0)
         depot_lines = lines.setdefault(t["from"], {})
         depot_lines[t["item"]] = depot_lines.get(t["item"], 0) + t["quantity"]
+    legs_from: dict[str, list[tuple[str, float, float]]] = {}
+    for (frm, to), (kg, m3) in sorted(loads.items()):
+        legs_from.setdefault(frm, []).append((to, kg, m3))
     result = []
     for code in sorted(lines):
-        legs = [(to, kg, m3) for (frm, to), (kg, m3) in sorted(loads.items()) if frm == code]
+        legs = legs_from[code]
         trucks = sum(max(1, _ceil(kg / vehicle_kg), _ceil(m3 / vehicle_m3)) for _, kg, m3 in legs)
         result.append({"depot": code, "items": [{"item": i, "quantity": q} for i, q in sorted(lines[code].items())],
                        "destinations": len(legs), "weight_kg": round(sum(kg for _, kg, _ in legs), 1),

@@ -1,6 +1,7 @@
 """Travel minutes between a depot and a site, estimated from coordinates (plain Python)."""
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -11,8 +12,12 @@ class TravelSettings:
     speed_kmh: tuple[tuple[str, float], ...] = (("county", 50.0), ("town", 35.0), ("village", 25.0))
     handling_minutes: int = 30  # loading at the depot and unloading at the site
 
+    @cached_property
+    def _speeds(self) -> dict[str, float]:
+        return dict(self.speed_kmh)
+
     def speed(self, tier: str) -> float:
-        return dict(self.speed_kmh)[tier]
+        return self._speeds[tier]
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
