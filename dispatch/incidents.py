@@ -213,9 +213,10 @@ def list_incidents(engine, actor: Actor) -> list[dict]:
         return [incident_dict(s, i) for i in s.exec(select(Incident).order_by(Incident.id.desc())).all()]
 
 
-def needs(session: Session, incident: Incident, today) -> tuple[int | None, list[dict]]:
-    """Per site and item: what the norms ask for, what the site's own point holds (usable), and the rest."""
-    version_id, norms = load_norms(session)
+def needs(session: Session, incident: Incident, today, norms: tuple | None = None) -> tuple[int | None, list[dict]]:
+    """Per site and item: what the norms ask for, what the site's own point holds (usable), and the rest.
+    ``norms``: (version, rules) as ``load_norms`` gives them, when the caller has read them already."""
+    version_id, norms = norms or load_norms(session)
     settings = load_settings(session)
     rules = [n for n in norms if n.applies(incident.type, incident.level)]
     affected = session.exec(select(AffectedSite).where(AffectedSite.incident_id == incident.id)

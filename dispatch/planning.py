@@ -5,6 +5,7 @@ transfer stations (village points hold their own villages' stock, already taken 
 reserve floors less the share the level may draw, and routes the tier rules and time target permit.
 """
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ import orjson
 from sqlmodel import Session, select
 
 from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
-from common.db import UnitOfWork
+from common.db import WRITES, UnitOfWork
 from common.gc_pause import cycle_collection_paused
 from common.errors import DomainError, NotFound
 from dispatch import allocator
@@ -20,8 +21,8 @@ from dispatch.incidents import _incident, needs, resolve_sites
 from dispatch.models import Incident, Plan, ReserveFloor, TravelTime
 from dispatch.norms import LevelRule
 from dispatch.report import explain
-from dispatch.settings import PlanningSettings, load_levels, load_settings
-from dispatch.travel import estimate_minutes
+from dispatch.settings import PlanningSettings, load_levels, load_norms, load_settings
+from dispatch.travel import estimate_minutes_to
 from inventory.models import Depot, Item, Lot
 
 SUPPLYING_MODES = ("physical", "agreement")  # production capacity is not stock that can be loaded today
@@ -36,16 +37,18 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
     settings = load_settings(session)
     rule = {r.level: r for r in load_levels(session)}[incident.level]
     local_now = now.astimezone(ZoneInfo(tz))
-    version_id, need_lines = needs(session, incident, local_now.date())
+    norms = load_norms(session)
+    normed = {n.item for n in norms[1] if n.applies(incident.type, incident.level)}
+    normed_items = session.exec(select(Item).where(Item.code.in_(normed)).order_by(Item.code)).all()
+    stock = _read_stock_aside(session, [i.id for i in normed_items])
+    version_id, need_lines = needs(session, incident, local_now.date(), norms=norms)
     demand = [line for line in need_lines if line["net"] > 0]
     if not need_lines:
         raise NothingToPlan("the norms ask for nothing at these sites for this incident type and level", field="sites",
                             message_code="nothing_to_plan_no_norms")
-    item_codes = sorted({line["item"] for line in demand})
-    items = session.exec(select(Item).where(Item.code.in_(item_codes)).order_by(Item.code)).all()
+    item_codes = {line["item"] for line in demand}
+    items = [i for i in normed_items if i.code in item_codes]
     item_ids = {i.id: i.code for i in items}
-    # Plain rows on the connection, not ORM objects nor ORM-loaded rows: a city holds tens of thousands of lots of
-    # the needed items, and building an object for each cost 25 times the solve (docs/benchmarks.md).
     conn = session.connection()
     depots = conn.execute(select(*_DEPOT_COLUMNS).where(Depot.tier != "village").order_by(Depot.code)).all()
     depot_ids = {d.id for d in depots}
@@ -53,13 +56,12 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
     parents = {d.parent_id for d in depots if d.parent_id is not None} - depot_ids
     if parents:
         codes.update(conn.execute(select(Depot.id, Depot.code).where(Depot.id.in_(parents))).all())
-    lots = conn.execute(select(Lot.code, Lot.depot_id, Lot.item_id, Lot.quantity, Lot.expires_on)
-                        .join(Depot, Depot.id == Lot.depot_id)
-                        .where(Depot.tier != "village", Lot.item_id.in_(item_ids), Lot.quantity > 0,
-                               Lot.storage_mode.in_(SUPPLYING_MODES)).order_by(Lot.code)).all()
     site_codes = sorted({line["site"] for line in need_lines})
     sites = resolve_sites(session, site_codes)
     people = {line["site"]: line["people"] for line in need_lines}
+    floors = _floors(session, depot_ids, item_ids, rule, codes)
+    routes = _routes(session, depots, [sites[c] for c in site_codes], rule, settings)
+    lots = [row for row in stock.result() if row.item_id in item_ids]
     doc = {
         "format": "allocation-problem/1",
         "now": local_now.isoformat(timespec="seconds"),
@@ -71,13 +73,36 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
         "items": [{"id": i.code, "name": i.name_zh, "unit": i.unit, "priority": i.priority,
                    "weight_kg": i.weight_kg, "volume_m3": i.volume_m3} for i in items],
         "stock": _stock_rows(lots, codes, item_ids),
-        "floors": _floors(session, depot_ids, item_ids, rule, codes),
+        "floors": floors,
         "sites": [{"id": c, "name": sites[c].name, "people": people[c], "lat": sites[c].lat, "lon": sites[c].lon}
                   for c in site_codes],
         "demand": [{"site": line["site"], "item": line["item"], "quantity": line["net"]} for line in demand],
-        "routes": _routes(session, depots, [sites[c] for c in site_codes], rule, settings),
+        "routes": routes,
     }
     return doc, version_id
+
+
+_STOCK_READER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="plan-stock")
+
+
+def _read_stock_aside(session: Session, item_ids: list[int]) -> Future:
+    """The lots the plan may send of the items the norms name, read on a connection of its own while this thread
+    works out needs, floors and routes: at city scale the read is the largest part of building the problem, and
+    the database does it on another core. As plain rows, not ORM objects: a city holds tens of thousands of such
+    lots, and building an object for each cost 25 times the solve (docs/benchmarks.md). On PostgreSQL every
+    statement of this (READ COMMITTED) transaction reads its own snapshot already, so a second connection sees no
+    less consistent a state; on SQLite it reads beside the planning transaction (WAL), without its write lock."""
+    reader = session.get_bind().execution_options(**{WRITES: False})
+    query = (select(Lot.code, Lot.depot_id, Lot.item_id, Lot.quantity, Lot.expires_on)
+             .join(Depot, Depot.id == Lot.depot_id)
+             .where(Depot.tier != "village", Lot.item_id.in_(item_ids), Lot.quantity > 0,
+                    Lot.storage_mode.in_(SUPPLYING_MODES)).order_by(Lot.code))
+
+    def read():
+        with reader.connect() as conn:
+            return conn.execute(query).all()
+
+    return _STOCK_READER.submit(read)
 
 
 def _stock_rows(lots, codes: dict, item_ids: dict) -> list[dict]:
@@ -104,18 +129,18 @@ def _routes(session, depots, sites, rule: LevelRule, settings: PlanningSettings)
     overrides = dict(((depot_id, code), minutes) for depot_id, code, minutes in session.exec(
         select(TravelTime.depot_id, TravelTime.site_code, TravelTime.minutes)
         .where(TravelTime.site_code.in_([site.code for site in sites]))).all())
-    travel = settings.travel()
+    estimated = estimate_minutes_to(settings.travel(), [(d.tier, d.lat, d.lon) for d in depots],
+                                    [(site.lat, site.lon) for site in sites])
+    target = rule.time_target_minutes
     routes = []
-    for site in sites:
-        for depot in depots:
+    for site, row in zip(sites, estimated):
+        for depot, minutes in zip(depots, row):
             if not _may_supply(depot, site, rule):
                 continue
-            minutes = overrides.get((depot.id, site.code))
+            minutes = overrides.get((depot.id, site.code), minutes)
             if minutes is None:
-                if None in (depot.lat, depot.lon, site.lat, site.lon):
-                    continue  # no coordinates and no imported time: no route can be promised
-                minutes = estimate_minutes(travel, depot.tier, (depot.lat, depot.lon), (site.lat, site.lon))
-            if minutes <= rule.time_target_minutes:
+                continue  # no coordinates and no imported time: no route can be promised
+            if minutes <= target:
                 routes.append({"from": depot.code, "to": site.code, "minutes": minutes})
     return routes
 

@@ -121,3 +121,23 @@ def test_a_household_is_one_to_a_hundred_people(size):
     with pytest.raises(InvalidInput) as e:
         check_settings(replace(PlanningSettings(), household_size=size))
     assert e.value.field == "household_size" and e.value.message_code == "setting_household_size_range"
+
+
+def test_the_grid_of_estimates_gives_exactly_what_each_pair_alone_gives():
+    import random
+
+    from dispatch.travel import estimate_minutes_to
+
+    rng = random.Random(7)
+    settings = TravelSettings(detour_factor=1.37, handling_minutes=25)
+    near = [(29.0 + rng.random() / 10, 105.3 + rng.random() / 10) for _ in range(40)]  # a county's distances
+    far = [(rng.uniform(-60, 60), rng.uniform(-180, 180)) for _ in range(40)]
+    origins = [(rng.choice(["county", "town", "village"]), lat, lon) for lat, lon in near + far] + [("town", None, 105.3)]
+    destinations = near + far + [(29.1, None)]
+    grid = estimate_minutes_to(settings, origins, destinations)
+    assert len(grid) == len(destinations) and all(len(row) == len(origins) for row in grid)
+    for (lat2, lon2), row in zip(destinations, grid):
+        for (tier, lat1, lon1), minutes in zip(origins, row):
+            alone = None if None in (lat1, lon1, lat2, lon2) else estimate_minutes(settings, tier, (lat1, lon1),
+                                                                                   (lat2, lon2))
+            assert minutes == alone
