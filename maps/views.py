@@ -36,6 +36,7 @@ ERROR_MESSAGES = {
     "map_tile_attribution_missing": _l("Give the attribution the tile server asks for: it is shown on the map."),
     "map_tile_attribution_too_long": _l("The attribution is at most %(max)s characters."),
     "map_tile_attribution_markup": _l("The attribution is plain text, without < or >."),
+    "map_tile_labels_without_tiles": _l("A label layer is drawn over the tiles: give the tile URL too."),
 }
 
 
@@ -70,9 +71,9 @@ def incident_map(incident_id: int):
 
 def _page(actor, filters: dict, incident: dict | None):
     eng = engine()
-    tile_url = tiles.read(eng).url
-    if tile_url:  # the page's policy lets its tiles in (common/security_headers.py)
-        parts = urlsplit(tile_url)
+    setting = tiles.read(eng)
+    for tile_url in filter(None, (setting.url, setting.labels_url)):  # the page's policy lets its tiles in
+        parts = urlsplit(tile_url)                                    # (common/security_headers.py)
         if re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", parts.netloc):  # nothing that could end the directive
             allow_images_from(f"{parts.scheme}://{parts.netloc}")
     query = {k: v for k, v in filters.items() if v is not None}
@@ -104,7 +105,8 @@ def data():
         return jsonify(error_body(e.status, e.code, e.message, e.field, message_code=e.message_code,
                                   params=e.params or None)), e.status
     setting = tiles.read(engine())
-    answer["tiles"] = {"url": setting.url, "attribution": setting.attribution} if setting.url else None
+    answer["tiles"] = {"url": setting.url, "attribution": setting.attribution,
+                       "labels": setting.labels_url or None} if setting.url else None
     return jsonify(answer)
 
 
@@ -155,6 +157,7 @@ def vendor_file(name: str):
 class TilesForm(FlaskForm):
     url = StringField("url")
     attribution = StringField("attribution")
+    labels_url = StringField("labels_url")
 
 
 @bp.route("/admin/map-tiles", methods=["GET", "POST"])
@@ -169,7 +172,8 @@ def tile_settings():
         form = TilesForm()
         if form.validate():
             try:
-                tiles.save(engine(), actor, form.url.data or "", form.attribution.data or "")
+                tiles.save(engine(), actor, form.url.data or "", form.attribution.data or "",
+                           form.labels_url.data or "")
             except DomainError as e:
                 if e.status == 403:
                     raise
@@ -184,5 +188,6 @@ def tile_settings():
                 return redirect(url_for(".tile_settings"))
         status = 422
     else:
-        form = TilesForm(formdata=None, url=current.url, attribution=current.attribution)
+        form = TilesForm(formdata=None, url=current.url, attribution=current.attribution,
+                         labels_url=current.labels_url)
     return render_template("map_tiles.html", form=form, current=current, can_edit=actor.role == ADMIN), status

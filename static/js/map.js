@@ -1,7 +1,7 @@
 /* The map of emergency resources (/map, /incidents/<id>/map): Leaflet, served by the app itself, draws what
    /map/data.json answers (maps/figures.py). No tile server configured: a plain background with a scale bar;
-   otherwise the administrator's tile URL and attribution (/admin/map-tiles). Popups are built as DOM nodes
-   (textContent), never from HTML strings. */
+   otherwise the administrator's tile URL and attribution, and a label layer over it when set (/admin/map-tiles).
+   Popups are built as DOM nodes (textContent), never from HTML strings. */
 (function () {
   "use strict";
 
@@ -72,6 +72,9 @@
       el.classList.add("map-tiled");
       map.attributionControl.setPrefix(false);
       L.tileLayer(data.tiles.url, { attribution: escapeHtml(data.tiles.attribution), maxZoom: 18 }).addTo(map);
+      if (data.tiles.labels) {  // place names served apart (天地图 cva_w), drawn over the tiles
+        L.tileLayer(data.tiles.labels, { maxZoom: 18, className: "map-labels" }).addTo(map);
+      }
     } else {
       el.classList.add("map-plain");
     }

@@ -1,7 +1,7 @@
 """The map of emergency resources in a real headless Chromium: Leaflet served by the app draws depots, sites,
 planned lines and orders in transit with no tile server (a plain background, a scale bar, no request leaves the
-machine); with a tile server set, it loads tiles from a test tile set made here with Pillow and served by a
-tiny local HTTP server that counts the requests."""
+machine); with a tile server and a label layer set, it loads both from a test tile set made here with Pillow and
+served by a tiny local HTTP server that counts the requests."""
 import io
 import re
 import threading
@@ -18,7 +18,7 @@ from tests.map_county import build_map_county
 pytestmark = pytest.mark.browser
 
 SHOTS = "/tmp"
-TILE = re.compile(r"^/(\d+)/(\d+)/(\d+)\.png$")
+TILE = re.compile(r"^(?:/labels)?/(\d+)/(\d+)/(\d+)\.png$")  # base tiles, and the label layer's under /labels
 
 
 @pytest.fixture
@@ -169,6 +169,7 @@ def test_with_a_tile_server_set_by_an_administrator_the_map_loads_its_tiles(map_
     expect(page.locator("#url + .field-error, .field-error").first).to_contain_text("http://")
     page.fill("#url", tile_server.url)
     page.fill("#attribution", "县测绘院测试瓦片")
+    page.fill("#labels_url", tile_server.url.replace("/{z}", "/labels/{z}"))
     page.get_by_role("button", name="保存").click()
     expect(page.locator(".flash")).to_contain_text("地图瓦片服务已保存")
     page.goto(f"{base}/map")
@@ -178,10 +179,12 @@ def test_with_a_tile_server_set_by_an_administrator_the_map_loads_its_tiles(map_
     expect(loaded.first).to_be_visible()
     # tiles arrive one by one (a late zoom replaces them): wait, retrying, for a screenful; a count taken at once races
     expect(loaded.nth(3)).to_be_attached()
+    expect(page.locator("#map .map-labels img.leaflet-tile.leaflet-tile-loaded").first).to_be_attached()
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("县测绘院测试瓦片")
     expect(page.locator("#map path.map-depot")).to_have_count(5)  # drawn over the tiles
     expect(page.locator("#map path.map-route")).to_have_count(1)
     asked = [TILE.match(p) for p in tile_server.requests]
     assert asked and all(asked), tile_server.requests
+    assert any(p.startswith("/labels/") for p in tile_server.requests)  # the label layer drawn over the tiles
     assert {int(m.group(1)) for m in asked} <= set(range(5, 14))  # the zoom fitted to the county
     page.screenshot(path=f"{SHOTS}/reliefdepot-desktop-map-tiles.png", full_page=True)

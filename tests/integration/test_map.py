@@ -115,22 +115,25 @@ def test_leaflet_is_served_by_the_app(client):
     assert fetch(client, "/static/vendor/leaflet/..%2F..%2Fpackage.json").status_code == 404
 
 
-def save_tiles(client, url, attribution):
-    return client.post("/admin/map-tiles", data={"url": url, "attribution": attribution,
+def save_tiles(client, url, attribution, labels=""):
+    return client.post("/admin/map-tiles", data={"url": url, "attribution": attribution, "labels_url": labels,
                                                  "csrf_token": csrf_token(client, "/admin/map-tiles")})
 
 
-@pytest.mark.parametrize("url, attribution, field, message", [
-    ("ftp://tiles.example.cn/{z}/{x}/{y}.png", "县测绘院", "url", "瓦片地址须以 http:// 或 https:// 开头"),
-    ("https://tiles.example.cn/{z}/{x}.png", "县测绘院", "url", "缺少 {y}"),
-    ("https://t{s}.example.cn/{z}/{x}/{y}.png", "县测绘院", "url", "不能含 {s}"),
-    ("https://tiles.example.cn/{z}/{x}/{y}.png", "", "attribution", "请填写瓦片服务要求的署名"),
-    ("https://tiles.example.cn/{z}/{x}/{y}.png", "<b>县</b>", "attribution", "署名为纯文本"),
+@pytest.mark.parametrize("url, attribution, labels, field, message", [
+    ("ftp://tiles.example.cn/{z}/{x}/{y}.png", "县测绘院", "", "url", "瓦片地址须以 http:// 或 https:// 开头"),
+    ("https://tiles.example.cn/{z}/{x}.png", "县测绘院", "", "url", "缺少 {y}"),
+    ("https://t{s}.example.cn/{z}/{x}/{y}.png", "县测绘院", "", "url", "不能含 {s}"),
+    ("https://tiles.example.cn/{z}/{x}/{y}.png", "", "", "attribution", "请填写瓦片服务要求的署名"),
+    ("https://tiles.example.cn/{z}/{x}/{y}.png", "<b>县</b>", "", "attribution", "署名为纯文本"),
+    ("https://tiles.example.cn/{z}/{x}/{y}.png", "县测绘院", "https://labels.example.cn/{z}/{y}.png", "labels_url",
+     "缺少 {x}"),
+    ("", "", "https://labels.example.cn/{z}/{x}/{y}.png", "labels_url", "注记图层叠加在底图瓦片之上"),
 ])
-def test_a_bad_tile_setting_is_refused_naming_the_field_and_nothing_is_saved(client, county, url, attribution, field,
-                                                                             message):
+def test_a_bad_tile_setting_is_refused_naming_the_field_and_nothing_is_saved(client, county, url, attribution, labels,
+                                                                             field, message):
     login(client, "admin", "admin-pass")
-    r = save_tiles(client, url, attribution)
+    r = save_tiles(client, url, attribution, labels)
     assert r.status_code == 422 and message in text(r)
     marked = re.findall(r'<input [^>]*aria-invalid="true"[^>]* name="(\w+)"', r.get_data(as_text=True))
     assert marked == [field]
@@ -141,15 +144,19 @@ def test_an_administrator_sets_the_tile_server_and_the_map_data_carries_it(app, 
     login(client, "admin", "admin-pass")
     tianditu = ("https://t0.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=vec"
                 "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY")
-    r = save_tiles(client, f"  {tianditu} ", "天地图 · 国家地理信息公共服务平台")
+    labels = tianditu.replace("t0.", "t1.").replace("vec_w", "cva_w").replace("LAYER=vec", "LAYER=cva")
+    r = save_tiles(client, f"  {tianditu} ", "天地图 · 国家地理信息公共服务平台", f" {labels}")
     assert r.status_code == 302
-    assert data(client)["tiles"] == {"url": tianditu, "attribution": "天地图 · 国家地理信息公共服务平台"}
+    assert data(client)["tiles"] == {"url": tianditu, "attribution": "天地图 · 国家地理信息公共服务平台",
+                                     "labels": labels}
     policy = client.get("/map").headers["Content-Security-Policy"]
-    assert "img-src 'self' data: blob: https://t0.tianditu.gov.cn;" in policy  # the page may load its tiles
+    # the page may load its tiles and their labels
+    assert "img-src 'self' data: blob: https://t0.tianditu.gov.cn https://t1.tianditu.gov.cn;" in policy
     assert "tianditu" not in client.get("/depots").headers["Content-Security-Policy"]  # only the map's pages
     dispatcher = app.test_client()
     login(dispatcher, "dispatcher", "dispatcher-pass")
-    assert tianditu in text(dispatcher.get("/admin/map-tiles"))  # read, not changed
+    shown = text(dispatcher.get("/admin/map-tiles"))  # read, not changed
+    assert tianditu in shown and labels in shown
     assert save_tiles(dispatcher, "", "").status_code == 403
     assert save_tiles(client, "", "").status_code == 302  # back to a plain background
     assert data(client)["tiles"] is None

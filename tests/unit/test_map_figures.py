@@ -72,3 +72,23 @@ def test_a_tile_url_is_checked_naming_each_field_that_is_wrong():
             tiles.check(url, attribution)
         named = [p["field"] for p in caught.value.details["problems"]]
         assert named == fields, (url, attribution, named)
+
+
+def test_a_label_layer_is_checked_like_the_tiles_and_needs_them():
+    import pytest
+
+    from common.errors import InvalidInput
+    from maps import tiles
+
+    base, labels = "https://t0.tianditu.gov.cn/vec/{z}/{x}/{y}", "https://t0.tianditu.gov.cn/cva/{z}/{x}/{y}"
+    assert tiles.check(base, "天地图", f" {labels} ") == tiles.TileSettings(base, "天地图", labels)
+    for url, labels_url, codes in ((base, "https://t0.tianditu.gov.cn/cva/{z}/{y}", ["map_tile_url_placeholders"]),
+                                   (base, "javascript:{z}{x}{y}", ["map_tile_url_not_http"]),
+                                   ("", labels, ["map_tile_labels_without_tiles"]),
+                                   ("https:///{z}/{x}/{y}", "ftp://x/{z}/{x}/{y}",
+                                    ["map_tile_url_not_http", "map_tile_url_not_http"])):
+        with pytest.raises(InvalidInput) as caught:
+            tiles.check(url, "天地图", labels_url)
+        problems = caught.value.details["problems"]
+        assert [p["message_code"] for p in problems] == codes
+        assert [p["field"] for p in problems] == (["url", "labels_url"] if len(codes) == 2 else ["labels_url"])
