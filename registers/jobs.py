@@ -149,15 +149,51 @@ def _set(engine, token: str, **values) -> None:
 
 
 class _Progress:
+    """Rows checked of rows read, into the job's row at most every PROGRESS_SECONDS (and at the end)."""
+
     def __init__(self, engine, token: str):
         self.engine, self.token, self.last = engine, token, 0.0
+        self.seen: dict = {}  # the last rows checked and read, kept with the job's final state
 
     def __call__(self, done: int, total: int) -> None:
+        self.seen = {"done": done, "total": total}
         moment = time.monotonic()
         if moment - self.last < PROGRESS_SECONDS and done != total:
             return
         self.last = moment
+        self.write(done, total)
+
+    def write(self, done: int, total: int) -> None:
         _set(self.engine, self.token, done=done, total=total, heartbeat_at=clock.now())
+
+
+class _FileProgress(_Progress):
+    """The same into a small file beside the kept files, for a commit on SQLite: its transaction holds the
+    database's one write lock, which would lock the job's row out until the end. SQLite serves one machine, so
+    every worker's poll finds the file (``view``)."""
+
+    def __init__(self, path: str):
+        super().__init__(None, "")
+        self.path = path
+
+    def write(self, done: int, total: int) -> None:
+        partial = f"{self.path}.{os.getpid()}.{threading.get_ident()}"
+        with open(partial, "w", encoding="utf-8") as f:
+            json.dump({"done": done, "total": total}, f)
+        os.replace(partial, self.path)  # a poll never reads half a file
+
+
+def _progress_file(job: ImportJob) -> str:
+    return os.path.join(os.path.dirname(json.loads(job.files)[0]["path"]), "progress.json")
+
+
+def _filed_progress(job: ImportJob) -> tuple[int, int] | None:
+    try:
+        with open(_progress_file(job), encoding="utf-8") as f:
+            found = json.load(f)
+        return int(found["done"]), int(found["total"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _files(job: ImportJob) -> list[tuple[str, bytes]]:
@@ -197,13 +233,13 @@ def _run(app, token: str, actor: Actor) -> None:
                 status = "checked"
             else:
                 expected = importing.fingerprint(json.loads(job.report))
-                # SQLite holds one writer: the commit's transaction would lock out the progress rows
+                if engine.dialect.name == "sqlite":  # see _FileProgress
+                    progress = _FileProgress(_progress_file(job))
                 report = importing.commit(engine, files, actor, job.depot, now=now, today=today,
-                                          progress=None if engine.dialect.name == "sqlite" else progress,
-                                          expected=expected)
+                                          progress=progress, expected=expected)
                 status = "committed"
             _set(engine, token, status=status, report=json.dumps(report, ensure_ascii=False, default=str),
-                 finished_at=clock.now())
+                 finished_at=clock.now(), **progress.seen)
     except Exception as e:
         if isinstance(e, DomainError):
             error = {"code": e.message_code, "params": {k: v for k, v in e.params.items()
@@ -218,6 +254,10 @@ def _run(app, token: str, actor: Actor) -> None:
             log.exception("import job %s: its failure could not be recorded", token)
     finally:
         stop.set()
+        try:
+            os.remove(_progress_file(job))
+        except OSError:
+            pass
 
 
 # ---------------------------------------------------------------- reading
@@ -263,7 +303,10 @@ def kept_files(engine, actor: Actor, token: str, now: datetime) -> list[tuple[st
 
 def view(job: ImportJob) -> dict:
     files = json.loads(job.files)
-    return {"token": job.token, "status": job.status, "stage": job.stage, "done": job.done, "total": job.total,
+    done, total = job.done, job.total
+    if job.status == "committing":
+        done, total = _filed_progress(job) or (done, total)
+    return {"token": job.token, "status": job.status, "stage": job.stage, "done": done, "total": total,
             "files": [{"name": f["name"], "size": f["size"], "sha256": f["sha256"]} for f in files],
             "depot": job.depot, "report": json.loads(job.report) if job.report else None,
             "error": json.loads(job.error) if job.error else None, "created_at": job.created_at,

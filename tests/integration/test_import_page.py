@@ -222,3 +222,37 @@ def test_the_rejected_rows_are_paged(client, engine, county):
     assert "“坏52”" in second and "“坏61”" in second and "“坏51”" not in second
     assert client.get(f"/admin/imports/{token}?page=0").status_code == 400
     assert 'id="import-commit"' not in first  # nothing accepted: nothing to commit
+
+
+def test_a_commit_shows_its_progress_while_it_runs_and_leaves_no_progress_file(client, engine, county, monkeypatch):
+    """The commit's progress reaches the page's poll while the commit's transaction holds the database (on SQLite
+    that transaction holds the one write lock, so the progress goes to a file beside the kept files)."""
+    import threading
+
+    from common.db import UnitOfWork
+    from registers import importing
+
+    login(client, "admin", "admin-pass")
+    token = _started(_upload(client, [("台账.xlsx", workbook_bytes())]))
+    halfway, go_on = threading.Event(), threading.Event()
+    real_commit = importing.commit
+
+    def commit(*args, progress=None, **kwargs):
+        with UnitOfWork(engine) as uow:  # a writing transaction, as the commit's own
+            uow.session.connection()
+            progress(6, 13)
+        halfway.set()
+        go_on.wait(10)
+        return real_commit(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(importing, "commit", commit)
+    data = {"csrf_token": csrf_token(client, f"/admin/imports/{token}")}
+    assert client.post(f"/admin/imports/{token}/commit", data=data).status_code == 303
+    assert halfway.wait(10)
+    during = client.get(f"/admin/imports/{token}/status").get_json()
+    go_on.set()
+    jobs.wait(token)
+    assert during == {"status": "committing", "stage": "commit", "done": 6, "total": 13, "busy": True}
+    after = client.get(f"/admin/imports/{token}/status").get_json()
+    assert after == {"status": "committed", "stage": "commit", "done": 13, "total": 13, "busy": False}
+    assert not os.path.exists(jobs._progress_file(_job(engine, token)))
