@@ -106,7 +106,9 @@ def create_user(engine, actor: Actor, *, username: str, display_name: str, role:
         _log(s, actor, "user", username, "created", f"{role}" + (f": {', '.join(d.code for d in bound)}" if bound else ""),
              now)
         append_event(s, engine, "account", username=actor.username, at=now,
-                     detail=f"created {username} ({role})" + (f": {', '.join(d.code for d in bound)}" if bound else ""))
+                     message=("account_created_depots", {"user": username, "role": role,
+                                                     "depots": ", ".join(d.code for d in bound)}) if bound
+                     else ("account_created", {"user": username, "role": role}))
         uow.commit()
     return password
 
@@ -137,7 +139,7 @@ def update_user(engine, actor: Actor, username: str, *, display_name: str, role:
         if role != user.role:
             _log(s, actor, "user", username, "role_changed", f"{user.role} → {role}", now)
             append_event(s, engine, "role_change", username=actor.username, at=now,
-                         detail=f"{username}: {user.role} → {role}")
+                         message=("role_changed", {"user": username, "old": user.role, "new": role}))
             user.role = role
             actions.append("role_changed")
         have = _bound(s, user.id)
@@ -149,7 +151,8 @@ def update_user(engine, actor: Actor, username: str, *, display_name: str, role:
             s.add(KeeperDepot(user_id=user.id, depot_id=wanted_codes[code]))
         if added or removed:
             append_event(s, engine, "depot_binding", username=actor.username, at=now,
-                         detail=f"{username}: + {', '.join(added) or '-'}; − {', '.join(removed) or '-'}")
+                         message=("depots_changed", {"user": username, "added": ", ".join(added) or "-",
+                                                     "removed": ", ".join(removed) or "-"}))
         if added:
             _log(s, actor, "user", username, "depots_bound", ", ".join(added), now)
             actions.append("depots_bound")
@@ -184,7 +187,7 @@ def set_active(engine, actor: Actor, username: str, active: bool, now: datetime 
         s.add(user)
         _log(s, actor, "user", username, "reactivated" if active else "deactivated", None, now)
         append_event(s, engine, "account", username=actor.username, at=now,
-                     detail=f"{'reactivated' if active else 'deactivated'} {username}")
+                     message=("account_reactivated" if active else "account_deactivated", {"user": username}))
         uow.commit()
         return True
 
@@ -205,7 +208,7 @@ def reset_password(engine, actor: Actor, username: str, now: datetime | None = N
         user.session_epoch += 1
         s.add(user)
         _log(s, actor, "user", username, "password_reset", None, now)
-        append_event(s, engine, "password_reset", username=actor.username, at=now, detail=f"reset {username}")
+        append_event(s, engine, "password_reset", username=actor.username, at=now, message=("password_reset", {"user": username}))
         uow.commit()
     return password
 
@@ -225,7 +228,7 @@ def change_own_password(engine, actor: Actor, current: str, new: str, rules: Pas
         user = s.get(User, actor.user_id)
         if user is None or not check_password_hash(user.password_hash, current or ""):
             append_event(s, engine, "password_change", "failure", username=actor.username, at=now,
-                         detail="the current password was wrong")
+                         message=("password_wrong", {}))
             uow.commit()
             raise InvalidInput("the current password is wrong", field="current", message_code="password_wrong")
         if new == current:

@@ -93,7 +93,7 @@ def end_stale_session() -> None:
         session.pop(key, None)
     g.pop("actor", None)
     if why != "elsewhere":
-        record_security_event(engine, "timeout", username=username, detail=f"session ended: {why}", at=request_now())
+        record_security_event(engine, "timeout", username=username, message=("session_ended", {"why": why}), at=request_now())
         if sid:
             close_session(engine, sid, request_now())
     flash({"idle": _("You were away too long and have been signed out; please log in again."),

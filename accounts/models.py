@@ -140,6 +140,9 @@ class SecurityEvent(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=64)  # who acted (or the name typed at a login)
     address: str | None = Field(default=None, max_length=64)
     detail: str | None = Field(default=None, max_length=1000)
+    # the detail as a message with values (accounts.security_details), shown in the reader's language; in the hash
+    detail_code: str | None = Field(default=None, max_length=48)
+    detail_params: str | None = Field(default=None, sa_type=sa.Text)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
     key_id: str | None = Field(default=None, max_length=16)

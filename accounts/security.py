@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash
 
+from accounts import security_details
 from accounts.models import LoginFailure, LoginSession, PasswordHistory, SecurityEvent, User
 from common import clock
 from common.actor import Actor
@@ -92,8 +93,11 @@ def _canonical(at: datetime) -> str:
 
 
 def event_hash(prev_hash: str, row: dict, key: bytes | None) -> str:
-    payload = json.dumps([prev_hash, _canonical(row["at"]), row["kind"], row["outcome"], row["username"],
-                          row["address"], row["detail"]], ensure_ascii=False, separators=(",", ":")).encode()
+    content = [prev_hash, _canonical(row["at"]), row["kind"], row["outcome"], row["username"], row["address"],
+               row["detail"]]
+    if row.get("detail_code"):  # events recorded with a message (all since migration 0028) hash it too
+        content += [row["detail_code"], row.get("detail_params")]
+    payload = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
     if key is None:
         return hashlib.sha256(payload).hexdigest()
     return hmac.digest(key, payload, "sha256").hex()
@@ -119,15 +123,21 @@ def _request_address() -> str | None:
 
 
 def append_event(s: Session, engine, kind: str, outcome: str = "success", *, username: str | None = None,
-                 address: str | None = None, detail: str | None = None, at: datetime | None = None) -> None:
-    """Appends one event inside the caller's transaction (``s`` of a UnitOfWork on ``engine``)."""
+                 address: str | None = None, detail: str | None = None, at: datetime | None = None,
+                 message: tuple[str, dict] | None = None) -> None:
+    """Appends one event inside the caller's transaction (``s`` of a UnitOfWork on ``engine``). ``message``:
+    (code, values) of ``accounts.security_details.MESSAGES``; its English words become ``detail``."""
     _lock_chain(s)
+    code = params = None
+    if message is not None:
+        code, values = message
+        detail, params = security_details.english(code, values), security_details.stored_params(values)
     last = s.exec(select(SecurityEvent.hash).order_by(SecurityEvent.id.desc()).limit(1)).first()
     ring = _keyring(engine)
     row = {"at": at or clock.now(), "kind": kind[:32], "outcome": outcome[:16],
            "username": (username or None) and username[:64],
            "address": ((address if address is not None else _request_address()) or None),
-           "detail": (detail or None) and detail[:1000]}
+           "detail": (detail or None) and detail[:1000], "detail_code": code, "detail_params": params}
     if row["address"]:
         row["address"] = row["address"][:64]
     prev = last or GENESIS
@@ -136,13 +146,15 @@ def append_event(s: Session, engine, kind: str, outcome: str = "success", *, use
 
 
 def record_security_event(engine, kind: str, outcome: str = "success", *, username: str | None = None,
-                          address: str | None = None, detail: str | None = None, at: datetime | None = None) -> None:
+                          address: str | None = None, detail: str | None = None, at: datetime | None = None,
+                          message: tuple[str, dict] | None = None) -> None:
     """Records one security event in a transaction of its own: ``kind`` (``KINDS``; others are kept as given),
     ``outcome`` (success / failure / refused / locked), who (the username acting, or typed at a login), the
     source address (the current request's when not given), what (``detail``: plain words and values, e.g. the
     report and its filters) and when (now when not given)."""
     with UnitOfWork(engine) as uow:
-        append_event(uow.session, engine, kind, outcome, username=username, address=address, detail=detail, at=at)
+        append_event(uow.session, engine, kind, outcome, username=username, address=address, detail=detail, at=at,
+                     message=message)
         uow.commit()
 
 
@@ -296,7 +308,7 @@ def login(engine, username: str, password: str, address: str, rules: LoginRules,
         log.warning("refused a login of %s with its demo password: this is not the demo (set DEMO=1 for the demo)",
                     username)
         record_security_event(engine, "login", "refused", username=username, address=address, at=now,
-                              detail=f"{via}: demo password outside the demo")
+                              message=("login_demo_password", {"via": via}))
         raise LoginRefused()
     with Session(engine) as s:
         user = s.exec(select(User).where(User.username == username)).first()
@@ -312,7 +324,8 @@ def login(engine, username: str, password: str, address: str, rules: LoginRules,
             ok = False
         if ok:
             s.exec(sa.update(LoginFailure).where(LoginFailure.username == username).values(for_account=False))
-            append_event(s, engine, "login", "success", username=username, address=address, at=now, detail=via)
+            append_event(s, engine, "login", "success", username=username, address=address, at=now,
+                         message=("login", {"via": via}))
             user = s.get(User, user.id)
             actor = services.actor_for(s, user, now=now, max_age=password_max_age)
             uow.commit()
@@ -323,12 +336,12 @@ def login(engine, username: str, password: str, address: str, rules: LoginRules,
             s.flush()
             why = "unknown user" if user is None else ("deactivated" if not user.active else "wrong password")
             append_event(s, engine, "login", "failure", username=username, address=address, at=now,
-                         detail=f"{via}: {why}")
+                         message=("login_failed", {"via": via, "why": why}))
             after = lock_state(s, username, address, rules, now)
             for scope in ("account", "address"):
                 if after[scope]:
                     append_event(s, engine, "lock", "locked", username=username, address=address, at=now,
-                                 detail=f"{scope} locked until {_canonical(after[scope])}")
+                                 message=("locked_until", {"scope": scope, "until": _canonical(after[scope])}))
             uow.commit()
             raise LoginRefused()
     # locked by failures committed while the password was checked: nothing written above (rolled back)
@@ -339,7 +352,7 @@ def login(engine, username: str, password: str, address: str, rules: LoginRules,
 def _refused(engine, username, address, now, via, outcome, locks) -> None:
     which = " and ".join(k for k in ("account", "address") if locks.get(k))
     record_security_event(engine, "login", outcome, username=username, address=address, at=now,
-                          detail=f"{via}: {which} locked")
+                          message=("login_while_locked", {"via": via, "which": which}))
 
 
 def locked(engine, rules: LoginRules, now: datetime) -> dict:
@@ -382,7 +395,8 @@ def unlock(engine, actor: Actor, *, username: str | None = None, address: str | 
         n = s.exec(select(sa.func.count()).select_from(LoginFailure).where(*where)).one()
         s.exec(sa.update(LoginFailure).where(*where).values(**values))
         append_event(s, engine, "unlock", "success", username=actor.username, at=now,
-                     detail=f"account {username}" if username else f"address {address}")
+                     message=("unlock_account", {"user": username}) if username
+                     else ("unlock_address", {"address": address}))
         if username:
             s.add(AdminChange(at=now, user_id=actor.user_id, subject_kind="user", subject=username[:64],
                               action="unlocked"))
@@ -409,7 +423,7 @@ def open_session(engine, user_id: int, username: str, limit: int, lifetime: time
             old.ended_at = now
             s.add(old)
             append_event(s, engine, "timeout", username=username, at=now,
-                         detail=f"session ended: more than {limit} logins at once")
+                         message=("session_limit", {"limit": limit}))
         s.add(LoginSession(user_id=user_id, sid=sid, login_at=now))
         uow.commit()
     return sid

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from accounts import security
+from accounts import security, security_details
 from accounts.auth import login_required_page, require_actor
 from accounts.vocab import SECURITY_KINDS, SECURITY_OUTCOMES
 from common.actor import ADMIN, AUDITOR
@@ -61,6 +61,8 @@ def events():
         return _csv(actor, f)
     page = page_number((request.args.get("page") or "").strip())
     rows, total = security.events(engine(), **_query(f), offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    for r in rows:
+        r["shown"] = security_details.shown(r)
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     return render_template("security_log.html", rows=rows, total=total, page=page, pages=pages, filters=f,
                            kinds=SECURITY_KINDS, outcomes=SECURITY_OUTCOMES)
@@ -70,15 +72,20 @@ def _csv(actor, f: dict) -> Response:
     rows, total = security.events(engine(), **_query(f), limit=CSV_MAX)
     shown = {k: str(v) for k, v in f.items() if v}
     security.record_security_event(engine(), "export", username=actor.username, at=request_now(),
-                                   detail=f"security log CSV, {len(rows)} rows; filters: "
-                                          + (", ".join(f"{k}={v}" for k, v in shown.items()) or "none"))
+                                   message=("security_log_export", {
+                                       "rows": len(rows),
+                                       "filters": ", ".join(f"{k}={v}" for k, v in shown.items()) or "none"}))
     tz = ZoneInfo(current_app.config["TIMEZONE"])
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "at", "kind", "outcome", "username", "address", "detail", "hash"])
+    # detail as recorded (English), then as the page shows it; the message's code and values are what the hash
+    # covers besides
+    writer.writerow(["id", "at", "kind", "outcome", "username", "address", "detail", "detail_shown", "detail_code",
+                     "detail_params", "hash"])
     for r in rows:
         writer.writerow([r["id"], r["at"].astimezone(tz).isoformat(timespec="seconds"), r["kind"], r["outcome"],
-                         r["username"] or "", r["address"] or "", r["detail"] or "", r["hash"]])
+                         r["username"] or "", r["address"] or "", r["detail"] or "", security_details.shown(r) or "",
+                         r["detail_code"] or "", r["detail_params"] or "", r["hash"]])
     name = f"security-log-{request_now().astimezone(tz):%Y%m%d-%H%M}.csv"
     return Response("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store",

@@ -101,7 +101,7 @@ def sign_out_everywhere(engine, actor: Actor, username: str, now) -> int:
             token.revoked_at = now
             uow.session.add(token)
         append_event(uow.session, engine, "token_revoke", username=actor.username, at=now,
-                     detail=f"signed out everywhere: {username}; {len(live)} tokens revoked")
+                     message=("signed_out_everywhere", {"user": username, "tokens": len(live)}))
         uow.commit()
         return len(live)
 
@@ -126,7 +126,7 @@ def issue_token(engine, user_id: int, name: str) -> str:
         if user is None:
             raise NotFound("no such user", field="user")
         uow.session.add(ApiToken(user_id=user_id, name=name[:100] or "token", token_hash=_hash_token(token)))
-        append_event(uow.session, engine, "token_create", username=user.username, detail=f"token {name[:100]}")
+        append_event(uow.session, engine, "token_create", username=user.username, message=("token", {"name": name[:100]}))
         uow.commit()
     return token
 
@@ -149,7 +149,8 @@ def issue_device_token(engine, actor: Actor, device: str) -> tuple[str, str]:
             uow.session.add(old)
         uow.session.add(ApiToken(user_id=actor.user_id, name=name, token_hash=_hash_token(token)))
         append_event(uow.session, engine, "token_create", username=actor.username,
-                     detail=f"token {name}" + (f"; {len(earlier)} earlier revoked" if earlier else ""))
+                     message=("token_replacing", {"name": name, "earlier": len(earlier)}) if earlier
+                     else ("token", {"name": name}))
         uow.commit()
     return token, name
 
@@ -217,7 +218,7 @@ def revoke_token(engine, actor: Actor, token: str) -> None:
             raise Forbidden("you can revoke only your own tokens")
         api_token.revoked_at = utcnow()
         uow.session.add(api_token)
-        append_event(uow.session, engine, "token_revoke", username=actor.username, detail=f"token {api_token.name}")
+        append_event(uow.session, engine, "token_revoke", username=actor.username, message=("token", {"name": api_token.name}))
         uow.commit()
 
 
@@ -265,7 +266,7 @@ def revoke_token_id(engine, actor: Actor, token_id: int, now: datetime | None = 
             row.revoked_at = now or clock.now()
             s.add(row)
             append_event(s, engine, "token_revoke", username=actor.username, at=now,
-                         detail=f"token {row.name} of {owner.username}")
+                         message=("token_of", {"name": row.name, "owner": owner.username}))
         uow.commit()
         if revoked_now and row.user_id != actor.user_id:
             log.info("%s revoked token %s (%s) of %s", actor.username, row.id, row.name, owner.username)

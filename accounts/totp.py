@@ -139,16 +139,16 @@ def confirm(engine, actor: Actor, code: str, now: datetime) -> list[str]:
         row.confirmed_at, row.last_step = now, step
         s.add(row)
         codes = _new_recovery_codes(s, actor.user_id)
-        _record(uow, engine, "enrolled", actor.username, now)
+        _record(uow, engine, ("second_factor_enrolled", {}), actor.username, now)
         uow.commit()
     return codes
 
 
-def _record(uow, engine, what: str, username: str, now: datetime) -> None:
+def _record(uow, engine, what: tuple[str, dict], username: str, now: datetime) -> None:
     """The security log's row of an enrolment or a reset, in the same transaction as the change."""
     from accounts.security import append_event
 
-    append_event(uow.session, engine, "second_factor", "success", username=username, detail=what, at=now)
+    append_event(uow.session, engine, "second_factor", "success", username=username, message=what, at=now)
 
 
 def _new_recovery_codes(s: Session, user_id: int) -> list[str]:
@@ -222,7 +222,8 @@ def check_and_record(engine, actor: Actor, code: str, now: datetime, via: str) -
 
     used = check(engine, actor.user_id, code, now)
     record_security_event(engine, "second_factor", "success" if used else "failure", username=actor.username,
-                          detail=f"{via}: {'recovery code' if used == 'recovery' else 'code'}", at=now)
+                          message=("second_factor_used", {"via": via, "what": "recovery code" if used == "recovery" else "code"}),
+                          at=now)
     return used
 
 
@@ -244,6 +245,6 @@ def reset(engine, actor: Actor, username: str, now: datetime) -> bool:
         user.session_epoch += 1
         s.add(user)
         admin._log(s, actor, "user", username, "totp_reset", None, now)
-        _record(uow, engine, f"reset for {username}", actor.username, now)
+        _record(uow, engine, ("second_factor_reset", {"user": username}), actor.username, now)
         uow.commit()
     return True

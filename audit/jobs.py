@@ -84,7 +84,8 @@ def start(engine, actor: Actor, report: str, fmt: str, args, locale: str, now: d
                         created_at=now, expires_at=now + keep_for(app))
         uow.session.add(job)
         append_event(uow.session, engine, "export", username=actor.username, at=now,
-                     detail=f"{report} {fmt} (background job); filters: {query or 'none'}")
+                     message=("report_export", {"report": report, "format": fmt, "how": "background job",
+                                           "filters": query or "none"}))
         uow.commit()
         job_id, token = job.id, job.token
     thread = threading.Thread(target=_run, args=(app, job_id, actor, request.url_root), daemon=True,

@@ -191,7 +191,8 @@ def record_export(actor: Actor, report: str, fmt: str, args, how: str = "direct"
     from audit.jobs import filters_query
 
     security.record_security_event(engine(), "export", username=actor.username, at=request_now(),
-                                   detail=f"{report} {fmt} ({how}); filters: {filters_query(args) or 'none'}")
+                                   message=("report_export", {"report": report, "format": fmt, "how": how,
+                                                             "filters": filters_query(args) or "none"}))
 
 
 def total_rows(doc: exports.Document) -> int | None:

@@ -240,5 +240,5 @@ def variance_pdf(count_id: int):
     actor = require_actor()
     sheet = services.variance(engine(), actor, count_id)
     record_security_event(engine(), "export", username=actor.username, at=request_now(),
-                          detail=f"count variance {rules.reference(count_id)} pdf (direct)")
+                          message=("count_variance_pdf", {"count": rules.reference(count_id)}))
     return documents.pdf_response(sheet, request_now(), current_app.config["TIMEZONE"])

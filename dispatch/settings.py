@@ -98,7 +98,7 @@ def update_settings(engine, actor: Actor, changes: dict) -> dict:
             row = uow.session.get(Setting, key) or Setting(key=key, value="")
             row.value = json.dumps(value)
             uow.session.add(row)
-        append_event(uow.session, engine, "rule_change", username=actor.username, detail=f"planning settings: {json.dumps(changes, ensure_ascii=False, default=str)}"[:1000])
+        append_event(uow.session, engine, "rule_change", username=actor.username, message=("planning_settings", {"changes": json.dumps(changes, ensure_ascii=False, default=str)[:900]}))
         uow.commit()
         return asdict(merged)
 
@@ -120,7 +120,7 @@ def replace_levels(engine, actor: Actor, rules: list[LevelRule]) -> list[dict]:
     with UnitOfWork(engine) as uow:
         for rule in rules:
             uow.session.merge(ResponseLevel(**asdict(rule)))
-        append_event(uow.session, engine, "rule_change", username=actor.username, detail="response levels: " + "; ".join(f"{r.level} ≥ {r.min_people}" for r in rules))
+        append_event(uow.session, engine, "rule_change", username=actor.username, message=("response_levels", {"levels": "; ".join(f"{r.level} ≥ {r.min_people}" for r in rules)}))
         uow.commit()
         return [asdict(r) for r in load_levels(uow.session)]
 
@@ -210,7 +210,7 @@ def replace_norms(engine, actor: Actor, rules: list[NormRule], note: str | None 
     actor.require_role(ADMIN)
     with UnitOfWork(engine) as uow:
         version_id = add_norm_version(uow, actor.user_id, rules, note, now)
-        append_event(uow.session, engine, "rule_change", username=actor.username, detail=f"norms replaced: version {version_id}, {len(rules)} items")
+        append_event(uow.session, engine, "rule_change", username=actor.username, message=("norms_replaced", {"version": version_id, "items": len(rules)}))
         uow.commit()
         return version_id
 
@@ -240,7 +240,7 @@ def change_norm(engine, actor: Actor, item: str, rule: NormRule | None, note: st
                                    message_code="norm_unchanged", params={"item": item})
             by_item[item] = rule
         version_id = add_norm_version(uow, actor.user_id, [by_item[k] for k in sorted(by_item)], note, now)
-        append_event(uow.session, engine, "rule_change", username=actor.username, detail=f"norm of {item} " + ("removed" if rule is None else "set") + f": version {version_id}")
+        append_event(uow.session, engine, "rule_change", username=actor.username, message=("norm_removed" if rule is None else "norm_set", {"item": item, "version": version_id}))
         uow.commit()
         return version_id
 
@@ -259,7 +259,7 @@ def restore_norm_version(engine, actor: Actor, version_id: int, note: str | None
                                message_code="norm_version_already_current", params={"version": version_id})
         _, rules = load_norms(uow.session, version_id)
         new_id = add_norm_version(uow, actor.user_id, rules, note or f"restored from version {version_id}", now)
-        append_event(uow.session, engine, "rule_change", username=actor.username, detail=f"norms restored from version {version_id}: version {new_id}")
+        append_event(uow.session, engine, "rule_change", username=actor.username, message=("norms_restored", {"old": version_id, "version": new_id}))
         uow.commit()
         return new_id
 
@@ -311,7 +311,7 @@ def set_floor(engine, actor: Actor, depot: str, item: str, quantity: int) -> dic
             raise NotFound(f"no item with code {item}", field="item", message_code="item_unknown",
                            params={"item": item})
         uow.session.merge(ReserveFloor(depot_id=depot_row.id, item_id=item_row.id, quantity=quantity))
-        append_event(uow.session, engine, "rule_change", username=actor.username, detail=f"reserve floor {depot} {item} = {quantity}")
+        append_event(uow.session, engine, "rule_change", username=actor.username, message=("floor_set", {"depot": depot, "item": item, "quantity": quantity}))
         uow.commit()
     return {"depot": depot, "item": item, "quantity": quantity}
 
@@ -368,7 +368,7 @@ def import_floors(engine, actor: Actor, data: bytes) -> int:
         problems.raise_any("file", "the file's rows")
         for floor in parsed:
             s.merge(floor)
-        append_event(s, engine, "rule_change", username=actor.username, detail=f"reserve floors imported: {len(parsed)} rows")
+        append_event(s, engine, "rule_change", username=actor.username, message=("floors_imported", {"rows": len(parsed)}))
         uow.commit()
     return len(parsed)
 

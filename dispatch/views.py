@@ -417,7 +417,7 @@ def _json_attachment(doc: dict, filename: str) -> Response:
     from accounts.security import record_security_event
 
     record_security_event(engine(), "export", username=_reader().username, at=request_now(),
-                          detail=f"{filename} (direct)")
+                          message=("problem_export", {"file": filename}))
     body = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     return Response(body, mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -80,7 +80,7 @@ def acknowledgement(donation_id: int):
     actor = require_actor()
     found = service.get(engine(), actor, donation_id)
     record_security_event(engine(), "export", username=actor.username, at=request_now(),
-                          detail=f"donation acknowledgement {found['number']} pdf")
+                          message=("donation_acknowledgement_pdf", {"number": found["number"]}))
     with force_locale("zh_Hans_CN"):  # the acknowledgement is Chinese whatever the page's language
         html = render_template("donation_pdf.html", d=found, font=waybill.font(), printed_on=request_today())
     body = waybill.pdf(html)

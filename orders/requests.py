@@ -216,7 +216,7 @@ def approve(engine, actor: Actor, now: datetime, today: date, request_id: int, *
             s.add_all([req, *(line for line, _ in planned)])
             s.flush()
             append_event(s, engine, "approval", username=actor.username, at=now,
-                         detail=f"transfer request {request_code(req.id)} approved: order {order.code}")
+                         message=("transfer_request_approved", {"request": request_code(req.id), "order": order.code}))
             return {"id": req.id, "order": order.code}
 
         return stock.once_in(uow, _ctx(actor, now, idempotency_key), "transfer_request_approve",

@@ -141,7 +141,8 @@ def _approve(uow, actor: Actor, now: datetime, incident_id: int, plan_id: int) -
         _event_row(actor, now, ids[code], "approved", {"plan": plan_id, "norm_version": plan.norm_version_id,
                                                         "lines": len(rows)}) for code, rows in line_rows.items()])
     append_event(uow.session, uow.engine, "approval", username=actor.username, at=now,
-                 detail=f"plan {plan_id} of incident {incident_id} approved: orders {', '.join(line_rows)}"[:1000])
+                 message=("plan_approved", {"plan": plan_id, "incident": incident_id,
+                                           "orders": ", ".join(line_rows)[:900]}))
     return {"incident": incident_id, "plan": plan_id, "norm_version": plan.norm_version_id,
             "approved_by": actor.username, "approved_at": now.isoformat(), "codes": list(line_rows)}
 

@@ -122,7 +122,7 @@ def waybill_pdf(code: str):
     actor = require_actor()
     doc = waybill.document(engine(), actor, code, label_base())
     record_security_event(engine(), "export", username=actor.username, at=request_now(),
-                          detail=f"waybill {doc['code']} pdf")
+                          message=("waybill_pdf", {"order": doc["code"]}))
     with force_locale("zh_Hans_CN"):  # a waybill is Chinese whatever the page's language
         html = render_template("waybill_pdf.html", order=doc, font=waybill.font(), qr=waybill.qr_image(doc["qr_url"]),
                                printed_at=request_now())

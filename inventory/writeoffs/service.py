@@ -197,7 +197,8 @@ def approve(engine, actor: Actor, now: datetime, today: date, request_id: int, d
         req.document_no, req.movement_id = document_no, entries[0]["id"]
         answer = _save(uow, req)
         append_event(uow.session, engine, "approval", username=actor.username, at=now,
-                     detail=f"write-off {reference_of(req.id)} approved: {lot_code} × {req.quantity}, {document_no}")
+                     message=("write_off_approved", {"request": reference_of(req.id), "lot": lot_code,
+                                                "quantity": req.quantity, "document": document_no}))
         uow.commit()
         return {**answer, "entries": entries}
 
@@ -214,7 +215,7 @@ def reject(engine, actor: Actor, now: datetime, request_id: int, reason: str) ->
         req.status, req.decided_by, req.decided_at, req.decision_note = "rejected", actor.user_id, now, reason
         answer = _save(uow, req)
         append_event(uow.session, engine, "approval", "refused", username=actor.username, at=now,
-                     detail=f"write-off {reference_of(req.id)} rejected")
+                     message=("write_off_rejected", {"request": reference_of(req.id)}))
         uow.commit()
         return answer
 

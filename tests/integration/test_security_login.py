@@ -1,6 +1,7 @@
 """Login protection, password rules, session limits and the security log (issue 15), on SQLite and PostgreSQL.
 
 The clock is the app's seam (common.clock.now), moved forward by the tests: nothing sleeps."""
+import csv
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -276,6 +277,27 @@ def test_the_security_log_chain_finds_an_edit_and_a_removal_and_survives_a_prune
     assert not result["ok"] and result["problems"][0]["id"] == kept[1].id
 
 
+def test_an_events_message_is_in_its_hash_and_rows_recorded_before_messages_still_verify(sec_app, moment):
+    engine = sec_app.extensions["engine"]
+    security.record_security_event(engine, "export", username="auditor", detail="ledger csv (direct)")  # as before
+    security.record_security_event(engine, "export", username="auditor",
+                                   message=("waybill_pdf", {"order": "DO-1-2"}))
+    old, new = events(engine)[-2:]
+    assert (old.detail_code, old.detail_params) == (None, None)
+    assert (new.detail, new.detail_code, new.detail_params) == ("waybill DO-1-2 pdf", "waybill_pdf",
+                                                                 '{"order":"DO-1-2"}')
+    assert security.verify(engine)["ok"]
+    with engine.begin() as c:  # the values changed, the English words left alone: the page would say otherwise
+        c.execute(sa.text("update security_event set detail_params = :p where id = :id"),
+                  {"p": '{"order":"DO-9-9"}', "id": new.id})
+    result = security.verify(engine)
+    assert not result["ok"] and result["problems"][0]["id"] == new.id
+    with engine.begin() as c:  # nor can a message be taken away
+        c.execute(sa.text("update security_event set detail_params = :p, detail_code = null where id = :id"),
+                  {"p": new.detail_params, "id": new.id})
+    assert not security.verify(engine)["ok"]
+
+
 def test_the_security_log_page_is_for_auditors_and_administrators_with_filters_and_csv(sec_app, county, moment):
     engine = sec_app.extensions["engine"]
     login(client_from(sec_app, "10.0.0.66"), "keeper", "wrong-guess")
@@ -286,12 +308,18 @@ def test_the_security_log_page_is_for_auditors_and_administrators_with_filters_a
     auditor = client_from(sec_app, "10.0.0.5")
     assert login(auditor, "auditor", "auditor-pass").status_code == 302
     page = text(auditor.get("/security-log?username=keeper&outcome=failure"))
-    assert "10.0.0.66" in page and "page: wrong password" in page and "10.0.0.4" not in page
+    assert "10.0.0.66" in page and "登录页面：密码错误" in page and "10.0.0.4" not in page  # the detail in Chinese
     assert auditor.get("/security-log?kind=nonsense").status_code == 400
     r = auditor.get("/security-log?kind=login&format=csv")
     lines = r.get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert r.status_code == 200 and lines[0].startswith("id,at,kind,outcome") and len(lines) == 1 + 4
+    assert r.status_code == 200 and len(lines) == 1 + 4
+    assert lines[0] == "id,at,kind,outcome,username,address,detail,detail_shown,detail_code,detail_params,hash"
+    wrong = next(row for row in csv.reader(lines[1:]) if row[4] == "keeper" and row[3] == "failure")
+    assert wrong[6:10] == ["page: wrong password", "登录页面：密码错误", "login_failed",
+                           '{"via":"page","why":"wrong password"}']
     assert events(engine, kind="export")[-1].detail == "security log CSV, 4 rows; filters: kind=login"
+    english = text(auditor.get("/security-log?username=keeper&outcome=failure&lang=en"))
+    assert "login page: wrong password" in english  # the same row in the reader's other language
     admin = client_from(sec_app, "10.0.0.6")
     assert login(admin, "admin", "admin-pass").status_code == 302
     assert admin.get("/security-log").status_code == 200
