@@ -22,7 +22,7 @@ from common.actor import Actor
 from common.errors import InvalidInput, NotFound
 from dispatch.models import ReserveFloor, Shelter
 from dispatch.norms import gross_need
-from dispatch.planning import SUPPLYING_MODES
+from dispatch.stock_read import SUPPLYING_MODES
 from dispatch.settings import load_levels, load_norms, load_settings
 from inventory import queries
 from inventory.ledger import ISSUE, WRITE_OFF

@@ -152,9 +152,9 @@ def flows_of(plan: dict) -> dict[Key, int]:
     return dict(flows)
 
 
-def adjust_plan(doc: dict, plan: dict, adjustments: list, status: str = ADJUSTED) -> dict:
+def adjust_plan(doc: dict | Problem, plan: dict, adjustments: list, status: str = ADJUSTED) -> dict:
     """The plan after the adjustments, in the format of the allocator's plans; raises on a broken rule."""
-    problem = parse_problem(doc)
+    problem = doc if isinstance(doc, Problem) else parse_problem(doc)
     adjustments = read_adjustments(problem, adjustments)
     before = flows_of(plan)
     flows = dict(before)
@@ -179,14 +179,14 @@ def adjust_plan(doc: dict, plan: dict, adjustments: list, status: str = ADJUSTED
             flows[adj.key] = adj.quantity
     problems.raise_any("adjustments", "the adjustments")
     flows = {k: u for k, u in flows.items() if u > 0}
-    _check_totals(doc, problem, adjustments, before, flows)
+    _check_totals(problem, adjustments, before, flows)
     adjusted = {"format": PLAN_FORMAT, "status": status, "objective": 0,
                 "transfers": split_fefo(problem, flows), "unmet": unmet(problem, flows)}
     adjusted["objective"] = plan_objective(problem, adjusted)
     return adjusted
 
 
-def _check_totals(doc: dict, problem: Problem, adjustments: list[Adjustment], before: dict[Key, int],
+def _check_totals(problem: Problem, adjustments: list[Adjustment], before: dict[Key, int],
                   flows: dict[Key, int]) -> None:
     """Shipped ≤ usable − floor per (depot, item); delivered ≤ demand per (site, item). The adjustment
     named is the last one that raised the total broken (adjustments apply together, in any order)."""
@@ -205,7 +205,7 @@ def _check_totals(doc: dict, problem: Problem, adjustments: list[Adjustment], be
         if adj is _last(raised, lambda a: (a.depot, a.item) == (adj.depot, adj.item)):
             total = shipped[adj.depot, adj.item]
             if total > problem.available(adj.depot, adj.item):
-                broken.append((adj.n, lambda adj=adj, total=total: _stock_error(doc, problem, adj, total)))
+                broken.append((adj.n, lambda adj=adj, total=total: _stock_error(problem, adj, total)))
     # every adjustment breaking a rule, in their order; on one adjustment, the site's need before the stock
     problems, named = Problems(), set()
     for n, fail in sorted(broken, key=lambda b: b[0]):
@@ -220,9 +220,9 @@ def _last(adjustments: list[Adjustment], match) -> Adjustment | None:
     return found[-1] if found else None
 
 
-def _stock_error(doc: dict, problem: Problem, adj: Adjustment, total: int):
+def _stock_error(problem: Problem, adj: Adjustment, total: int):
     usable = sum(lot.quantity for lot in problem.usable_lots(adj.depot, adj.item))
-    held = sum(r["quantity"] for r in doc["stock"] if r["depot"] == adj.depot and r["item"] == adj.item)
+    held = problem.held(adj.depot, adj.item)
     floor = problem.floors.get((adj.depot, adj.item), 0)
     params = adj.params(total=total, usable=usable, floor=floor, available=problem.available(adj.depot, adj.item),
                         unusable=held - usable, usable_from=problem.usable_from.isoformat())

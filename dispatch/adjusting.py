@@ -18,10 +18,10 @@ from accounts.models import User
 from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
 from common.db import UnitOfWork
 from common.errors import DomainError, InvalidInput, NotFound
-from dispatch import adjust
+from dispatch import adjust, stored_problem
 from dispatch.incidents import _incident
 from dispatch.models import Plan
-from dispatch.problem import parse_problem
+from dispatch.problem import Problem
 from dispatch.report import explain
 from dispatch.settings import load_settings
 
@@ -47,15 +47,15 @@ def adjust_plan(engine, actor: Actor, incident_id: int, plan_id: int, adjustment
     with UnitOfWork(engine) as uow:
         base = _plan_row(uow.session, incident_id, plan_id)
         _refuse_if_approved(uow.session, base)
-        doc = json.loads(base.problem)
-        plan = adjust.adjust_plan(doc, json.loads(base.plan), adjustments)
+        doc, problem = stored_problem.parsed(base.problem)
+        plan = adjust.adjust_plan(problem, json.loads(base.plan), adjustments)
         row = Plan(incident_id=base.incident_id, norm_version_id=base.norm_version_id, problem=base.problem,
                    plan=json.dumps(plan, ensure_ascii=False), objective=plan["objective"], created_by=actor.user_id,
                    created_at=now, adjusted_from_id=base.id, adjustment_reason=reason,
                    adjustments=json.dumps(adjustments, ensure_ascii=False))
         uow.session.add(row)
         uow.session.flush()
-        answer = _answer(uow.session, row, doc, plan, with_report=True)
+        answer = _answer(uow.session, row, doc, problem, plan, with_report=True)
         uow.commit()
         return answer
 
@@ -65,7 +65,7 @@ def plan_comparison(engine, actor: Actor, incident_id: int, plan_id: int) -> dic
     actor.require_role(ADMIN, DISPATCHER, AUDITOR)
     with Session(engine) as s:
         row = _plan_row(s, incident_id, plan_id)
-        return _answer(s, row, json.loads(row.problem), json.loads(row.plan), with_report=False)
+        return _answer(s, row, *stored_problem.parsed(row.problem), json.loads(row.plan), with_report=False)
 
 
 def _plan_row(session: Session, incident_id: int, plan_id: int) -> Plan:
@@ -96,9 +96,8 @@ def _chain(session: Session, row: Plan) -> list[Plan]:
     return chain
 
 
-def _answer(session: Session, row: Plan, doc: dict, plan: dict, *, with_report: bool) -> dict:
+def _answer(session: Session, row: Plan, doc: dict, problem: Problem, plan: dict, *, with_report: bool) -> dict:
     chain = _chain(session, row)
-    problem = parse_problem(doc)
     previous, optimum = (chain[1], chain[-1]) if len(chain) > 1 else (None, None)
     user = session.get(User, row.created_by)
     answer = {
@@ -114,7 +113,7 @@ def _answer(session: Session, row: Plan, doc: dict, plan: dict, *, with_report: 
     if with_report:
         settings = load_settings(session)
         answer["plan"] = plan
-        answer["report"] = explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3)
+        answer["report"] = explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3, problem)
     return answer
 
 

@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, delete, select
 
 from accounts.models import User
@@ -10,8 +11,7 @@ from common.db import UnitOfWork
 from common.errors import InvalidInput, NotFound, Problems
 from dispatch.models import INCIDENT_TYPES, LEVELS, AffectedSite, Incident, LevelChange, Shelter
 from dispatch.norms import gross_need, suggest_level
-from dispatch.settings import load_levels, load_norms, load_settings
-from inventory.ledger import is_expired
+from dispatch.settings import PlanningSettings, load_levels, load_norms, load_settings
 from inventory.models import Depot, Item, Lot
 
 MAX_PEOPLE_PER_SITE = 1_000_000
@@ -213,42 +213,51 @@ def list_incidents(engine, actor: Actor) -> list[dict]:
         return [incident_dict(s, i) for i in s.exec(select(Incident).order_by(Incident.id.desc())).all()]
 
 
-def needs(session: Session, incident: Incident, today, norms: tuple | None = None) -> tuple[int | None, list[dict]]:
-    """Per site and item: what the norms ask for, what the site's own point holds (usable), and the rest.
-    ``norms``: (version, rules) as ``load_norms`` gives them, when the caller has read them already."""
+def needs(session: Session, incident: Incident, today) -> tuple[int | None, list[dict]]:
+    """Per site and item: what the norms ask for, what the site's own point holds (usable), and the rest."""
+    version_id, lines, _ = needs_and_sites(session, incident, today)
+    return version_id, lines
+
+
+def needs_and_sites(session: Session, incident: Incident, today, norms: tuple | None = None,
+                    settings: PlanningSettings | None = None) -> tuple[int | None, list[dict], dict[str, Site]]:
+    """``needs``, and the affected sites by code. ``norms`` ((version, rules) as ``load_norms`` gives them) and
+    ``settings``: when the caller has read them already."""
     version_id, norms = norms or load_norms(session)
-    settings = load_settings(session)
+    household_size, days = (settings or load_settings(session)).household_size, incident.days
     rules = [n for n in norms if n.applies(incident.type, incident.level)]
-    affected = session.exec(select(AffectedSite).where(AffectedSite.incident_id == incident.id)
-                            .order_by(AffectedSite.site_code)).all()
+    conn = session.connection()  # plain rows: a city's plan asks this for hundreds of (site, item) lines
+    affected = conn.execute(select(AffectedSite.site_code, AffectedSite.people)
+                            .where(AffectedSite.incident_id == incident.id).order_by(AffectedSite.site_code)).all()
     resolved = resolve_sites(session, [a.site_code for a in affected])
-    items = {i.code: i for i in session.exec(select(Item).where(Item.code.in_([r.item for r in rules]))).all()}
+    items = {i.code: i for i in conn.execute(select(Item.id, Item.code, Item.name_zh, Item.unit)
+                                             .where(Item.code.in_([r.item for r in rules]))).all()}
     own = _own_usable(session, [s.depot_id for s in resolved.values() if s.depot_id], today)
     lines = []
-    for a in affected:
-        site = resolved[a.site_code]
+    for site_code, people in affected:
+        site = resolved[site_code]
         for rule in rules:
-            gross = gross_need(rule, a.people, settings.household_size, incident.days)
+            gross = gross_need(rule, people, household_size, days)
             if gross == 0:
                 continue
             item = items[rule.item]
             held = own.get((site.depot_id, item.id), 0) if site.depot_id else 0
-            lines.append({"site": site.code, "site_name": site.name, "people": a.people, "item": item.code,
+            lines.append({"site": site.code, "site_name": site.name, "people": people, "item": item.code,
                           "item_name": item.name_zh, "unit": item.unit, "gross": gross, "own_stock": min(held, gross),
                           "net": max(0, gross - held)})
-    return version_id, lines
+    return version_id, lines, resolved
 
 
 def _own_usable(session: Session, depot_ids: list[int], today) -> dict[tuple[int, int], int]:
+    """Units in usable lots (usable through the expiry date) per (depot, item)."""
     if not depot_ids:
         return {}
-    rows = session.exec(select(Lot.depot_id, Lot.item_id, Lot.expires_on, Lot.quantity)
-                        .where(Lot.depot_id.in_(depot_ids), Lot.quantity > 0, Lot.storage_mode == "physical")).all()
-    held: dict[tuple[int, int], int] = {}
-    for depot_id, item_id, expires_on, quantity in rows:
-        if not is_expired(expires_on, today):
-            held[(depot_id, item_id)] = held.get((depot_id, item_id), 0) + quantity
-    return held
+    rows = session.connection().execute(
+        select(Lot.depot_id, Lot.item_id, func.sum(Lot.quantity))
+        .where(Lot.depot_id.in_(depot_ids), Lot.quantity > 0, Lot.storage_mode == "physical",
+               or_(Lot.expires_on.is_(None), Lot.expires_on >= today))
+        .group_by(Lot.depot_id, Lot.item_id)).all()
+    return {(depot_id, item_id): int(units) for depot_id, item_id, units in rows}
 
 
 def needs_for(engine, actor: Actor, incident_id: int, today) -> dict:

@@ -5,27 +5,27 @@ transfer stations (village points hold their own villages' stock, already taken 
 reserve floors less the share the level may draw, and routes the tier rules and time target permit.
 """
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 import orjson
 from sqlmodel import Session, select
 
 from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
-from common.db import WRITES, UnitOfWork
+from common.db import UnitOfWork
 from common.gc_pause import cycle_collection_paused
 from common.errors import DomainError, NotFound
-from dispatch import allocator
-from dispatch.incidents import _incident, needs, resolve_sites
+from dispatch import allocator, stock_read, stored_problem
+from dispatch.incidents import _incident, needs_and_sites
 from dispatch.models import Incident, Plan, ReserveFloor, TravelTime
 from dispatch.norms import LevelRule
+from dispatch.problem import Problem
 from dispatch.report import explain
 from dispatch.settings import PlanningSettings, load_levels, load_norms, load_settings
 from dispatch.travel import estimate_minutes_to
-from inventory.models import Depot, Item, Lot
+from inventory.models import Depot, Item
 
-SUPPLYING_MODES = ("physical", "agreement")  # production capacity is not stock that can be loaded today
 _DEPOT_COLUMNS = (Depot.id, Depot.code, Depot.tier, Depot.kind, Depot.parent_id, Depot.name, Depot.lat, Depot.lon)
 
 
@@ -33,15 +33,19 @@ class NothingToPlan(DomainError):
     code = "nothing_to_plan"
 
 
-def build_problem(session: Session, incident: Incident, now: datetime, tz: str) -> tuple[dict, int | None]:
+def build_problem(session: Session, incident: Incident, now: datetime, tz: str) -> tuple[dict, int | None, Problem]:
+    """The problem document without its stock array, the norm version it follows, and the problem it states,
+    lots and all (``stored_problem`` writes them into the document). Depots and items are listed sorted by id, as
+    the problem lists them."""
+    norms = load_norms(session)
+    normed = sorted({n.item for n in norms[1] if n.applies(incident.type, incident.level)})
+    stock = stock_read.read_aside(session, normed)  # first: the longest part, done meanwhile by the database
     settings = load_settings(session)
     rule = {r.level: r for r in load_levels(session)}[incident.level]
     local_now = now.astimezone(ZoneInfo(tz))
-    norms = load_norms(session)
-    normed = {n.item for n in norms[1] if n.applies(incident.type, incident.level)}
-    normed_items = session.exec(select(Item).where(Item.code.in_(normed)).order_by(Item.code)).all()
-    stock = _read_stock_aside(session, [i.id for i in normed_items])
-    version_id, need_lines = needs(session, incident, local_now.date(), norms=norms)
+    normed_items = sorted(session.exec(select(Item).where(Item.code.in_(normed))).all(), key=attrgetter("code"))
+    version_id, need_lines, sites = needs_and_sites(session, incident, local_now.date(), norms=norms,
+                                                    settings=settings)
     demand = [line for line in need_lines if line["net"] > 0]
     if not need_lines:
         raise NothingToPlan("the norms ask for nothing at these sites for this incident type and level", field="sites",
@@ -50,18 +54,17 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
     items = [i for i in normed_items if i.code in item_codes]
     item_ids = {i.id: i.code for i in items}
     conn = session.connection()
-    depots = conn.execute(select(*_DEPOT_COLUMNS).where(Depot.tier != "village").order_by(Depot.code)).all()
+    depots = sorted(conn.execute(select(*_DEPOT_COLUMNS).where(Depot.tier != "village")).all(), key=attrgetter("code"))
     depot_ids = {d.id for d in depots}
     codes = {d.id: d.code for d in depots}
     parents = {d.parent_id for d in depots if d.parent_id is not None} - depot_ids
     if parents:
         codes.update(conn.execute(select(Depot.id, Depot.code).where(Depot.id.in_(parents))).all())
     site_codes = sorted({line["site"] for line in need_lines})
-    sites = resolve_sites(session, site_codes)
     people = {line["site"]: line["people"] for line in need_lines}
     floors = _floors(session, depot_ids, item_ids, rule, codes)
     routes = _routes(session, depots, [sites[c] for c in site_codes], rule, settings)
-    lots = [row for row in stock.result() if row.item_id in item_ids]
+    stock_columns = stock_read.problem_stock(stock.result(), depots, items)
     doc = {
         "format": "allocation-problem/1",
         "now": local_now.isoformat(timespec="seconds"),
@@ -72,48 +75,13 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
                     "lat": d.lat, "lon": d.lon} for d in depots],
         "items": [{"id": i.code, "name": i.name_zh, "unit": i.unit, "priority": i.priority,
                    "weight_kg": i.weight_kg, "volume_m3": i.volume_m3} for i in items],
-        "stock": _stock_rows(lots, codes, item_ids),
         "floors": floors,
         "sites": [{"id": c, "name": sites[c].name, "people": people[c], "lat": sites[c].lat, "lon": sites[c].lon}
                   for c in site_codes],
         "demand": [{"site": line["site"], "item": line["item"], "quantity": line["net"]} for line in demand],
         "routes": routes,
     }
-    return doc, version_id
-
-
-_STOCK_READER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="plan-stock")
-
-
-def _read_stock_aside(session: Session, item_ids: list[int]) -> Future:
-    """The lots the plan may send of the items the norms name, read on a connection of its own while this thread
-    works out needs, floors and routes: at city scale the read is the largest part of building the problem, and
-    the database does it on another core. As plain rows, not ORM objects: a city holds tens of thousands of such
-    lots, and building an object for each cost 25 times the solve (docs/benchmarks.md). On PostgreSQL every
-    statement of this (READ COMMITTED) transaction reads its own snapshot already, so a second connection sees no
-    less consistent a state; on SQLite it reads beside the planning transaction (WAL), without its write lock."""
-    reader = session.get_bind().execution_options(**{WRITES: False})
-    query = (select(Lot.code, Lot.depot_id, Lot.item_id, Lot.quantity, Lot.expires_on)
-             .join(Depot, Depot.id == Lot.depot_id)
-             .where(Depot.tier != "village", Lot.item_id.in_(item_ids), Lot.quantity > 0,
-                    Lot.storage_mode.in_(SUPPLYING_MODES)).order_by(Lot.code))
-
-    def read():
-        with reader.connect() as conn:
-            return conn.execute(query).all()
-
-    return _STOCK_READER.submit(read)
-
-
-def _stock_rows(lots, codes: dict, item_ids: dict) -> list[dict]:
-    iso = {None: None}  # a county's lots share a few hundred expiry dates
-    rows = []
-    for code, depot_id, item_id, quantity, expires_on in lots:
-        if expires_on not in iso:
-            iso[expires_on] = expires_on.isoformat()
-        rows.append({"depot": codes[depot_id], "item": item_ids[item_id], "lot": code, "quantity": quantity,
-                     "expires": iso[expires_on]})
-    return rows
+    return doc, version_id, allocator.parse_problem(doc, stock=stock_columns)
 
 
 def _floors(session, depot_ids, item_ids, rule: LevelRule, codes) -> list[dict]:
@@ -126,49 +94,47 @@ def _floors(session, depot_ids, item_ids, rule: LevelRule, codes) -> list[dict]:
 
 
 def _routes(session, depots, sites, rule: LevelRule, settings: PlanningSettings) -> list[dict]:
-    overrides = dict(((depot_id, code), minutes) for depot_id, code, minutes in session.exec(
+    overrides = dict(((depot_id, code), minutes) for depot_id, code, minutes in session.connection().execute(
         select(TravelTime.depot_id, TravelTime.site_code, TravelTime.minutes)
         .where(TravelTime.site_code.in_([site.code for site in sites]))).all())
     estimated = estimate_minutes_to(settings.travel(), [(d.tier, d.lat, d.lon) for d in depots],
                                     [(site.lat, site.lon) for site in sites])
     target = rule.time_target_minutes
+    # (id, code, supplies every site) of each depot, read once: a city asks this of thousands of pairs
+    sources = [(d.id, d.code, _supplies_every_site(d, rule)) for d in depots]
     routes = []
     for site, row in zip(sites, estimated):
-        for depot, minutes in zip(depots, row):
-            if not _may_supply(depot, site, rule):
+        site_code, town_id = site.code, site.town_id
+        for (depot_id, depot_code, everywhere), minutes in zip(sources, row):
+            if not (everywhere or depot_id == town_id):
                 continue
-            minutes = overrides.get((depot.id, site.code), minutes)
+            minutes = overrides.get((depot_id, site_code), minutes)
             if minutes is None:
                 continue  # no coordinates and no imported time: no route can be promised
             if minutes <= target:
-                routes.append({"from": depot.code, "to": site.code, "minutes": minutes})
+                routes.append({"from": depot_code, "to": site_code, "minutes": minutes})
     return routes
 
 
-def _may_supply(depot: Depot, site, rule: LevelRule) -> bool:
+def _supplies_every_site(depot, rule: LevelRule) -> bool:
     """Tier rules: the county depot and transfer stations supply every site; a town station its own
     town's sites, and other towns' only where the level allows mutual aid."""
-    if depot.tier == "county" or depot.kind == "transfer_station":
-        return True
-    return depot.id == site.town_id or rule.mutual_aid
+    return depot.tier == "county" or depot.kind == "transfer_station" or rule.mutual_aid
 
 
 def plan_incident(engine, actor: Actor, incident_id: int, now: datetime, tz: str) -> dict:
     actor.require_role(ADMIN, DISPATCHER)
     with cycle_collection_paused(), UnitOfWork(engine) as uow:
         incident = _incident(uow.session, incident_id)
-        doc, version_id = build_problem(uow.session, incident, now, tz)
+        doc, version_id, problem = build_problem(uow.session, incident, now, tz)
         if not doc["demand"]:
             raise NothingToPlan("the sites' own points already hold everything the norms ask for", field="sites",
                                 message_code="nothing_to_plan_covered")
-        problem = allocator.parse_problem(doc)
-        usable_from = problem.usable_from.isoformat()
-        if not any(row["expires"] is None or row["expires"] >= usable_from for row in doc["stock"]):
+        if not (problem.stock.expires >= problem.usable_from.toordinal()).any():
             raise NothingToPlan("no depot holds usable stock of any needed item: nothing can be sent", field="stock",
                                 message_code="nothing_to_plan_no_stock")
         plan = allocator.solve(problem)
-        # orjson: a city's problem is 1.6 MB of JSON, which the standard library took 6 times longer to write
-        row = Plan(incident_id=incident.id, norm_version_id=version_id, problem=orjson.dumps(doc).decode(),
+        row = Plan(incident_id=incident.id, norm_version_id=version_id, problem=stored_problem.dumps(doc, problem),
                    plan=orjson.dumps(plan).decode(), objective=plan["objective"], created_by=actor.user_id,
                    created_at=now)
         uow.session.add(row)
@@ -184,7 +150,8 @@ def latest_plan(engine, actor: Actor, incident_id: int) -> dict:
         if row is None:
             raise NotFound(f"incident {incident_id} has no plan yet", field="incident", message_code="plan_none_yet",
                            params={"incident": incident_id})
-        return _answer(s, row, orjson.loads(row.problem), orjson.loads(row.plan))
+        doc, problem = stored_problem.parsed(row.problem)
+        return _answer(s, row, doc, orjson.loads(row.plan), problem)
 
 
 def planned_problem(engine, actor: Actor, incident_id: int, now: datetime, tz: str) -> dict:
@@ -194,8 +161,9 @@ def planned_problem(engine, actor: Actor, incident_id: int, now: datetime, tz: s
         incident = _incident(s, incident_id)
         row = s.exec(select(Plan).where(Plan.incident_id == incident_id).order_by(Plan.id.desc())).first()
         if row is not None:
-            return orjson.loads(row.problem)
-        return build_problem(s, incident, now, tz)[0]
+            return stored_problem.document(row.problem)
+        doc, _, problem = build_problem(s, incident, now, tz)
+        return stored_problem.with_stock_rows(doc, problem)
 
 
 def _answer(session, row: Plan, doc: dict, plan: dict, problem=None) -> dict:

@@ -16,9 +16,10 @@ def explain(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float, problem
     reach: dict[str, list[str]] = {}
     for r in doc["routes"]:
         reach.setdefault(r["to"], []).append(r["from"])
+    flows = _flows(plan)
     delivered: dict[tuple[str, str], int] = {}
-    for t in plan["transfers"]:
-        delivered[(t["to"], t["item"])] = delivered.get((t["to"], t["item"]), 0) + t["quantity"]
+    for (_, to, item), units in flows.items():
+        delivered[(to, item)] = delivered.get((to, item), 0) + units
     unmet = {(u["site"], u["item"]): u["quantity"] for u in plan["unmet"]}
 
     stocked = {i for (_, i), q in usable.items() if q > 0}
@@ -33,7 +34,7 @@ def explain(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float, problem
             line["reason"] = _reason(d["item"], reach.get(d["site"], []), usable, floors, stocked)
             line["expired_units_elsewhere"] = expired.get(d["item"], 0)
         fill.append(line)
-    return {"fill": fill, "outflows": _outflows(doc, plan, vehicle_kg, vehicle_m3),
+    return {"fill": fill, "outflows": _outflows(doc, flows, vehicle_kg, vehicle_m3),
             "totals": {"demand": sum(d["quantity"] for d in doc["demand"]),
                        "delivered": sum(delivered.values()), "unmet": sum(unmet.values())}}
 
@@ -64,18 +65,27 @@ def _reason(item: str, sources: list[str], usable: dict, floors: dict, stocked: 
     return FLOORS if free == 0 else SHORTAGE
 
 
-def _outflows(doc: dict, plan: dict, vehicle_kg: float, vehicle_m3: float) -> list[dict]:
+def _flows(plan: dict) -> dict[tuple[str, str, str], int]:
+    """Units per (depot, site, item): a plan's transfers are lot by lot, several to a flow."""
+    flows: dict[tuple[str, str, str], int] = {}
+    for t in plan["transfers"]:
+        key = (t["from"], t["to"], t["item"])
+        flows[key] = flows.get(key, 0) + t["quantity"]
+    return flows
+
+
+def _outflows(doc: dict, flows: dict, vehicle_kg: float, vehicle_m3: float) -> list[dict]:
     """What leaves each depot, and trucks counted per destination (one load does not serve two sites)."""
-    items = {i["id"]: i for i in doc["items"]}
+    size = {i["id"]: (i.get("weight_kg", 0.0), i.get("volume_m3", 0.0)) for i in doc["items"]}
     loads: dict[tuple[str, str], list[float]] = {}
     lines: dict[str, dict[str, int]] = {}
-    for t in plan["transfers"]:
-        item = items[t["item"]]
-        load = loads.setdefault((t["from"], t["to"]), [0.0, 0.0])
-        load[0] += t["quantity"] * item.get("weight_kg", 0.0)
-        load[1] += t["quantity"] * item.get("volume_m3", 0.0)
-        depot_lines = lines.setdefault(t["from"], {})
-        depot_lines[t["item"]] = depot_lines.get(t["item"], 0) + t["quantity"]
+    for (frm, to, item), units in flows.items():
+        kg, m3 = size[item]
+        load = loads.setdefault((frm, to), [0.0, 0.0])
+        load[0] += units * kg
+        load[1] += units * m3
+        depot_lines = lines.setdefault(frm, {})
+        depot_lines[item] = depot_lines.get(item, 0) + units
     legs_from: dict[str, list[tuple[str, float, float]]] = {}
     for (frm, to), (kg, m3) in sorted(loads.items()):
         legs_from.setdefault(frm, []).append((to, kg, m3))

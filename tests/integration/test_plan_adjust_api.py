@@ -6,7 +6,8 @@ import json
 import pytest
 from sqlmodel import Session, select
 
-from dispatch.allocator import check_plan, parse_problem
+from dispatch import stored_problem
+from dispatch.allocator import check_plan
 from dispatch.models import Plan
 from tests.conftest import bearer
 from tests.integration.helpers import snapshot
@@ -59,7 +60,7 @@ def test_leaving_out_a_depot_stores_a_new_plan_that_names_the_sites_losing_cover
             optimum["id"], "青山镇道路中断", planned.dispatcher.user_id)
         assert json.loads(row.adjustments) == [{"action": "leave_out", "depot": "T2"}]
         assert row.objective == stored["objective"] == adjusted["objective"]
-        assert check_plan(parse_problem(json.loads(row.problem)), stored) == []
+        assert check_plan(stored_problem.parsed(row.problem)[1], stored) == []
         assert json.loads(row.problem) == json.loads(s.get(Plan, optimum["id"]).problem)
     latest = client.get(f"/api/v1/incidents/{optimum['incident']}/plan", headers=bearer(planned, "auditor")).json
     assert latest["id"] == adjusted["id"] and latest["plan"] == stored

@@ -3,9 +3,12 @@ import json
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from common.db import UnitOfWork
 from dispatch import settings
+from dispatch.models import Plan
 from dispatch.norms import NormRule
 from inventory import catalog
 from tests.conftest import bearer
@@ -141,6 +144,37 @@ def test_sites_can_be_replaced_from_a_csv_with_row_errors(client, engine, planne
     assert no_header.status_code == 422 and "header row" in no_header.json["error"]["message"]
     ok = client.put(url, data="site,people\nT1-V1,1200\nT2-V1,300\n".encode(), headers=headers)
     assert [s["people"] for s in ok.json["sites"]] == [1200, 300] and ok.json["suggested_level"] == "III"
+
+
+def test_the_problem_is_stored_as_columns_and_given_back_as_the_document_it_was_before_the_plan(client, engine,
+                                                                                             planned):
+    incident = declare(client, planned, [{"site": "T1-V1", "people": 350}, {"site": "T2-V1", "people": 350}],
+                       level="I", level_reason="test").json
+    headers = bearer(planned, "dispatcher")
+    before = client.get(f"/api/v1/incidents/{incident['id']}/problem", headers=headers).json
+    plan = client.post(f"/api/v1/incidents/{incident['id']}/plan", headers=headers).json
+    after = client.get(f"/api/v1/incidents/{incident['id']}/problem", headers=headers).json
+    assert before == after
+    # every lot the plan may send (the expired water too), by depot, item, first expiry first out
+    assert [(r["depot"], r["item"], r["lot"], r["quantity"], r["expires"]) for r in after["stock"]] == [
+        ("C1", "TENT", "TENT-C1", 100, None), ("C1", "WATER", "WATER-OLD", 50, "2026-06-30"),
+        ("C1", "WATER", "WATER-NEW", 50, "2027-06-30"), ("T1", "TENT", "TENT-T1", 20, None),
+        ("T2", "PUMP", "PUMP-T2", 2, None), ("T2", "TENT", "TENT-T2", 30, None)]
+    with Session(engine) as s:
+        kept = json.loads(s.exec(select(Plan.problem).where(Plan.id == plan["id"])).one())
+    assert "stock" not in kept and kept["stock_columns"]["lot"] == [r["lot"] for r in after["stock"]]
+    assert kept["stock_columns"]["expires_day"][0] is None
+
+
+def test_a_lot_code_holding_the_read_s_separator_is_planned_all_the_same(client, engine, planned):
+    with engine.begin() as conn:  # codes in older databases are free text
+        conn.execute(sa.text("UPDATE lot SET code = :odd WHERE code = 'TENT-T1'"), {"odd": "TENT\x1fT1"})
+    incident = declare(client, planned, [{"site": "T1-V1", "people": 350}], level="I", level_reason="test").json
+    headers = bearer(planned, "dispatcher")
+    plan = client.post(f"/api/v1/incidents/{incident['id']}/plan", headers=headers).json
+    lots = [r["lot"] for r in client.get(f"/api/v1/incidents/{incident['id']}/problem", headers=headers).json["stock"]]
+    assert lots == ["TENT-C1", "WATER-OLD", "WATER-NEW", "TENT\x1fT1", "PUMP-T2", "TENT-T2"]
+    assert "TENT\x1fT1" in {t["lot"] for t in plan["plan"]["transfers"]}  # the nearest tents, on the site's town
 
 
 def test_nothing_to_plan_is_a_clear_409_not_an_empty_plan(client, engine, planned):
