@@ -30,7 +30,7 @@ class Site:
 
 
 def resolve_sites(session: Session, codes: list[str]) -> dict[str, Site]:
-    conn = session.connection()  # plain rows: planning a city resolves its sites twice
+    conn = session.connection()  # plain rows
     depots = {d.code: d for d in conn.execute(
         select(Depot.code, Depot.name, Depot.lat, Depot.lon, Depot.parent_id, Depot.tier, Depot.id)
         .where(Depot.code.in_(codes))).all()}
@@ -220,9 +220,11 @@ def needs(session: Session, incident: Incident, today) -> tuple[int | None, list
 
 
 def needs_and_sites(session: Session, incident: Incident, today, norms: tuple | None = None,
-                    settings: PlanningSettings | None = None) -> tuple[int | None, list[dict], dict[str, Site]]:
-    """``needs``, and the affected sites by code. ``norms`` ((version, rules) as ``load_norms`` gives them) and
-    ``settings``: when the caller has read them already."""
+                    settings: PlanningSettings | None = None,
+                    items: list | None = None) -> tuple[int | None, list[dict], dict[str, Site]]:
+    """``needs``, and the affected sites by code. ``norms`` ((version, rules) as ``load_norms`` gives them),
+    ``settings`` and ``items`` (rows with id, code, name_zh and unit of at least the items the norms name): when
+    the caller has read them already."""
     version_id, norms = norms or load_norms(session)
     household_size, days = (settings or load_settings(session)).household_size, incident.days
     rules = [n for n in norms if n.applies(incident.type, incident.level)]
@@ -230,20 +232,22 @@ def needs_and_sites(session: Session, incident: Incident, today, norms: tuple | 
     affected = conn.execute(select(AffectedSite.site_code, AffectedSite.people)
                             .where(AffectedSite.incident_id == incident.id).order_by(AffectedSite.site_code)).all()
     resolved = resolve_sites(session, [a.site_code for a in affected])
-    items = {i.code: i for i in conn.execute(select(Item.id, Item.code, Item.name_zh, Item.unit)
-                                             .where(Item.code.in_([r.item for r in rules]))).all()}
+    if items is None:
+        items = conn.execute(select(Item.id, Item.code, Item.name_zh, Item.unit)
+                             .where(Item.code.in_([r.item for r in rules]))).all()
+    items = {i.code: i for i in items}
     own = _own_usable(session, [s.depot_id for s in resolved.values() if s.depot_id], today)
+    asked = [(rule, items[rule.item].id, rule.item, items[rule.item].name_zh, items[rule.item].unit) for rule in rules]
     lines = []
     for site_code, people in affected:
         site = resolved[site_code]
-        for rule in rules:
+        for rule, item_id, item_code, item_name, unit in asked:
             gross = gross_need(rule, people, household_size, days)
             if gross == 0:
                 continue
-            item = items[rule.item]
-            held = own.get((site.depot_id, item.id), 0) if site.depot_id else 0
-            lines.append({"site": site.code, "site_name": site.name, "people": people, "item": item.code,
-                          "item_name": item.name_zh, "unit": item.unit, "gross": gross, "own_stock": min(held, gross),
+            held = own.get((site.depot_id, item_id), 0) if site.depot_id else 0
+            lines.append({"site": site.code, "site_name": site.name, "people": people, "item": item_code,
+                          "item_name": item_name, "unit": unit, "gross": gross, "own_stock": min(held, gross),
                           "net": max(0, gross - held)})
     return version_id, lines, resolved
 

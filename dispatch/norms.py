@@ -52,7 +52,12 @@ def gross_need(norm: NormRule, people: int, household_size: float, days: int) ->
     """Units of the norm's item one site with `people` displaced people needs, rounded up."""
     if people <= 0:
         return 0
-    units = {"person": people, "household": people / household_size, "site": 1}[norm.basis]
+    if norm.basis == "person":
+        units = people
+    elif norm.basis == "household":
+        units = people / household_size
+    else:  # "site" (check_norm admits no other basis)
+        units = 1
     amount = units * norm.quantity * (days if norm.per_day else 1)
     return math.ceil(round(amount, 6))  # round first: 0.1 * 30 must not become 4
 

@@ -7,6 +7,7 @@ reserve floors less the share the level may draw, and routes the tier rules and 
 import math
 from datetime import datetime
 from operator import attrgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -26,6 +27,7 @@ from dispatch.settings import PlanningSettings, load_levels, load_norms, load_se
 from dispatch.travel import estimate_minutes_to
 from inventory.models import Depot, Item
 
+_ITEM_COLUMNS = (Item.id, Item.code, Item.name_zh, Item.unit, Item.priority, Item.weight_kg, Item.volume_m3)
 _DEPOT_COLUMNS = (Depot.id, Depot.code, Depot.tier, Depot.kind, Depot.parent_id, Depot.name, Depot.lat, Depot.lon)
 
 
@@ -33,19 +35,26 @@ class NothingToPlan(DomainError):
     code = "nothing_to_plan"
 
 
-def build_problem(session: Session, incident: Incident, now: datetime, tz: str) -> tuple[dict, int | None, Problem]:
-    """The problem document without its stock array, the norm version it follows, and the problem it states,
-    lots and all (``stored_problem`` writes them into the document). Depots and items are listed sorted by id, as
-    the problem lists them."""
+class BuiltProblem(NamedTuple):
+    doc: dict  # the problem document without its stock array (``stored_problem`` writes the lots into it)
+    version_id: int | None  # of the norms it follows
+    problem: Problem  # what the document states, lots and all
+    settings: PlanningSettings  # as read for it
+
+
+def build_problem(session: Session, incident: Incident, now: datetime, tz: str) -> BuiltProblem:
+    """The incident's allocation problem from the database. Depots and items are listed sorted by id, as the
+    problem lists them."""
     norms = load_norms(session)
     normed = sorted({n.item for n in norms[1] if n.applies(incident.type, incident.level)})
     stock = stock_read.read_aside(session, normed)  # first: the longest part, done meanwhile by the database
     settings = load_settings(session)
     rule = {r.level: r for r in load_levels(session)}[incident.level]
     local_now = now.astimezone(ZoneInfo(tz))
-    normed_items = sorted(session.exec(select(Item).where(Item.code.in_(normed))).all(), key=attrgetter("code"))
+    normed_items = sorted(session.connection().execute(select(*_ITEM_COLUMNS).where(Item.code.in_(normed))).all(),
+                          key=attrgetter("code"))
     version_id, need_lines, sites = needs_and_sites(session, incident, local_now.date(), norms=norms,
-                                                    settings=settings)
+                                                    settings=settings, items=normed_items)
     demand = [line for line in need_lines if line["net"] > 0]
     if not need_lines:
         raise NothingToPlan("the norms ask for nothing at these sites for this incident type and level", field="sites",
@@ -81,14 +90,14 @@ def build_problem(session: Session, incident: Incident, now: datetime, tz: str) 
         "demand": [{"site": line["site"], "item": line["item"], "quantity": line["net"]} for line in demand],
         "routes": routes,
     }
-    return doc, version_id, allocator.parse_problem(doc, stock=stock_columns)
+    return BuiltProblem(doc, version_id, allocator.parse_problem(doc, stock=stock_columns), settings)
 
 
 def _floors(session, depot_ids, item_ids, rule: LevelRule, codes) -> list[dict]:
     """What stays in each depot: its floor less the share the level may draw, rounded up."""
-    rows = session.exec(select(ReserveFloor.depot_id, ReserveFloor.item_id, ReserveFloor.quantity)
-                        .where(ReserveFloor.item_id.in_(item_ids))
-                        .order_by(ReserveFloor.depot_id, ReserveFloor.item_id)).all()
+    rows = session.connection().execute(select(ReserveFloor.depot_id, ReserveFloor.item_id, ReserveFloor.quantity)
+                                        .where(ReserveFloor.item_id.in_(item_ids))
+                                        .order_by(ReserveFloor.depot_id, ReserveFloor.item_id)).all()
     kept = [(r, math.ceil(round(r.quantity * (1 - rule.floor_draw), 6))) for r in rows if r.depot_id in depot_ids]
     return [{"depot": codes[r.depot_id], "item": item_ids[r.item_id], "quantity": q} for r, q in kept if q > 0]
 
@@ -126,7 +135,7 @@ def plan_incident(engine, actor: Actor, incident_id: int, now: datetime, tz: str
     actor.require_role(ADMIN, DISPATCHER)
     with cycle_collection_paused(), UnitOfWork(engine) as uow:
         incident = _incident(uow.session, incident_id)
-        doc, version_id, problem = build_problem(uow.session, incident, now, tz)
+        doc, version_id, problem, settings = build_problem(uow.session, incident, now, tz)
         if not doc["demand"]:
             raise NothingToPlan("the sites' own points already hold everything the norms ask for", field="sites",
                                 message_code="nothing_to_plan_covered")
@@ -134,12 +143,13 @@ def plan_incident(engine, actor: Actor, incident_id: int, now: datetime, tz: str
             raise NothingToPlan("no depot holds usable stock of any needed item: nothing can be sent", field="stock",
                                 message_code="nothing_to_plan_no_stock")
         plan = allocator.solve(problem)
+        report = explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3, problem)
         row = Plan(incident_id=incident.id, norm_version_id=version_id, problem=stored_problem.dumps(doc, problem),
                    plan=orjson.dumps(plan).decode(), objective=plan["objective"], created_by=actor.user_id,
                    created_at=now)
         uow.session.add(row)
         uow.commit()
-        return _answer(uow.session, row, doc, plan, problem)
+        return _answer(row, plan, report)
 
 
 def latest_plan(engine, actor: Actor, incident_id: int) -> dict:
@@ -151,7 +161,9 @@ def latest_plan(engine, actor: Actor, incident_id: int) -> dict:
             raise NotFound(f"incident {incident_id} has no plan yet", field="incident", message_code="plan_none_yet",
                            params={"incident": incident_id})
         doc, problem = stored_problem.parsed(row.problem)
-        return _answer(s, row, doc, orjson.loads(row.plan), problem)
+        plan, settings = orjson.loads(row.plan), load_settings(s)
+        return _answer(row, plan, explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3,
+                                          problem))
 
 
 def planned_problem(engine, actor: Actor, incident_id: int, now: datetime, tz: str) -> dict:
@@ -162,12 +174,10 @@ def planned_problem(engine, actor: Actor, incident_id: int, now: datetime, tz: s
         row = s.exec(select(Plan).where(Plan.incident_id == incident_id).order_by(Plan.id.desc())).first()
         if row is not None:
             return stored_problem.document(row.problem)
-        doc, _, problem = build_problem(s, incident, now, tz)
-        return stored_problem.with_stock_rows(doc, problem)
+        built = build_problem(s, incident, now, tz)
+        return stored_problem.with_stock_rows(built.doc, built.problem)
 
 
-def _answer(session, row: Plan, doc: dict, plan: dict, problem=None) -> dict:
-    settings = load_settings(session)
+def _answer(row: Plan, plan: dict, report: dict) -> dict:
     return {"id": row.id, "incident": row.incident_id, "norm_version": row.norm_version_id,
-            "created_at": row.created_at.isoformat(), "plan": plan,
-            "report": explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3, problem)}
+            "created_at": row.created_at.isoformat(), "plan": plan, "report": report}
