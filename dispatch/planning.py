@@ -5,12 +5,13 @@ transfer stations (village points hold their own villages' stock, already taken 
 reserve floors less the share the level may draw, and routes the tier rules and time target permit.
 """
 import math
-from datetime import datetime
+from datetime import datetime, timezone
 from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import orjson
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor
@@ -143,13 +144,31 @@ def plan_incident(engine, actor: Actor, incident_id: int, now: datetime, tz: str
             raise NothingToPlan("no depot holds usable stock of any needed item: nothing can be sent", field="stock",
                                 message_code="nothing_to_plan_no_stock")
         plan = allocator.solve(problem)
-        report = explain(doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3, problem)
         row = Plan(incident_id=incident.id, norm_version_id=version_id, problem=stored_problem.dumps(doc, problem),
                    plan=orjson.dumps(plan).decode(), objective=plan["objective"], created_by=actor.user_id,
                    created_at=now)
-        uow.session.add(row)
+        row.id, report = _insert_while(uow, row, lambda: explain(
+            doc, plan, settings.vehicle_capacity_kg, settings.vehicle_capacity_m3, problem))
         uow.commit()
         return _answer(row, plan, report)
+
+
+def _insert_while(uow: UnitOfWork, row: Plan, work):
+    """Inserts the plan row and does ``work()``: (the row's id, what ``work`` gave). On PostgreSQL the insert is
+    sent in pipeline mode, so the database compresses and logs a city's megabyte of documents while ``work`` runs
+    here."""
+    values = row.model_dump(exclude={"id"})
+    conn = uow.session.connection()
+    if conn.dialect.name != "postgresql":
+        return conn.execute(sa.insert(Plan).values(**values).returning(Plan.id)).scalar_one(), work()
+    values["created_at"] = values["created_at"].astimezone(timezone.utc)  # as UTCDateTime binds it
+    insert = sa.insert(Plan).values(**values).returning(Plan.id).compile(dialect=conn.dialect)
+    driver = conn.connection.driver_connection
+    with driver.pipeline(), driver.cursor() as cursor:
+        cursor.execute(str(insert), insert.params)
+        done = work()
+        (row_id,) = cursor.fetchone()
+    return row_id, done
 
 
 def latest_plan(engine, actor: Actor, incident_id: int) -> dict:
