@@ -22,7 +22,8 @@ TZ = "Asia/Shanghai"
 # Larger databases on PostgreSQL (bench.cityscale, cached between runs): rounds of each, in a child process
 # each so that its peak memory is its own. BENCH_PLANNING_SCALES picks them ("" for none).
 SCALES = [s for s in os.environ.get("BENCH_PLANNING_SCALES", "city,province_stock").split(",") if s]
-SCALE_ROUNDS = {"city": 5, "province_stock": 3}
+SCALE_ROUNDS = {"city": 9, "province_stock": 3}
+CITY_GOAL = 2.0  # issue #14: database to stored plan at most twice the solve alone, at city scale
 
 
 def _county(url: str):
@@ -144,10 +145,14 @@ def _scale_rows() -> tuple[list[list[str]], list[str]]:
             continue
         r = json.loads(done.stdout.strip().splitlines()[-1])
         ratio = statistics.median(r["ratios"])
+        if scale == "city":
+            verdict = "met" if ratio <= CITY_GOAL else "not met"
+            notes.append(f"Goal at city scale, ratio at most {CITY_GOAL:g}: {verdict} ({ratio:.2f}, the median of "
+                         f"{len(r['ratios'])} rounds).")
         peak = "—" if r["peak_mb"] is None else f"{r['peak_mb']:,.0f}"
         rows.append([r["scale"], f"{r['depots']:,}", f"{r['lots']:,}", f"{r['sites']}", f"{r['stock']:,}",
                      f"{r['routes']:,}", f"{r['e2e']:.3f}", f"{r['build']:.3f}",
-                     f"{max(0.0, r['e2e'] - r['build'] - r['solve']):.3f}", f"{r['solve']:.3f}",
+                     f"{max(0.0, r['e2e'] - r['build']):.3f}", f"{r['solve']:.3f}",
                      f"{ratio:.2f} ({min(r['ratios']):.2f}–{max(r['ratios']):.2f})", peak,
                      f"{r['delivered']:,}"])
     return rows, notes
@@ -174,7 +179,7 @@ def run() -> str:
     scale_rows, scale_notes = _scale_rows()
     scale_table = markdown_table(["scale", "depots", "lots", "sites", "lots in the problem", "routes",
                                   "database → stored plan (s)", "of it: reading and building the problem (s)",
-                                  "of it: the rest but the solve (s)", "solve alone (s)",
+                                  "of it: solving, storing, the report (s)", "solve alone (s)",
                                   "ratio: median (min–max)", "peak memory of planning (MB)", "units planned"],
                                  scale_rows)
     return "\n".join([
@@ -194,10 +199,12 @@ def run() -> str:
         "opening receipts in the ledger (`province_stock`; planning reads no history). Each plans its level I "
         "incident of 200,000 people at 45 sites through the service, turn about with solving the stored problem "
         "alone, in a child process whose peak resident memory is reported (reset after a warm-up plan). Reading and "
-        "building is measured alone in the same child (medians); the rest but the solve is what is left of planning "
-        "once the solve alone is taken off: checking the built document, encoding and storing the problem and the "
-        "plan, and the report. Goals (issue #14): ratio at most 2 at city scale; under 30 s whole at province "
-        "scale.",
+        "building (from the database to the problem ready to solve: the lots read as packed columns on a connection "
+        "of their own while needs, floors and routes are read, never a Python object per lot) is measured alone in "
+        "the same child; the rest is solving, storing the problem (its lots as columns) and the plan, and the "
+        "report. The solve alone starts from the stored problem as the contract's document: parsing it and solving. "
+        "Medians; the ratio is the median of the rounds' ratios. Goals (issue #14): ratio at most 2 at city scale; "
+        "under 30 s whole at province scale.",
         "",
         scale_table,
         *(["", *scale_notes] if scale_notes else []),

@@ -133,7 +133,7 @@ class Plan(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     norm_version_id: int | None = Field(default=None, foreign_key="norm_version.id")
-    problem: str = Field(sa_type=sa.Text)  # JSON, allocation-problem/1 with its lots as columns (dispatch.stored_problem)
+    problem: str = Field(sa_type=sa.Text)  # JSON, allocation-problem/1, its lots as columns (stored_problem)
     plan: str = Field(sa_type=sa.Text)  # JSON, allocation-plan/1
     objective: int = Field(sa_type=sa.BigInteger)
     created_by: int = Field(foreign_key="user_account.id")

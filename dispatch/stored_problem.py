@@ -1,13 +1,13 @@
 """A plan's problem document as the database keeps it (``plan.problem``).
 
-The contract's document (allocation-problem/1) with its stock array kept as columns: ``stock_columns``
-holds ``depot`` and ``item`` (positions in the document's ``depots`` and ``items`` arrays, which planning
-lists sorted by id), ``lot``, ``quantity`` and ``expires_day`` (days since 1970-01-01, null for no expiry),
-one entry per lot in the order of the stock array. A city's 16,000 lots as objects cost planning more to build, write and store
-than solving the plan did; as columns they are written in a millisecond, and a plan's page reads them
-back into a ``Problem`` without making an object per lot. ``document`` gives the contract's document, the
-stock array made again row by row in the same order and with the same values: the exact document the plan
-was solved from. Rows stored before carry the stock array itself, and are read as they are.
+The contract's document (allocation-problem/1) with its stock array kept as columns: ``stock_columns`` holds
+``depot`` and ``item`` (positions in the document's ``depots`` and ``items`` arrays, which planning lists sorted
+by id), ``lot``, ``quantity`` and ``expires_day`` (days since 1970-01-01, null for no expiry), one entry per lot,
+in the problem's order (depot, item, first expiry first out, lot id). A city's 16,000 lots as objects cost
+planning more to build, write and store than solving the plan did; as columns they are written in a millisecond,
+and a plan's page reads them back into a ``Problem`` without an object per lot. ``document`` gives the contract's
+document, the stock array made again row by row in that order and with the same values: the exact document the
+plan was solved from. Rows stored before carry the stock array itself, and are read as they are.
 """
 from datetime import date
 

@@ -76,7 +76,7 @@ def map_data(engine, actor: Actor, today: date, *, tier: str | None = None, item
     with Session(engine) as s:
         places = _places(s, codes)
         # vehicle routes of the incidents drawn (keepers see the orders coming to them, not the fleet's routes)
-        routes = routes_for_map(s, incident_ids=newest[:NEWEST_INCIDENTS]) if sees_incidents else []
+        routes = routes_for_map(s, newest[:NEWEST_INCIDENTS]) if sees_incidents else []
     data = figures.build(depots=depots, units=units, coverage=coverage, shelters=shelters, incidents=drawn,
                          orders=in_transit, routes=routes, places=places, tier=tier, item=item, incident=incident)
     data["incidents_more"] = more

@@ -8,17 +8,14 @@ from orders.models import TransferOrder
 from transport.models import IncidentVehicle, RouteStop, Vehicle
 
 
-def routes_for_map(session: Session, incident_id: int | None = None, *, incident_ids: list[int] | None = None
-                   ) -> list[dict]:
-    """One entry per vehicle route (of one incident, of the incidents listed, or of every incident): {"incident", "plate", "state",
+def routes_for_map(session: Session, incident_ids: list[int] | None = None) -> list[dict]:
+    """One entry per vehicle route of the incidents listed (None: of every incident): {"incident", "plate", "state",
     "points": [[lat, lon], …] from the start depot through the stops in order and back, "labels": a label per
     point (depot or site code and name; a stop's label names its truckload), "stops": the truckloads in order
     (order code, or ``<code>/<n>`` for a part of a split order)}. ``state``: ``planned`` (nothing
     shipped), ``locked`` (kept as it is), ``active`` (something on its way), ``done`` (everything received).
     Points without coordinates (a village point with none, nor its town) are left out."""
     query = select(IncidentVehicle, Vehicle).join(Vehicle, Vehicle.id == IncidentVehicle.vehicle_id)
-    if incident_id is not None:
-        query = query.where(IncidentVehicle.incident_id == incident_id)
     if incident_ids is not None:
         query = query.where(IncidentVehicle.incident_id.in_(incident_ids))
     called = session.exec(query.order_by(IncidentVehicle.incident_id, Vehicle.plate)).all()

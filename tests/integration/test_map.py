@@ -178,7 +178,7 @@ def test_the_map_draws_an_incidents_vehicle_routes_for_dispatchers_and_not_for_k
     stops = [s["stop"] for v in planned["vehicles"] for s in v["stops"]]
     assert stops  # the county depot's orders go on the truck
     with Session(engine) as s:
-        expected = routes_for_map(s, mapped.incident)
+        expected = routes_for_map(s, [mapped.incident])
     login(client, "dispatcher", "dispatcher-pass")
     for query in (f"?incident={mapped.incident}", ""):
         routes = data(client, query)["routes"]

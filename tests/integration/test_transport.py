@@ -180,7 +180,7 @@ def test_a_vehicle_taken_out_gives_back_its_unstarted_stops_and_keeps_the_shippe
                                                                       (st.code(3), "vehicle_out")}
     # the map sees the route on its way
     with Session(engine) as s:
-        drawn = routes_for_map(s, st.incident)
+        drawn = routes_for_map(s, [st.incident])
     assert drawn[0]["plate"] == "鲁A11111" and drawn[0]["state"] == "active" and len(drawn[0]["points"]) == 3
     # the waybill names the vehicle
     from orders import waybill
