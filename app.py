@@ -49,12 +49,12 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _warn_demo_passwords(app: Flask) -> None:
     """Outside the demo, an account still with its demo password is said loudly at every start (and its logins
-    are refused: accounts.security.login)."""
+    are refused: accounts.login_protection.login)."""
     import logging
 
     import sqlalchemy as sa
 
-    from accounts.security import demo_passwords_in_use
+    from accounts.login_protection import demo_passwords_in_use
 
     if app.config["DEMO"]:
         return

@@ -4,7 +4,7 @@ reactivate, reset a password. Plain values in, one transaction each, domain erro
 
 A new or reset password is a temporary one made here, returned once for the administrator to pass on, and
 the user must change it at their next login (``must_change_password``; ``change_own_password``). What a
-password must be is ``check_new_password`` (the rules of ``accounts.security.PasswordRules``). Role, depot,
+password must be is ``check_new_password`` (the rules of ``accounts.passwords.PasswordRules``). Role, depot,
 account and password changes are also written to the security log (``accounts.security``).
 """
 import secrets
@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts import services
-from accounts.security import PasswordRules, append_event, check_history, check_password, keep_in_history
+from accounts.passwords import PasswordRules, check_history, check_password, keep_in_history
+from accounts.security import append_event
 from accounts.models import AdminChange, ApiToken, KeeperDepot, User
 from common import clock
 from common.actor import ADMIN, KEEPER, ROLES, Actor

@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from accounts import admin, security, totp
+from accounts import admin, login_protection, totp
 from accounts.auth import login_required_page, require_actor
 from accounts.vocab import CHANGE_ACTIONS, ERROR_MESSAGES
 from common.actor import ADMIN, KEEPER, ROLES, Actor
@@ -95,7 +95,7 @@ def users():
             status = 422
     return render_template("admin_users.html", users=admin.list_users(eng, actor), form=form, created=created,
                            changes=admin.recent_changes(eng, actor, "user"), action_form=ActionForm(formdata=None),
-                           locked=security.locked(eng, security.login_rules(current_app.config), request_now())), status
+                           locked=login_protection.locked(eng, login_protection.login_rules(current_app.config), request_now())), status
 
 
 @bp.route("/admin/login-locks/unlock", methods=["POST"])
@@ -109,7 +109,7 @@ def unlock():
     if not form.validate() or not (username or address):
         flash(_("The form has expired; try again."), "error")
         return redirect(url_for(".users"))
-    security.unlock(engine(), actor, username=username or None, address=None if username else address,
+    login_protection.unlock(engine(), actor, username=username or None, address=None if username else address,
                     now=request_now())
     flash(_("%(who)s is unlocked and may try to log in again.", who=username or address), "success")
     return redirect(url_for(".users"))

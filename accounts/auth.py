@@ -41,7 +41,7 @@ class SessionUser(UserMixin):
 
 @login_manager.user_loader
 def _load(session_id: str):
-    from accounts.security import password_rules
+    from accounts.passwords import password_rules
 
     actor = services.actor_for_session(current_app.extensions["engine"], session_id, now=request_now(),
                                        max_age=password_rules(current_app.config).max_age)
@@ -50,8 +50,8 @@ def _load(session_id: str):
 
 def start_session(actor) -> None:
     """Called right after login_user: when the login began and when it was last used (epoch seconds), and, while
-    SESSION_MAX_PER_ACCOUNT limits the logins at once, the login's id (accounts.security.open_session)."""
-    from accounts.security import open_session
+    SESSION_MAX_PER_ACCOUNT limits the logins at once, the login's id (accounts.login_protection.open_session)."""
+    from accounts.login_protection import open_session
 
     moment = int(request_now().timestamp())
     session["login_at"] = moment
@@ -66,7 +66,8 @@ def start_session(actor) -> None:
 def end_stale_session() -> None:
     """Before every request with a login session (not a bearer token): ends it when idle or too old (recorded
     in the security log, the page then sends the user to the login page with a message), else marks it used."""
-    from accounts.security import close_session, record_security_event, session_ended
+    from accounts.login_protection import close_session, session_ended
+    from accounts.security import record_security_event
 
     if "_user_id" not in session and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
         session["_remember"] = "clear"  # a "remember me" cookie of an earlier version logs nobody in (and is deleted)

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import ApiToken, KeeperDepot, User
-from accounts.security import append_event, password_expired
+from accounts.passwords import password_expired
+from accounts.security import append_event
 from common import clock
 from common.actor import ADMIN, KEEPER, ROLES, Actor
 from common.db import WRITES, UnitOfWork, UTCDateTime, one_statement_reads, utcnow

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from accounts import admin, security, services, totp
+from accounts import admin, login_protection, passwords, security, services, totp
 from accounts.auth import SessionUser, bearer_token, end_stale_session, login_required_page, require_actor, start_session
 from common.actor import ADMIN
 from common.errors import DomainError
@@ -37,7 +37,7 @@ def login():
     if form.validate_on_submit():
         try:
             actor = login_with_password(form.username.data, form.password.data, via="page")
-        except security.LoginRefused:
+        except login_protection.LoginRefused:
             # the same words whether the user is unknown, the password wrong or the account or address locked
             flash(_("Wrong username or password, or too many failed attempts: try again later."), "error")
             status = 401
@@ -68,11 +68,11 @@ def finish_login(actor, next_url: str, enrol: bool = False):
 
 
 def login_with_password(username: str, password: str, via: str):
-    """The login page's and the token endpoint's one way in (accounts.security.login with the app's settings)."""
+    """The login page's and the token endpoint's one way in (accounts.login_protection.login with the app's settings)."""
     config = current_app.config
-    return security.login(engine(), username, password, request.remote_addr or "?", security.login_rules(config),
+    return login_protection.login(engine(), username, password, request.remote_addr or "?", login_protection.login_rules(config),
                           request_now(), demo=config["DEMO"], via=via,
-                          password_max_age=security.password_rules(config).max_age)
+                          password_max_age=passwords.password_rules(config).max_age)
 
 
 # ---------------------------------------------------------------- one's own password
@@ -117,7 +117,7 @@ def change_password():
         if form.validate():
             try:
                 admin.change_own_password(engine(), actor, form.current.data, form.password.data,
-                                          security.password_rules(current_app.config), now=request_now())
+                                          passwords.password_rules(current_app.config), now=request_now())
             except DomainError as e:
                 field = getattr(form, e.field or "", None)
                 if field is None:
@@ -128,7 +128,7 @@ def change_password():
                 return redirect(_safe_next(request.args.get("next")))
         status = 422
     return render_template("account_password.html", form=form, must_change=actor.must_change_password,
-                           rules=security.password_rules(current_app.config)), status
+                           rules=passwords.password_rules(current_app.config)), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -136,7 +136,7 @@ def logout():
     if current_user.is_authenticated:
         security.record_security_event(engine(), "logout", username=current_user.actor.username, at=request_now())
         if session.get("sid"):
-            security.close_session(engine(), session.pop("sid"), request_now())
+            login_protection.close_session(engine(), session.pop("sid"), request_now())
     logout_user()
     session.pop("totp_enrol", None)
     return redirect(url_for("accounts.login"))

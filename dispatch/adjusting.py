@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from accounts.models import User
 from common.actor import ADMIN, AUDITOR, DISPATCHER, Actor

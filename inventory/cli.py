@@ -48,7 +48,7 @@ def user():
 @click.option("--depot", "depots", multiple=True, help="Depot code a keeper keeps (repeat for several).")
 @click.option("--name", "display_name", default=None)
 def user_create(username, role, password, depots, display_name):
-    from accounts.security import check_password, password_rules
+    from accounts.passwords import check_password, password_rules
     from accounts.services import add_user
     from common.db import UnitOfWork
 

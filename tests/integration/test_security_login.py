@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from accounts import security
+from accounts import login_protection, security
 from accounts.models import AdminChange, LoginFailure, SecurityEvent, User
 from common import clock
 from tests.conftest import csrf_token, login, small_county
@@ -81,7 +81,7 @@ def test_fifty_wrong_logins_lock_the_account_and_the_address_with_one_message(se
     assert login(attacker, "auditor", "auditor-pass").status_code == 401
     r = login(elsewhere, "nobody", "whatever-pass")
     assert r.status_code == 401 and REFUSED in r.get_data(as_text=True)
-    assert security.locked(engine, security.LoginRules(), moment.now) == {
+    assert login_protection.locked(engine, login_protection.LoginRules(), moment.now) == {
         "accounts": [{"username": "keeper", "until": T0 + timedelta(seconds=50) + timedelta(minutes=15)}],
         "addresses": [{"address": "10.0.0.66", "until": T0 + timedelta(seconds=50) + timedelta(minutes=15)}]}
     # the trail: 5 failures, the locks, then every refusal while locked, each with the address
@@ -407,15 +407,15 @@ def test_wrong_logins_arriving_at_once_count_no_more_than_the_lock_allows(sec_ap
     import threading
 
     engine = sec_app.extensions["engine"]
-    rules = security.login_rules(sec_app.config)
+    rules = login_protection.login_rules(sec_app.config)
     start = threading.Barrier(12)
     outcomes = []
 
     def attempt(i):
         start.wait()
         try:
-            security.login(engine, "keeper", f"guess-{i}", f"10.1.0.{i}", rules, moment.now)
-        except security.LoginRefused:
+            login_protection.login(engine, "keeper", f"guess-{i}", f"10.1.0.{i}", rules, moment.now)
+        except login_protection.LoginRefused:
             outcomes.append("refused")
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(12)]
@@ -429,8 +429,8 @@ def test_wrong_logins_arriving_at_once_count_no_more_than_the_lock_allows(sec_ap
     logins = events(engine, kind="login", username="keeper")
     assert sorted(e.outcome for e in logins) == ["failure"] * 5 + ["locked"] * 7
     assert len(events(engine, kind="lock")) == 1
-    with pytest.raises(security.LoginRefused):  # and the right password after them
-        security.login(engine, "keeper", "keeper-pass", "10.2.0.1", rules, moment.now)
+    with pytest.raises(login_protection.LoginRefused):  # and the right password after them
+        login_protection.login(engine, "keeper", "keeper-pass", "10.2.0.1", rules, moment.now)
     assert security.verify(engine)["ok"]
 
 

@@ -1,9 +1,12 @@
-"""The password rules and the lock arithmetic of accounts.security, without a database."""
+"""The password rules (accounts.passwords), the lock arithmetic (accounts.login_protection) and the security log's hash
+(accounts.security), without a database."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from accounts.security import LoginRules, PasswordRules, _locked_until, check_password, classes, event_hash
+from accounts.login_protection import LoginRules, _locked_until
+from accounts.passwords import PasswordRules, check_password, classes
+from accounts.security import event_hash
 from common.errors import InvalidInput
 
 T = datetime(2026, 7, 1, 2, 0, tzinfo=timezone.utc)
