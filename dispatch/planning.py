@@ -127,8 +127,8 @@ def _routes(session, depots, sites, rule: LevelRule, settings: PlanningSettings)
 
 
 def _supplies_every_site(depot, rule: LevelRule) -> bool:
-    """Tier rules: the county depot and transfer stations supply every site; a town station its own
-    town's sites, and other towns' only where the level allows mutual aid."""
+    """Tier rules: the county depot and transfer stations supply every site; a town station supplies other towns'
+    sites only where the level allows mutual aid (its own town's always: ``_routes``)."""
     return depot.tier == "county" or depot.kind == "transfer_station" or rule.mutual_aid
 
 
