@@ -1,13 +1,12 @@
 """Browser tier: the app served on a free localhost port from a background thread, on SQLite only,
 driven by the Debian Chromium through Playwright (never `playwright install`)."""
-import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from werkzeug.serving import make_server
 
 from common import clock
 from common.i18n_build import compile_catalogs
+from tests.browser.serving import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -63,13 +62,8 @@ def stocked(engine, county):
 
 @pytest.fixture
 def live_server(app, stocked):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
 """What the scanning page's browser tests share: a live server that notes every request it answers, and
 logging in on a phone-sized page."""
 import re
-import threading
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
+
+from tests.browser.serving import serving
 
 # Resolves once a service worker controls the page. (page.wait_for_function evaluates its string with eval,
 # which the Content-Security-Policy refuses; page.evaluate is not subject to it.)
@@ -33,13 +33,8 @@ def scan_server(app, stocked):
     work there), with a request log."""
     log = RequestLog(app.wsgi_app)
     app.wsgi_app = log
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="scan-server", daemon=True)
-    thread.start()
-    yield f"http://localhost:{server.server_port}", log
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(app, "scan-server") as port:
+        yield f"http://localhost:{port}", log
 
 
 def log_in(page: Page, base: str, username: str, password: str, then: str = "/scan") -> None:

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from tests.browser.conftest import NOW, TODAY
+from tests.browser.serving import serving
 from tests.browser.test_browser_dispatch import log_in
 from tests.map_county import build_map_county
 
@@ -24,13 +24,8 @@ TILE = re.compile(r"^(?:/labels)?/(\d+)/(\d+)/(\d+)\.png$")  # base tiles, and t
 @pytest.fixture
 def map_server(app, engine, county):
     mapped = build_map_county(engine, county, NOW, TODAY)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="map-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", mapped
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(app, "map-server") as port:
+        yield f"http://127.0.0.1:{port}", mapped
 
 
 def plan_a_route(engine, county, mapped, monkeypatch):

@@ -7,13 +7,12 @@ JSON API says the same."""
 import re
 import shutil
 import subprocess
-import threading
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.browser.serving import serving
 from tests.browser.scan_helpers import log_in as log_in_to_scan, ready, scan
 from tests.browser.test_browser_dispatch import log_in
 
@@ -39,13 +38,8 @@ def demo_server(app, runner, engine):
     with UnitOfWork(engine) as uow:
         add_user(uow, SOURCE_KEEPER[0], SOURCE_KEEPER[1], KEEPER, display_name="王建国", depots=["C01"])
         uow.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="demo-server", daemon=True)
-    thread.start()
-    yield f"http://localhost:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(app, "demo-server") as port:
+        yield f"http://localhost:{port}"
 
 
 def camera_showing(browser, pdf: bytes, tmp_path):

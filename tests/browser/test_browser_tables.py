@@ -10,10 +10,10 @@ import shutil
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from tests.browser.conftest import DESKTOP, NOW, PHONE, TODAY, watch_csp
 from tests.browser.page_list import load_demo, page_paths
+from tests.browser.serving import serving
 
 pytestmark = pytest.mark.browser
 
@@ -90,15 +90,8 @@ def demo_server(sqlite_template, tmp_path_factory, compiled_catalogs):
     engine = app.extensions["engine"]
     load_demo(engine, TODAY, NOW)
     paths = page_paths(app, engine)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    import threading
-
-    thread = threading.Thread(target=server.serve_forever, name="tables-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", paths
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    with serving(app, "tables-server") as port:
+        yield f"http://127.0.0.1:{port}", paths
     engine.dispose()
 
 
